@@ -1,0 +1,388 @@
+"""Typed DTC messages (JSON encoding) and their decoder/encoder.
+
+Each message is an immutable ``msgspec.Struct`` whose field names are the DTC JSON keys (the C++ field
+names of the v8 header) and whose ``Type`` tag is the DTC message number. Unknown JSON keys are ignored and
+missing keys take the protocol default (0 / empty), as the DTC spec tells a reader to do. Prices and
+quantities that Sierra Chart may leave unset are ``float | None``.
+
+Units: prices in the instrument's price units (points), quantities in contracts, ``*DateTime`` fields as the
+protocol sends them (see ``dtc.timeconv`` for normalising to UTC seconds).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Union
+
+import msgspec
+
+from dtc.types import PROTOCOL_VERSION, MessageType
+
+MT = MessageType
+
+
+class DTCMessage(msgspec.Struct, frozen=True, tag_field="Type", kw_only=True):
+    """Base class of every typed DTC message; ``Type`` is written first on encode."""
+
+    TYPE: ClassVar[MessageType]
+
+
+def _tag(t: MessageType) -> dict[str, Any]:
+    return {"tag": int(t)}
+
+
+# --- 2.1 authentication / connection -------------------------------------------------------------
+
+
+class LogonRequest(DTCMessage, **_tag(MT.LOGON_REQUEST)):
+    ProtocolVersion: int = PROTOCOL_VERSION
+    Username: str = ""
+    Password: str = ""
+    GeneralTextData: str = ""
+    Integer_1: int = 0
+    Integer_2: int = 0
+    HeartbeatIntervalInSeconds: int = 10
+    TradeAccount: str = ""
+    HardwareIdentifier: str = ""
+    ClientName: str = ""
+
+    def __repr__(self) -> str:  # never show the password in logs or exceptions
+        return (
+            f"LogonRequest(Username={self.Username!r}, Password='***', "
+            f"HeartbeatIntervalInSeconds={self.HeartbeatIntervalInSeconds}, ClientName={self.ClientName!r})"
+        )
+
+    __str__ = __repr__
+
+
+class LogonResponse(DTCMessage, **_tag(MT.LOGON_RESPONSE)):
+    ProtocolVersion: int = 0
+    Result: int = 0
+    ResultText: str = ""
+    ReconnectAddress: str = ""
+    Integer_1: int = 0
+    ServerName: str = ""
+    MarketDepthUpdatesBestBidAndAsk: int = 0
+    TradingIsSupported: int = 0
+    OCOOrdersSupported: int = 0
+    OrderCancelReplaceSupported: int = 1
+    SymbolExchangeDelimiter: str = ""
+    SecurityDefinitionsSupported: int = 0
+    HistoricalPriceDataSupported: int = 0
+    ResubscribeWhenMarketDataFeedAvailable: int = 0
+    MarketDepthIsSupported: int = 1
+    OneHistoricalPriceDataRequestPerConnection: int = 0
+    BracketOrdersSupported: int = 0
+    UsesMultiplePositionsPerSymbolAndTradeAccount: int = 0
+    MarketDataSupported: int = 1
+
+
+class Heartbeat(DTCMessage, **_tag(MT.HEARTBEAT)):
+    """HEARTBEAT (3). ``F`` holds the positional values when the server uses JSON Compact."""
+
+    NumDroppedMessages: int = 0
+    CurrentDateTime: int = 0
+    F: tuple[Any, ...] | None = None
+
+
+class Logoff(DTCMessage, **_tag(MT.LOGOFF)):
+    Reason: str = ""
+    DoNotReconnect: int = 0
+
+
+class EncodingRequest(DTCMessage, **_tag(MT.ENCODING_REQUEST)):
+    ProtocolVersion: int = PROTOCOL_VERSION
+    Encoding: int = 2
+    ProtocolType: str = "DTC"
+
+
+class EncodingResponse(DTCMessage, **_tag(MT.ENCODING_RESPONSE)):
+    ProtocolVersion: int = PROTOCOL_VERSION
+    Encoding: int = 2
+    ProtocolType: str = "DTC"
+
+
+# --- 2.4 trading state ---------------------------------------------------------------------------
+
+
+class OpenOrdersRequest(DTCMessage, **_tag(MT.OPEN_ORDERS_REQUEST)):
+    RequestID: int = 0
+    RequestAllOrders: int = 1
+    ServerOrderID: str = ""
+    TradeAccount: str = ""
+
+
+class OrderUpdate(DTCMessage, **_tag(MT.ORDER_UPDATE)):
+    """ORDER_UPDATE (301): every order event; a fill when ``OrderUpdateReason`` is 4 or 5.
+
+    ``LastFillDateTime`` is milliseconds in the current header (seconds in 2020 headers).
+    """
+
+    RequestID: int = 0
+    TotalNumMessages: int = 1
+    MessageNumber: int = 1
+    Symbol: str = ""
+    Exchange: str = ""
+    PreviousServerOrderID: str = ""
+    ServerOrderID: str = ""
+    ClientOrderID: str = ""
+    ExchangeOrderID: str = ""
+    OrderStatus: int = 0
+    OrderUpdateReason: int = 0
+    OrderType: int = 0
+    BuySell: int = 0
+    Price1: float | None = None
+    Price2: float | None = None
+    TimeInForce: int = 0
+    GoodTillDateTime: int = 0
+    OrderQuantity: float | None = None
+    FilledQuantity: float | None = None
+    RemainingQuantity: float | None = None
+    AverageFillPrice: float | None = None
+    LastFillPrice: float | None = None
+    LastFillDateTime: int | float = 0
+    LastFillQuantity: float | None = None
+    LastFillExecutionID: str = ""
+    TradeAccount: str = ""
+    InfoText: str = ""
+    NoOrders: int = 0
+    ParentServerOrderID: str = ""
+    OCOLinkedOrderServerOrderID: str = ""
+    OpenOrClose: int = 0
+    PreviousClientOrderID: str = ""
+    FreeFormText: str = ""
+    OrderReceivedDateTime: int = 0
+    LatestTransactionDateTime: float = 0.0
+    Username: str = ""
+
+
+class OpenOrdersReject(DTCMessage, **_tag(MT.OPEN_ORDERS_REJECT)):
+    RequestID: int = 0
+    RejectText: str = ""
+
+
+class HistoricalOrderFillsRequest(DTCMessage, **_tag(MT.HISTORICAL_ORDER_FILLS_REQUEST)):
+    RequestID: int = 0
+    ServerOrderID: str = ""
+    NumberOfDays: int = 0
+    TradeAccount: str = ""
+    StartDateTime: int = 0
+
+
+class HistoricalOrderFillResponse(DTCMessage, **_tag(MT.HISTORICAL_ORDER_FILL_RESPONSE)):
+    """HISTORICAL_ORDER_FILL_RESPONSE (304): one stored fill; ``DateTime`` in UTC seconds."""
+
+    RequestID: int = 0
+    TotalNumberMessages: int = 1
+    MessageNumber: int = 1
+    Symbol: str = ""
+    Exchange: str = ""
+    ServerOrderID: str = ""
+    BuySell: int = 0
+    Price: float | None = None
+    DateTime: int | float = 0
+    Quantity: float | None = None
+    UniqueExecutionID: str = ""
+    TradeAccount: str = ""
+    OpenClose: int = 0
+    NoOrderFills: int = 0
+    InfoText: str = ""
+    HighPriceDuringPosition: float | None = None
+    LowPriceDuringPosition: float | None = None
+    PositionQuantity: float | None = None
+    Username: str = ""
+    ExchangeOrderID: str = ""
+    SenderSubID: str = ""
+
+
+class CurrentPositionsRequest(DTCMessage, **_tag(MT.CURRENT_POSITIONS_REQUEST)):
+    RequestID: int = 0
+    TradeAccount: str = ""
+
+
+class PositionUpdate(DTCMessage, **_tag(MT.POSITION_UPDATE)):
+    """POSITION_UPDATE (306): the server's position for (TradeAccount, Symbol); ``Quantity`` signed."""
+
+    RequestID: int = 0
+    TotalNumberMessages: int = 1
+    MessageNumber: int = 1
+    Symbol: str = ""
+    Exchange: str = ""
+    Quantity: float | None = None
+    AveragePrice: float | None = None
+    PositionIdentifier: str = ""
+    TradeAccount: str = ""
+    NoPositions: int = 0
+    Unsolicited: int = 0
+    MarginRequirement: float | None = None
+    EntryDateTime: int = 0
+    OpenProfitLoss: float | None = None
+    HighPriceDuringPosition: float | None = None
+    LowPriceDuringPosition: float | None = None
+    QuantityLimit: float | None = None
+    MaxPotentialPostionQuantity: float | None = None
+
+
+class CurrentPositionsReject(DTCMessage, **_tag(MT.CURRENT_POSITIONS_REJECT)):
+    RequestID: int = 0
+    RejectText: str = ""
+
+
+class HistoricalOrderFillsReject(DTCMessage, **_tag(MT.HISTORICAL_ORDER_FILLS_REJECT)):
+    RequestID: int = 0
+    RejectText: str = ""
+
+
+# --- 2.5 accounts and balances -------------------------------------------------------------------
+
+
+class TradeAccountsRequest(DTCMessage, **_tag(MT.TRADE_ACCOUNTS_REQUEST)):
+    RequestID: int = 0
+
+
+class TradeAccountResponse(DTCMessage, **_tag(MT.TRADE_ACCOUNT_RESPONSE)):
+    TotalNumberMessages: int = 1
+    MessageNumber: int = 1
+    TradeAccount: str = ""
+    RequestID: int = 0
+    TradingIsDisabled: int = 0
+
+
+class ExchangeListResponse(DTCMessage, **_tag(MT.EXCHANGE_LIST_RESPONSE)):
+    RequestID: int = 0
+    Exchange: str = ""
+    IsFinalMessage: int = 0
+    Description: str = ""
+
+
+class AccountBalanceUpdate(DTCMessage, **_tag(MT.ACCOUNT_BALANCE_UPDATE)):
+    """ACCOUNT_BALANCE_UPDATE (600); money fields in ``AccountCurrency``."""
+
+    RequestID: int = 0
+    CashBalance: float | None = None
+    BalanceAvailableForNewPositions: float | None = None
+    AccountCurrency: str = ""
+    TradeAccount: str = ""
+    SecuritiesValue: float | None = None
+    MarginRequirement: float | None = None
+    TotalNumberMessages: int = 1
+    MessageNumber: int = 1
+    NoAccountBalances: int = 0
+    Unsolicited: int = 0
+    OpenPositionsProfitLoss: float | None = None
+    DailyProfitLoss: float | None = None
+    InfoText: str = ""
+    TransactionIdentifier: int = 0
+    DailyNetLossLimit: float | None = None
+    TrailingAccountValueToLimitPositions: float | None = None
+    DailyNetLossLimitReached: int = 0
+    IsUnderRequiredMargin: int = 0
+    ClosePositionsAtEndOfDay: int = 0
+    TradingIsDisabled: int = 0
+    Description: str = ""
+    IsUnderRequiredAccountValue: int = 0
+    TransactionDateTime: int = 0
+    MarginRequirementFull: float | None = None
+    MarginRequirementFullPositionsOnly: float | None = None
+    PeakMarginRequirement: float | None = None
+    IntroducingBroker: str = ""
+
+
+class AccountBalanceRequest(DTCMessage, **_tag(MT.ACCOUNT_BALANCE_REQUEST)):
+    RequestID: int = 0
+    TradeAccount: str = ""
+
+
+class AccountBalanceReject(DTCMessage, **_tag(MT.ACCOUNT_BALANCE_REJECT)):
+    RequestID: int = 0
+    RejectText: str = ""
+
+
+class UserMessage(DTCMessage, **_tag(MT.USER_MESSAGE)):
+    UserMessage: str = ""
+    IsPopupMessage: int = 1
+
+
+class GeneralLogMessage(DTCMessage, **_tag(MT.GENERAL_LOG_MESSAGE)):
+    MessageText: str = ""
+
+
+MESSAGE_CLASSES: tuple[type[DTCMessage], ...] = (
+    LogonRequest,
+    LogonResponse,
+    Heartbeat,
+    Logoff,
+    EncodingRequest,
+    EncodingResponse,
+    OpenOrdersRequest,
+    OrderUpdate,
+    OpenOrdersReject,
+    HistoricalOrderFillsRequest,
+    HistoricalOrderFillResponse,
+    CurrentPositionsRequest,
+    PositionUpdate,
+    CurrentPositionsReject,
+    HistoricalOrderFillsReject,
+    TradeAccountsRequest,
+    TradeAccountResponse,
+    ExchangeListResponse,
+    AccountBalanceUpdate,
+    AccountBalanceRequest,
+    AccountBalanceReject,
+    UserMessage,
+    GeneralLogMessage,
+)
+
+for _cls in MESSAGE_CLASSES:
+    _cls.TYPE = MessageType(_cls.__struct_config__.tag)
+
+KNOWN_TYPES: frozenset[int] = frozenset(int(c.TYPE) for c in MESSAGE_CLASSES)
+
+
+class UnknownMessage(msgspec.Struct, frozen=True):
+    """A well-formed JSON message whose ``Type`` this client does not model; callers ignore it."""
+
+    Type: int
+
+
+class DecodeError(ValueError):
+    """A frame that is not a valid DTC JSON message; ``reason`` says why (no payload echoed)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _TypeOnly(msgspec.Struct):
+    Type: int
+
+
+AnyMessage = Union[MESSAGE_CLASSES]  # type: ignore[valid-type]  # noqa: UP007 - built from a tuple
+_decoder = msgspec.json.Decoder(type=AnyMessage)
+_type_decoder = msgspec.json.Decoder(type=_TypeOnly)
+_encoder = msgspec.json.Encoder()
+
+
+def decode_message(frame: bytes | bytearray | memoryview) -> DTCMessage | UnknownMessage:
+    """Decode one JSON frame (without its 0x00 terminator) into a typed message.
+
+    Returns an ``UnknownMessage`` for a well-formed object whose ``Type`` is not modelled here.
+    Raises ``DecodeError`` for malformed JSON, a missing or non-integer ``Type``, or a known type whose
+    fields have the wrong JSON types (e.g. a string where the protocol has a number).
+    """
+    try:
+        return _decoder.decode(frame)
+    except msgspec.ValidationError as exc:
+        try:
+            head = _type_decoder.decode(frame)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            raise DecodeError(f"no integer Type: {exc}") from None
+        if head.Type not in KNOWN_TYPES:
+            return UnknownMessage(Type=head.Type)
+        raise DecodeError(f"Type {head.Type}: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"malformed JSON: {exc}") from None
+
+
+def encode_message(message: DTCMessage) -> bytes:
+    """Encode a message as JSON with ``Type`` first, followed by the 0x00 frame terminator."""
+    return _encoder.encode(message) + b"\x00"
