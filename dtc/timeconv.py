@@ -35,4 +35,4 @@ def to_utc(value: float | int | None) -> datetime | None:
 
 def to_epoch_ms(moment: datetime) -> int:
     """Milliseconds since the epoch, as ``ORDER_UPDATE.LastFillDateTime`` carries them in protocol v8."""
-    return int(round(moment.timestamp() * 1000))
+    return round(moment.timestamp() * 1000)

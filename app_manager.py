@@ -1,0 +1,238 @@
+"""DTC Panel — composition root. Parses the command line, builds engine → store → state → router → client
+→ window, recovers open positions before the window shows, and starts the DTC thread.
+
+    uv run app_manager.py --demo                       # built-in simulator with a looping scenario
+    uv run app_manager.py --host 127.0.0.1 --port 11099  # beside Sierra Chart
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from core.fills import FillFactory
+from core.instruments import InstrumentBook
+from core.modes import ModeClassifier
+from core.resync import ResyncController
+from core.router import MessageRouter
+from core.settings import Settings, SettingsError
+from core.snapshots import ConnectionState
+from core.state import StateManager
+from data.db import make_engine
+from data.repository import PositionStore
+from dtc.client import ClientConfig, DTCClient, LinkState
+from dtc.messages import DTCMessage
+from panels.main_window import MainWindow
+
+log = logging.getLogger("dtc_panel")
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+DEMO_SCENARIO = RESOURCES / "scenarios" / "demo.json"
+PASSWORD_ENV = "DTC_PANEL_PASSWORD"
+
+_LINK_TO_CONNECTION = {
+    LinkState.DISCONNECTED: ConnectionState.DISCONNECTED,
+    LinkState.CONNECTING: ConnectionState.CONNECTING,
+    LinkState.LOGGING_ON: ConnectionState.LOGGING_ON,
+    LinkState.STALE: ConnectionState.STALE,
+    LinkState.STOPPED: ConnectionState.STOPPED,
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="app_manager.py", description="DTC Panel: positions and P&L from Sierra Chart")
+    p.add_argument("--demo", action="store_true", help="run against the built-in DTC simulator (no Sierra Chart)")
+    p.add_argument("--host", help="Sierra Chart DTC server address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="Sierra Chart DTC listening port (default 11099)")
+    p.add_argument("--data-dir", type=Path, help="folder for the database, settings and logs")
+    p.add_argument("--account", help="always show this trade account (default: follow the latest fill)")
+    p.add_argument("--heartbeat", type=int, help="heartbeat interval in seconds (default 10)")
+    p.add_argument("--username", help="DTC username if Sierra Chart requires authentication")
+    p.add_argument(
+        "--no-encoding-request",
+        action="store_true",
+        help="skip the binary encoding handshake (Sierra Chart's DTC Encoding set to JSON)",
+    )
+    p.add_argument("--scenario", type=Path, help="with --demo: the simulator scenario file")
+    p.add_argument("--screenshot", type=Path, help="save a PNG of the window after --after seconds, then exit")
+    p.add_argument("--after", type=float, default=5.0, help="seconds before --screenshot (default 5)")
+    p.add_argument("--no-connect", action="store_true", help="show stored positions without connecting")
+    return p.parse_args(argv)
+
+
+def build_settings(args: argparse.Namespace) -> Settings:
+    """Platform defaults (or ``--data-dir``), overlaid with settings.json, overlaid with the flags."""
+    if args.data_dir is not None:
+        base = Settings.for_directories(args.data_dir.resolve())
+    else:
+        base = Settings.platform_default()
+        if args.demo:  # the demo never mixes simulated trades into the trader's database
+            base = replace(base, data_dir=base.data_dir / "demo", log_dir=base.log_dir)
+    settings = base.with_file()
+    changes: dict[str, object] = {}
+    for flag, field in (("host", "host"), ("port", "port"), ("account", "account"), ("heartbeat", "heartbeat_seconds")):
+        value = getattr(args, flag)
+        if value is not None:
+            changes[field] = value
+    if args.username is not None:
+        changes["username"] = args.username
+    if args.no_encoding_request:
+        changes["encoding_request"] = False
+    return replace(settings, **changes)
+
+
+def setup_logging(log_dir: Path) -> None:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    handler = logging.handlers.RotatingFileHandler(
+        log_dir / "dtc-panel.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+    )
+    handler.setFormatter(fmt)
+    console = logging.StreamHandler()
+    console.setFormatter(fmt)
+    root.handlers[:] = [handler, console]
+
+
+@dataclass
+class PanelApp:
+    """Everything the running panel is made of, wired together. ``start()`` connects; ``stop()`` closes."""
+
+    settings: Settings
+    state: StateManager
+    store: PositionStore
+    router: MessageRouter
+    resync: ResyncController
+    client: DTCClient
+    window: MainWindow
+
+    def start(self) -> None:
+        self.client.start()
+
+    def stop(self) -> None:
+        self.client.stop()
+        self.state.publish()
+
+
+def build_app(settings: Settings, password: str = "") -> PanelApp:
+    """Build the panel: open the database, recover every open position, create the window (already showing
+    the recovered state) and a DTC client that is not started yet.
+
+    Raises ``data.repository.StorageError`` if stored positions cannot be read.
+    """
+    engine = make_engine(settings.data_dir)
+    store = PositionStore(engine)
+    instruments = InstrumentBook(settings.point_values)
+    state = StateManager(
+        store,
+        instruments,
+        ModeClassifier(settings.sim_account_pattern),
+        pinned_account=settings.account,
+        session_start=settings.session_start,
+        session_timezone=settings.session_timezone,
+    )
+    state.recover()
+    window = MainWindow(on_scope_chosen=state.set_scope, on_follow=state.follow_latest_fill)
+    window.render(state.snapshot())
+    state.snapshot_ready.connect(window.render)
+
+    def send(message: DTCMessage) -> None:
+        client.send(message)  # the client is created below; resync only sends after it has started
+
+    resync = ResyncController(send, state, store)
+    router = MessageRouter(state, FillFactory(instruments, settings.commission_for), resync)
+
+    def on_link(link: LinkState, detail: str) -> None:
+        if link == LinkState.LOGGED_ON:
+            state.set_connection(*resync.status())
+        else:
+            if link in (LinkState.DISCONNECTED, LinkState.STOPPED):
+                resync.on_disconnect()
+                state.on_disconnected()
+            state.set_connection(_LINK_TO_CONNECTION[link], detail)
+        state.publish()
+
+    def on_tick() -> None:
+        state.retry_pending()
+        resync.tick()
+        state.publish()
+
+    client = DTCClient(
+        ClientConfig(
+            host=settings.host,
+            port=settings.port,
+            username=settings.username,
+            password=password,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            client_name=settings.client_name,
+            encoding_request=settings.encoding_request,
+            connect_timeout=settings.connect_timeout_seconds,
+            reconnect_max=settings.reconnect_max_seconds,
+        ),
+        on_message=router.route,
+        on_bad_frame=router.skip,
+        on_link=on_link,
+        on_chunk_end=state.publish,
+        on_tick=on_tick,
+    )
+    state.set_connection(ConnectionState.DISCONNECTED, "not connected yet", f"{settings.host}:{settings.port}")
+    return PanelApp(settings, state, store, router, resync, client, window)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = build_settings(args)
+    except SettingsError as exc:
+        print(f"DTC Panel: settings file problem: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_dir)
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    simulator = None
+    if args.demo:
+        from dtc.scenario import load_scenario
+        from dtc.simulator import SimulatorServer
+
+        simulator = SimulatorServer(load_scenario(args.scenario or DEMO_SCENARIO), host="127.0.0.1", port=0)
+        simulator.start()
+        settings = replace(settings, host="127.0.0.1", port=simulator.port)
+        log.info("demo: DTC simulator listening on 127.0.0.1:%d; data in %s", simulator.port, settings.data_dir)
+    app = build_app(settings, os.environ.get(PASSWORD_ENV, ""))
+    app.window.show()
+    if not args.no_connect:
+        app.start()
+
+    def shutdown() -> None:
+        app.stop()
+        if simulator is not None:
+            simulator.stop()
+
+    qt_app.aboutToQuit.connect(shutdown)
+    signal.signal(signal.SIGINT, lambda *_: qt_app.quit())
+    keepalive = QTimer()
+    keepalive.timeout.connect(lambda: None)  # lets Python run its signal handlers during the Qt loop
+    keepalive.start(200)
+    if args.screenshot is not None:
+
+        def shoot() -> None:
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            app.window.grab().save(str(args.screenshot))
+            log.info("screenshot saved to %s", args.screenshot)
+            qt_app.quit()
+
+        QTimer.singleShot(int(args.after * 1000), shoot)
+    return qt_app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

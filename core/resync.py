@@ -1,0 +1,164 @@
+"""Resync after every logon (ARCHITECTURE §6, dtc-protocol §6).
+
+Sequence: TRADE_ACCOUNTS_REQUEST (400) → when the 401 batch is complete: ACCOUNT_BALANCE_REQUEST (601, all
+accounts), OPEN_ORDERS_REQUEST (300, all orders), HISTORICAL_ORDER_FILLS_REQUEST (303) per account that has
+stored fills (since the newest stored fill minus a margin), CURRENT_POSITIONS_REQUEST (305, all accounts).
+RequestIDs are unique per connection. Batches complete when ``MessageNumber == TotalNumberMessages``
+(``TotalNumMessages`` for 301). The connection shows "synced" when every tracked request has completed,
+or "partially synced" when one is rejected or times out.
+
+An account with no stored fills gets no 303: replaying history that may begin in the middle of a position
+would invent a wrong position. Its open positions are reported by Sierra Chart's 306 instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.snapshots import ConnectionState
+from core.state import StateManager
+from data.repository import PositionStore, StorageError
+from dtc.messages import (
+    AccountBalanceRequest,
+    CurrentPositionsRequest,
+    DTCMessage,
+    HistoricalOrderFillsRequest,
+    OpenOrdersRequest,
+    TradeAccountsRequest,
+)
+
+log = logging.getLogger(__name__)
+
+HISTORY_MARGIN = timedelta(hours=1)
+REQUEST_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass
+class _Pending:
+    what: str
+    sent_at: float
+
+
+class ResyncController:
+    """Drives the post-logon request sequence and tracks batch completion. Runs on the DTC thread."""
+
+    def __init__(
+        self,
+        send: Callable[[DTCMessage], None],
+        state: StateManager,
+        store: PositionStore,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        timeout_seconds: float = REQUEST_TIMEOUT_SECONDS,
+    ) -> None:
+        self._send = send
+        self._state = state
+        self._store = store
+        self._clock = clock
+        self._timeout = timeout_seconds
+        self._next_id = 1
+        self._pending: dict[int, _Pending] = {}
+        self._accounts_request: int | None = None
+        self._accounts: list[tuple[str, bool]] = []
+        self._failed: list[str] = []
+        self._active = False
+
+    def _request(self, make: Callable[[int], DTCMessage], what: str, track: bool = True) -> int:
+        request_id = self._next_id
+        self._next_id += 1
+        if track:
+            self._pending[request_id] = _Pending(what, self._clock())
+        self._send(make(request_id))
+        return request_id
+
+    def on_logon(self) -> None:
+        """Start the sequence; called once per successful LOGON_RESPONSE."""
+        self._next_id = 1
+        self._pending.clear()
+        self._failed.clear()
+        self._accounts = []
+        self._active = True
+        self._state.set_connection(ConnectionState.SYNCING, "requesting trade accounts")
+        self._accounts_request = self._request(lambda rid: TradeAccountsRequest(RequestID=rid), "trade accounts")
+
+    def on_disconnect(self) -> None:
+        self._active = False
+        self._pending.clear()
+
+    def status(self) -> tuple[ConnectionState, str]:
+        """Where the resync stands: SYNCING while requests are outstanding, else SYNCED (with failures)."""
+        if not self._active or self._pending or self._accounts_request is None:
+            return ConnectionState.SYNCING, "logged on, synchronising"
+        if self._failed:
+            return ConnectionState.SYNCED, "partially synced: " + "; ".join(self._failed)
+        return ConnectionState.SYNCED, ""
+
+    def on_trade_account(self, request_id: int, account: str, trading_disabled: bool, done: bool) -> None:
+        """One TRADE_ACCOUNT_RESPONSE (401)."""
+        if request_id != self._accounts_request:
+            return
+        if account:
+            self._accounts.append((account, trading_disabled))
+        if done:
+            self._complete(request_id)
+            self._after_accounts()
+
+    def _after_accounts(self) -> None:
+        self._state.set_accounts(self._accounts)
+        self._request(lambda rid: AccountBalanceRequest(RequestID=rid), "balances", track=False)
+        self._request(lambda rid: OpenOrdersRequest(RequestID=rid, RequestAllOrders=1), "open orders")
+        for account, _ in self._accounts:
+            mode = self._state.mode_of(account)
+            try:
+                last = self._store.last_fill_time(mode, account)
+            except StorageError as exc:
+                log.error("cannot read the last fill time of %s: %s", account, exc)
+                last = None
+            if last is None:
+                log.info("no stored fills for %s: history not replayed; positions come from the 306 report", account)
+                continue
+            since = int((last - HISTORY_MARGIN).timestamp())
+            self._request(
+                lambda rid, a=account, s=since: HistoricalOrderFillsRequest(
+                    RequestID=rid, TradeAccount=a, StartDateTime=s
+                ),
+                f"fills of {account}",
+            )
+        self._request(lambda rid: CurrentPositionsRequest(RequestID=rid), "positions")
+        self._state.set_connection(ConnectionState.SYNCING, "requesting orders, fills and positions")
+
+    def on_batch_part(self, request_id: int, message_number: int, total: int) -> None:
+        """A message of a solicited batch; completes the request at its last message."""
+        if request_id in self._pending and message_number >= total:
+            self._complete(request_id)
+
+    def on_reject(self, request_id: int, text: str) -> None:
+        """A 302/307/308/602 reject: the request's answer is unknown (never taken as "nothing")."""
+        pending = self._pending.pop(request_id, None)
+        what = pending.what if pending else f"request {request_id}"
+        log.warning("Sierra Chart rejected %s: %s", what, text)
+        self._failed.append(f"{what} rejected: {text}")
+        self._maybe_done()
+
+    def _complete(self, request_id: int) -> None:
+        self._pending.pop(request_id, None)
+        self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        state, detail = self.status()
+        if state == ConnectionState.SYNCED:
+            self._state.set_connection(state, detail)
+
+    def tick(self) -> None:
+        """Expire requests that got no complete answer in time (called by the DTC thread's loop)."""
+        now = self._clock()
+        for request_id, pending in list(self._pending.items()):
+            if now - pending.sent_at > self._timeout:
+                self._pending.pop(request_id)
+                self._failed.append(f"{pending.what} timed out")
+                log.warning("no complete answer to %s within %.0f s", pending.what, self._timeout)
+                self._maybe_done()

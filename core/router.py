@@ -1,0 +1,151 @@
+"""``MessageRouter``: DTC message type → handler. Knows nothing about panels.
+
+Runs on the DTC thread. Fills go to ``StateManager.apply_fill``; position reports, accounts and balances to
+their ``StateManager`` methods; batch bookkeeping to ``ResyncController``. Bad input — a frame that does not
+decode, an unknown ``Type``, a message with absurd values — is logged with its reason, counted, and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from core.accounting import InvalidFill
+from core.fills import FillFactory, InvalidMessage
+from core.resync import ResyncController
+from core.state import StateManager
+from dtc.messages import (
+    AccountBalanceReject,
+    AccountBalanceUpdate,
+    CurrentPositionsReject,
+    DTCMessage,
+    GeneralLogMessage,
+    Heartbeat,
+    HistoricalOrderFillResponse,
+    HistoricalOrderFillsReject,
+    LogonResponse,
+    OpenOrdersReject,
+    OrderUpdate,
+    PositionUpdate,
+    TradeAccountResponse,
+    UnknownMessage,
+    UserMessage,
+)
+from dtc.types import FILL_REASONS, LogonStatusEnum, OrderUpdateReasonEnum
+
+log = logging.getLogger(__name__)
+
+LOUD_LOG_LIMIT = 50
+"""Each kind of bad input is logged at WARNING this many times, then at DEBUG (still counted)."""
+
+
+def _money(value: float | None) -> Decimal | None:
+    if value is None or not math.isfinite(value) or abs(value) >= 1e15:
+        return None
+    return Decimal(repr(float(value)))
+
+
+class MessageRouter:
+    """Dispatches decoded DTC messages. ``bad_input`` counts skipped input by kind."""
+
+    def __init__(self, state: StateManager, fills: FillFactory, resync: ResyncController) -> None:
+        self._state = state
+        self._fills = fills
+        self._resync = resync
+        self.bad_input: Counter[str] = Counter()
+        self.routed: Counter[str] = Counter()
+        self._handlers: dict[type[Any], Callable[[Any], None]] = {
+            LogonResponse: self._on_logon_response,
+            Heartbeat: lambda _m: None,
+            OrderUpdate: self._on_order_update,
+            HistoricalOrderFillResponse: self._on_historical_fill,
+            PositionUpdate: self._on_position_update,
+            TradeAccountResponse: self._on_trade_account,
+            AccountBalanceUpdate: self._on_balance,
+            OpenOrdersReject: self._on_reject,
+            CurrentPositionsReject: self._on_reject,
+            HistoricalOrderFillsReject: self._on_reject,
+            AccountBalanceReject: self._on_reject,
+            UserMessage: lambda m: log.info("Sierra Chart message: %s", m.UserMessage),
+            GeneralLogMessage: lambda m: log.info("Sierra Chart log: %s", m.MessageText),
+            UnknownMessage: self._on_unknown,
+        }
+
+    def skip(self, kind: str, reason: str) -> None:
+        """Count and log one skipped piece of input (``kind`` groups the counter, ``reason`` is logged)."""
+        self.bad_input[kind] += 1
+        level = logging.WARNING if self.bad_input[kind] <= LOUD_LOG_LIMIT else logging.DEBUG
+        log.log(level, "skipped %s: %s", kind, reason)
+
+    def route(self, message: DTCMessage | UnknownMessage) -> None:
+        handler = self._handlers.get(type(message))
+        self.routed[type(message).__name__] += 1
+        if handler is None:
+            return  # a known message this panel has no use for (e.g. 501 exchange list)
+        try:
+            handler(message)
+        except (InvalidMessage, InvalidFill) as exc:
+            self.skip(f"invalid {type(message).__name__}", str(exc))
+
+    # --- handlers -----------------------------------------------------------------------------------
+
+    def _on_unknown(self, message: UnknownMessage) -> None:
+        self.skip("unknown Type", f"message Type {message.Type} is not handled")
+
+    def _on_logon_response(self, message: LogonResponse) -> None:
+        if message.Result == LogonStatusEnum.LOGON_SUCCESS:
+            self._resync.on_logon()
+
+    def _on_order_update(self, message: OrderUpdate) -> None:
+        if message.RequestID and message.OrderUpdateReason == OrderUpdateReasonEnum.OPEN_ORDERS_REQUEST_RESPONSE:
+            self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumMessages)
+        if message.OrderUpdateReason in FILL_REASONS:
+            self._state.apply_fill(self._fills.from_order_update(message))
+
+    def _on_historical_fill(self, message: HistoricalOrderFillResponse) -> None:
+        try:
+            if not message.NoOrderFills:
+                self._state.apply_fill(self._fills.from_historical(message))
+        finally:
+            self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumberMessages)
+
+    def _on_position_update(self, message: PositionUpdate) -> None:
+        try:
+            if message.NoPositions:
+                self._state.on_no_positions(message.TradeAccount)
+                return
+            if not message.TradeAccount or not message.Symbol:
+                raise InvalidMessage("POSITION_UPDATE without TradeAccount or Symbol")
+            qty = _money(message.Quantity if message.Quantity is not None else 0.0)
+            avg = _money(message.AveragePrice if message.AveragePrice is not None else 0.0)
+            if qty is None or avg is None:
+                raise InvalidMessage(f"absurd Quantity/AveragePrice {message.Quantity!r}/{message.AveragePrice!r}")
+            self._state.on_broker_position(message.TradeAccount, message.Symbol, qty, avg)
+        finally:
+            if message.RequestID:
+                self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumberMessages)
+
+    def _on_trade_account(self, message: TradeAccountResponse) -> None:
+        done = message.MessageNumber >= message.TotalNumberMessages
+        self._resync.on_trade_account(message.RequestID, message.TradeAccount, bool(message.TradingIsDisabled), done)
+
+    def _on_balance(self, message: AccountBalanceUpdate) -> None:
+        if message.NoAccountBalances or not message.TradeAccount:
+            return
+        self._state.on_balance(
+            message.TradeAccount,
+            _money(message.CashBalance),
+            message.AccountCurrency,
+            _money(message.OpenPositionsProfitLoss),
+            _money(message.DailyProfitLoss),
+            bool(message.TradingIsDisabled),
+        )
+
+    def _on_reject(
+        self, message: OpenOrdersReject | CurrentPositionsReject | HistoricalOrderFillsReject | AccountBalanceReject
+    ) -> None:
+        self._resync.on_reject(message.RequestID, message.RejectText)

@@ -1,0 +1,112 @@
+"""Immutable snapshots that ``StateManager`` publishes and the panels render.
+
+They cross from the DTC thread to the GUI thread by reference, so every type here is frozen and holds only
+immutable values (tuples, Decimals, strings, datetimes). Money in account currency, prices in points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class ConnectionState(StrEnum):
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    LOGGING_ON = "logging on"
+    SYNCING = "syncing"
+    SYNCED = "synced"
+    STALE = "stale"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    state: ConnectionState = ConnectionState.DISCONNECTED
+    detail: str = ""
+    server: str = ""
+
+
+@dataclass(frozen=True)
+class PositionView:
+    """One open position as Panel2 shows it.
+
+    ``quantity`` signed contracts; ``avg_entry`` points; ``open_pnl`` account currency at ``last_price``
+    (``None`` without a price); ``realized_in_trade`` gross P&L already realized by partial exits of this
+    trade; ``confirmed`` is False for a recovered position until Sierra Chart's position report agrees.
+    """
+
+    mode: str
+    account: str
+    symbol: str
+    quantity: Decimal
+    avg_entry: Decimal
+    entry_time: datetime
+    realized_in_trade: Decimal
+    commissions: Decimal
+    point_value: Decimal
+    point_value_known: bool
+    tick_size: Decimal
+    last_price: Decimal | None = None
+    last_price_time: datetime | None = None
+    open_pnl: Decimal | None = None
+    confirmed: bool = True
+    broker_quantity: Decimal | None = None
+
+    @property
+    def side(self) -> str:
+        return "LONG" if self.quantity > 0 else "SHORT"
+
+
+@dataclass(frozen=True)
+class BrokerOnlyPosition:
+    """A position Sierra Chart reports (306) that no stored fill explains (first contact, or outside fills)."""
+
+    mode: str
+    account: str
+    symbol: str
+    quantity: Decimal
+    average_price: Decimal
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """A trade account Sierra Chart reported (401), its mode and the latest balance (600), if any."""
+
+    account: str
+    mode: str
+    trading_disabled: bool = False
+    cash_balance: Decimal | None = None
+    currency: str = ""
+    open_pnl: Decimal | None = None
+    daily_pnl: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    """Today's (trading day) closed-trade figures for the displayed scope, account currency."""
+
+    realized_pnl: Decimal = Decimal(0)
+    trades: int = 0
+    open_pnl: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class AppSnapshot:
+    """Everything the window shows, at one instant. ``seq`` increases with every publication."""
+
+    seq: int
+    scope_mode: str | None
+    scope_account: str | None
+    scope_pinned: bool
+    positions: tuple[PositionView, ...]
+    broker_only: tuple[BrokerOnlyPosition, ...]
+    other_open: tuple[PositionView, ...]
+    accounts: tuple[AccountView, ...]
+    today: ScopeSummary
+    connection: ConnectionInfo
+    storage_error: str | None
+    pending_fills: int
+    last_event: str

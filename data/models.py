@@ -1,0 +1,128 @@
+"""SQLModel tables (ARCHITECTURE §5). Every row is keyed by (mode, account, symbol); times are UTC.
+
+Units: quantities in contracts (signed where named ``qty``/``quantity`` on positions and fills), prices in
+points, money in account currency. Decimals are stored as exact text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from data.types import DecimalText, UTCDateTime
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OpenPosition(SQLModel, table=True):
+    """One row per open (mode, account, symbol): the single source of truth for open positions.
+
+    ``qty`` signed contracts; ``entry_price`` average entry (points); ``cost_basis`` Σ price × signed qty
+    of the open contracts (exact, from which ``entry_price`` derives); trade running totals in account
+    currency (``realized_gross``, ``commissions``) and contracts.
+    """
+
+    __table_args__ = (UniqueConstraint("mode", "account", "symbol", name="uq_openposition_scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str = Field(max_length=8)
+    account: str = Field(max_length=64)
+    symbol: str = Field(max_length=64)
+    qty: Decimal = Field(sa_type=DecimalText)
+    side: str = Field(max_length=8)
+    entry_price: Decimal = Field(sa_type=DecimalText)
+    cost_basis: Decimal = Field(sa_type=DecimalText)
+    entry_time: datetime = Field(sa_type=UTCDateTime)
+    opened_quantity: Decimal = Field(sa_type=DecimalText)
+    opened_value: Decimal = Field(sa_type=DecimalText)
+    closed_quantity: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
+    closed_value: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
+    realized_gross: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
+    commissions: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
+    max_quantity: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
+    trade_min_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    trade_max_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    target_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    stop_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    entry_vwap: Decimal | None = Field(default=None, sa_type=DecimalText)
+    entry_cum_delta: Decimal | None = Field(default=None, sa_type=DecimalText)
+    entry_poc: Decimal | None = Field(default=None, sa_type=DecimalText)
+    last_fill_time: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TradeRecord(SQLModel, table=True):
+    """A closed flat-to-flat trade. ``realized_pnl`` is net of ``commissions`` (account currency)."""
+
+    __table_args__ = (Index("ix_traderecord_scope_exit", "mode", "account", "exit_time"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str = Field(max_length=8)
+    account: str = Field(max_length=64)
+    symbol: str = Field(max_length=64)
+    side: str = Field(max_length=8)
+    qty: Decimal = Field(sa_type=DecimalText)
+    max_qty: Decimal = Field(sa_type=DecimalText)
+    entry_price: Decimal = Field(sa_type=DecimalText)
+    exit_price: Decimal = Field(sa_type=DecimalText)
+    entry_time: datetime = Field(sa_type=UTCDateTime)
+    exit_time: datetime = Field(sa_type=UTCDateTime)
+    gross_pnl: Decimal = Field(sa_type=DecimalText)
+    commissions: Decimal = Field(sa_type=DecimalText)
+    realized_pnl: Decimal = Field(sa_type=DecimalText)
+    point_value: Decimal = Field(sa_type=DecimalText)
+    trade_min_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    trade_max_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    mae: Decimal | None = Field(default=None, sa_type=DecimalText)
+    mfe: Decimal | None = Field(default=None, sa_type=DecimalText)
+    exit_reason: str = Field(default="fill", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FillRecord(SQLModel, table=True):
+    """Every fill ever applied; ``execution_id`` is unique per (mode, account), which makes replays safe."""
+
+    __table_args__ = (
+        UniqueConstraint("mode", "account", "execution_id", name="uq_fillrecord_execution"),
+        Index("ix_fillrecord_scope_time", "mode", "account", "symbol", "time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str = Field(max_length=8)
+    account: str = Field(max_length=64)
+    symbol: str = Field(max_length=64)
+    execution_id: str = Field(max_length=96)
+    server_order_id: str = Field(default="", max_length=64)
+    quantity: Decimal = Field(sa_type=DecimalText)
+    price: Decimal = Field(sa_type=DecimalText)
+    commission: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
+    time: datetime = Field(sa_type=UTCDateTime)
+    source: str = Field(default="301", max_length=8)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PositionEvent(SQLModel, table=True):
+    """Append-only audit of every position change, with the reason and the message that caused it."""
+
+    __table_args__ = (Index("ix_positionevent_scope_at", "mode", "account", "symbol", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    mode: str = Field(max_length=8)
+    account: str = Field(max_length=64)
+    symbol: str = Field(max_length=64)
+    kind: str = Field(max_length=24)
+    quantity_before: Decimal = Field(sa_type=DecimalText)
+    quantity_after: Decimal = Field(sa_type=DecimalText)
+    avg_entry_after: Decimal | None = Field(default=None, sa_type=DecimalText)
+    realized: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
+    reason: str = Field(default="fill", max_length=32)
+    source: str = Field(default="", max_length=128)

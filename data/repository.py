@@ -1,0 +1,246 @@
+"""``PositionStore``: the only code that reads and writes the trading tables.
+
+Each fill is stored in one transaction — the ``FillRecord``, the ``OpenPosition`` upsert or delete, the
+``TradeRecord`` when a trade closes, and the ``PositionEvent`` — so a crash leaves the state before or
+after the fill, never between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from core.accounting import ClosedTrade, Fill, FillOutcome, Position
+from data.models import FillRecord, OpenPosition, PositionEvent, TradeRecord, utcnow
+
+
+class StorageError(RuntimeError):
+    """The database refused a write or read (locked, read-only, disk full, corrupt). Retry later."""
+
+
+class DuplicateFill(Exception):
+    """The fill's execution id is already stored for (mode, account): applying it again is a no-op."""
+
+
+@dataclass(frozen=True)
+class StoredPosition:
+    """An open position as loaded from ``OpenPosition``, with its scope."""
+
+    mode: str
+    position: Position
+
+
+@dataclass(frozen=True)
+class PeriodSummary:
+    """Closed-trade totals for a scope and period: net realized P&L (account currency) and trade count."""
+
+    realized_pnl: Decimal
+    trades: int
+
+
+def _row_to_position(row: OpenPosition) -> Position:
+    return Position(
+        account=row.account,
+        symbol=row.symbol,
+        quantity=row.qty,
+        cost_basis=row.cost_basis,
+        entry_time=row.entry_time,
+        opened_quantity=row.opened_quantity,
+        opened_value=row.opened_value,
+        closed_quantity=row.closed_quantity,
+        closed_value=row.closed_value,
+        realized_gross=row.realized_gross,
+        commissions=row.commissions,
+        max_quantity=row.max_quantity,
+        trade_min_price=row.trade_min_price,
+        trade_max_price=row.trade_max_price,
+        last_fill_time=row.last_fill_time,
+    )
+
+
+def _fill_position_row(row: OpenPosition, pos: Position) -> None:
+    row.qty = pos.quantity
+    row.side = pos.side
+    row.entry_price = pos.avg_entry
+    row.cost_basis = pos.cost_basis
+    row.entry_time = pos.entry_time
+    row.opened_quantity = pos.opened_quantity
+    row.opened_value = pos.opened_value
+    row.closed_quantity = pos.closed_quantity
+    row.closed_value = pos.closed_value
+    row.realized_gross = pos.realized_gross
+    row.commissions = pos.commissions
+    row.max_quantity = pos.max_quantity
+    row.trade_min_price = pos.trade_min_price
+    row.trade_max_price = pos.trade_max_price
+    row.last_fill_time = pos.last_fill_time
+    row.updated_at = utcnow()
+
+
+def _trade_row(mode: str, trade: ClosedTrade) -> TradeRecord:
+    return TradeRecord(
+        mode=mode,
+        account=trade.account,
+        symbol=trade.symbol,
+        side=trade.side,
+        qty=trade.quantity,
+        max_qty=trade.max_quantity,
+        entry_price=trade.entry_price,
+        exit_price=trade.exit_price,
+        entry_time=trade.entry_time,
+        exit_time=trade.exit_time,
+        gross_pnl=trade.gross_pnl,
+        commissions=trade.commissions,
+        realized_pnl=trade.net_pnl,
+        point_value=trade.point_value,
+        trade_min_price=trade.trade_min_price,
+        trade_max_price=trade.trade_max_price,
+    )
+
+
+class PositionStore:
+    """Repository over the SQLite engine. Methods raise ``StorageError`` when the database fails."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def load_open_positions(self) -> list[StoredPosition]:
+        """Every ``OpenPosition`` row, for recovery on startup."""
+        try:
+            with Session(self._engine) as session:
+                rows = session.exec(select(OpenPosition)).all()
+                return [StoredPosition(row.mode, _row_to_position(row)) for row in rows]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read open positions: {exc.__class__.__name__}: {exc}") from exc
+
+    def has_fill(self, mode: str, account: str, execution_id: str) -> bool:
+        try:
+            with Session(self._engine) as session:
+                stmt = select(FillRecord.id).where(
+                    FillRecord.mode == mode,
+                    FillRecord.account == account,
+                    FillRecord.execution_id == execution_id,
+                )
+                return session.exec(stmt).first() is not None
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
+
+    def commit_fill(self, mode: str, fill: Fill, before: Position | None, outcome: FillOutcome) -> None:
+        """Store ``fill`` and its ``outcome`` atomically.
+
+        Raises ``DuplicateFill`` if the execution id is already stored (nothing is written) and
+        ``StorageError`` for any database failure (nothing is written).
+        """
+        try:
+            with Session(self._engine) as session, session.begin():
+                session.add(
+                    FillRecord(
+                        mode=mode,
+                        account=fill.account,
+                        symbol=fill.symbol,
+                        execution_id=fill.execution_id,
+                        server_order_id=fill.server_order_id,
+                        quantity=fill.quantity,
+                        price=fill.price,
+                        commission=fill.commission,
+                        time=fill.time,
+                        source=fill.source,
+                    )
+                )
+                session.flush()  # the UNIQUE execution id is checked here, before anything else
+                row = session.exec(
+                    select(OpenPosition).where(
+                        OpenPosition.mode == mode,
+                        OpenPosition.account == fill.account,
+                        OpenPosition.symbol == fill.symbol,
+                    )
+                ).first()
+                if outcome.closed_trade is not None:
+                    session.add(_trade_row(mode, outcome.closed_trade))
+                after = outcome.position
+                if after is None:
+                    if row is not None:
+                        session.delete(row)
+                else:
+                    if row is None or outcome.closed_trade is not None:
+                        if row is not None:
+                            session.delete(row)
+                            session.flush()
+                        row = OpenPosition(
+                            mode=mode,
+                            account=fill.account,
+                            symbol=fill.symbol,
+                            qty=after.quantity,
+                            side=after.side,
+                            entry_price=after.avg_entry,
+                            cost_basis=after.cost_basis,
+                            entry_time=after.entry_time,
+                            opened_quantity=after.opened_quantity,
+                            opened_value=after.opened_value,
+                        )
+                    _fill_position_row(row, after)
+                    session.add(row)
+                session.add(
+                    PositionEvent(
+                        mode=mode,
+                        account=fill.account,
+                        symbol=fill.symbol,
+                        kind=outcome.event.value,
+                        quantity_before=before.quantity if before else Decimal(0),
+                        quantity_after=after.quantity if after else Decimal(0),
+                        avg_entry_after=after.avg_entry if after else None,
+                        realized=outcome.realized_gross,
+                        reason="fill",
+                        source=f"{fill.source}:{fill.execution_id}",
+                    )
+                )
+        except IntegrityError as exc:
+            if "uq_fillrecord_execution" in str(exc) or "fillrecord.execution_id" in str(exc):
+                raise DuplicateFill(fill.execution_id) from exc
+            raise StorageError(f"integrity error storing fill: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            detail = getattr(exc, "orig", None) or exc
+            raise StorageError(f"cannot store fill: {exc.__class__.__name__}: {detail}") from exc
+
+    def last_fill_time(self, mode: str, account: str) -> datetime | None:
+        """Time of the newest stored fill of (mode, account), to ask the server for fills since then."""
+        try:
+            with Session(self._engine) as session:
+                stmt = (
+                    select(FillRecord.time)
+                    .where(FillRecord.mode == mode, FillRecord.account == account)
+                    .order_by(col(FillRecord.time).desc())
+                    .limit(1)
+                )
+                return session.exec(stmt).first()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
+
+    def summary_since(self, mode: str, account: str, since: datetime) -> PeriodSummary:
+        """Net realized P&L and count of trades of (mode, account) that closed at or after ``since``."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(TradeRecord.realized_pnl).where(
+                    TradeRecord.mode == mode,
+                    TradeRecord.account == account,
+                    col(TradeRecord.exit_time) >= since,
+                )
+                values = session.exec(stmt).all()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+        return PeriodSummary(sum(values, Decimal(0)), len(values))
+
+    def trades(self, mode: str | None = None, account: str | None = None) -> list[TradeRecord]:
+        """Closed trades, oldest first, optionally for one scope."""
+        with Session(self._engine) as session:
+            stmt = select(TradeRecord)
+            if mode is not None:
+                stmt = stmt.where(TradeRecord.mode == mode)
+            if account is not None:
+                stmt = stmt.where(TradeRecord.account == account)
+            return list(session.exec(stmt.order_by(col(TradeRecord.exit_time), col(TradeRecord.id))).all())
