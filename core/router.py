@@ -109,7 +109,7 @@ class MessageRouter:
     def _on_historical_fill(self, message: HistoricalOrderFillResponse) -> None:
         try:
             if not message.NoOrderFills:
-                self._state.apply_fill(self._fills.from_historical(message))
+                self._state.apply_fill(self._fills.from_historical(message), publish=False)
         finally:
             self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumberMessages)
 

@@ -121,16 +121,20 @@ class StateManager(QObject):
     def mode_of(self, account: str) -> str:
         return self._modes.mode_of(account).value
 
-    def apply_fill(self, fill: Fill) -> bool:
-        """Apply one fill (idempotent by execution id). Returns True if it changed the state.
+    def apply_fill(self, fill: Fill, publish: bool = True) -> bool:
+        """Apply one fill (idempotent by execution id). Returns True if it was stored or already known.
 
-        Held fills are retried first so fills are always stored in arrival order.
+        Held fills are retried first so fills are always stored in arrival order. With ``publish`` (live
+        301 fills) the new position is published at once, so every intermediate position reaches the
+        screen; replays of history (304) pass ``publish=False`` and are published once per chunk.
         """
         with self._lock:
             self._pending.append(fill)
-            before = len(self._pending)
             self._drain()
-            return len(self._pending) < before
+            stored = fill not in self._pending
+        if publish:
+            self.publish()
+        return stored
 
     def retry_pending(self) -> None:
         """Retry fills held after a storage failure (called periodically by the DTC thread)."""

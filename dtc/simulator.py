@@ -97,7 +97,7 @@ class _Client:
         if self.writer.is_closing():
             return False
         if self.writer.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
-            log.warning("client %s is not reading (%d bytes queued): disconnecting", self.peer, MAX_WRITE_BUFFER)
+            log.warning("client %s stopped reading (> %d bytes queued): disconnecting", self.peer, MAX_WRITE_BUFFER)
             self.writer.close()
             return False
         self.writer.write(data)
@@ -196,6 +196,11 @@ class SimulatorServer:
         spec = FillSpec.create(account, symbol, side, quantity, price, partials)
         return self._call(lambda: self._apply_fill(spec))
 
+    def send_raw(self, data: bytes) -> int:
+        """Fault injection: send ``data`` byte-for-byte (include the 0x00 terminators) to every logged-on
+        client, in order with fills; returns how many clients it was queued for."""
+        return self._call(lambda: self._broadcast(bytes(data)))
+
     def positions(self) -> dict[tuple[str, str], tuple[float, float]]:
         """(account, symbol) → (signed quantity, average price) for every symbol ever traded, flat included."""
         with self._lock:
@@ -283,15 +288,21 @@ class SimulatorServer:
                 if client.logged_on:
                     client.send(bye)
                 client.writer.close()
-            tasks = [*self._tasks, *([self._play_task] if self._play_task else [])]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if self._play_task is not None:
+                self._play_task.cancel()
+            # Closed transports end the handlers with EOF; cancelling them instead makes 3.11's
+            # StreamReaderProtocol log a spurious CancelledError, so cancel only stragglers.
+            if self._tasks:
+                _, stragglers = await asyncio.wait(list(self._tasks), timeout=2.0)
+                for task in stragglers:
+                    task.cancel()
             await server.wait_closed()
 
     async def _handle_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        assert task is not None
+        if task is None or not self._serving:  # accepted while shutting down
+            writer.close()
+            return
         self._tasks.add(task)
         peer = writer.get_extra_info("peername")
         client = _Client(writer, f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer))
@@ -340,11 +351,14 @@ class SimulatorServer:
         if client.heartbeat_task is not None:
             client.heartbeat_task.cancel()
         if client.logged_on:
-            client.logged_on = False
-            with self._logon_changed:
-                self._logged_on -= 1
-                self._logon_changed.notify_all()
+            self._set_logged_on(client, False)
         client.writer.close()
+
+    def _set_logged_on(self, client: _Client, logged_on: bool) -> None:
+        client.logged_on = logged_on
+        with self._logon_changed:
+            self._logged_on += 1 if logged_on else -1
+            self._logon_changed.notify_all()
 
     def _on_frame(self, client: _Client, frame: bytes) -> bool:
         """Handle one JSON frame from ``client``; False means close the connection."""
@@ -388,10 +402,7 @@ class SimulatorServer:
             client.heartbeat_task.cancel()
         client.heartbeat_task = asyncio.get_running_loop().create_task(self._heartbeats(client))
         if not client.logged_on:
-            client.logged_on = True
-            with self._logon_changed:
-                self._logged_on += 1
-                self._logon_changed.notify_all()
+            self._set_logged_on(client, True)
         if self._play_on_logon:
             self._start_playback()
 
@@ -488,11 +499,8 @@ class SimulatorServer:
 
     # --- state changes (loop thread, or the caller's thread when not serving) ---------------------
 
-    def _broadcast(self, msgs: list[m.DTCMessage]) -> None:
-        data = b"".join(m.encode_message(x) for x in msgs)
-        for client in list(self._clients):
-            if client.logged_on:
-                client.send(data)
+    def _broadcast(self, data: bytes) -> int:
+        return sum(client.send(data) for client in list(self._clients) if client.logged_on)
 
     def _apply_fill(self, spec: FillSpec) -> list[str]:
         """Execute ``spec``: update the ground truth, then send 301 + 306 per piece to logged-on clients."""
@@ -527,9 +535,9 @@ class SimulatorServer:
                     LastFillDateTime=round(now * 1000), LastFillExecutionID=exec_id,
                     OrderReceivedDateTime=int(order_time), LatestTransactionDateTime=now))
                 msgs.append(self._position_msg(spec.account, spec.symbol, pos, 0))
-                log.info("fill %s %s %s %g @ %g (%s, %s) -> position %+g @ %g", spec.account, spec.symbol,
+                log.info("fill %s %s %s %s @ %s (%s, %s) -> position %+g @ %s", spec.account, spec.symbol,
                          spec.side, qty, price, exec_id, order_id, pos.quantity, pos.average_price)
-        self._broadcast(msgs)
+        self._broadcast(b"".join(m.encode_message(x) for x in msgs))
         return ids
 
     def _apply_balance(self, spec: BalanceSpec) -> None:
@@ -538,7 +546,7 @@ class SimulatorServer:
             account = dataclasses.replace(self._accounts[spec.account], **spec.values)
             self._accounts[spec.account] = account
         log.info("balance %s %s", spec.account, dict(spec.values))
-        self._broadcast([self._balance_msg(account, 0)])
+        self._broadcast(m.encode_message(self._balance_msg(account, 0)))
 
     # --- scenario playback (loop thread) ----------------------------------------------------------
 

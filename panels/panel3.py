@@ -20,8 +20,8 @@ class Panel3(QGroupBox):
         self.realized.setStyleSheet("font-size: 16px; font-weight: 600;")
         self.open_pnl = QLabel(objectName="todayOpen")
         self.trades = QLabel(objectName="todayTrades")
-        form.addRow("Realized P&L (net)", self.realized)
-        form.addRow("Open P&L", self.open_pnl)
+        form.addRow("Realized P&&L (net)", self.realized)
+        form.addRow("Open P&&L", self.open_pnl)
         form.addRow("Closed trades", self.trades)
 
     def render(self, snap: AppSnapshot) -> None:

@@ -90,7 +90,9 @@ def test_scale_out_keeps_average_entry() -> None:
     assert position.realized_gross == D(15)  # (12 - 11) x 3 x 5
 
 
-@pytest.mark.parametrize("qty,price,commission", [("0", "1", "0"), ("NaN", "1", "0"), ("1", "Infinity", "0"), ("1", "1", "-1")])
+@pytest.mark.parametrize(
+    "qty,price,commission", [("0", "1", "0"), ("NaN", "1", "0"), ("1", "Infinity", "0"), ("1", "1", "-1")]
+)
 def test_absurd_fills_are_refused(qty: str, price: str, commission: str) -> None:
     with pytest.raises(InvalidFill):
         Fill("X", "Sim1", "MES", D(qty), D(price), T0, D(commission))

@@ -1,0 +1,172 @@
+"""End to end over a real loopback socket: DTC simulator → client thread → router → SQLite → Panel2."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from app_manager import PanelApp, build_app
+from core.settings import Settings
+from core.snapshots import AppSnapshot, ConnectionState
+from data.db import database_path, make_engine
+from data.models import FillRecord, OpenPosition, TradeRecord
+from dtc.simulator import SimulatorServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def simulator() -> Iterator[SimulatorServer]:
+    server = SimulatorServer(None, autoplay=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+def start_panel(settings: Settings, port: int, qtbot) -> PanelApp:  # type: ignore[no-untyped-def]
+    app = build_app(replace(settings, host="127.0.0.1", port=port, heartbeat_seconds=2))
+    qtbot.addWidget(app.window)
+    app.start()
+    return app
+
+
+def wait_synced(app: PanelApp, qtbot) -> None:  # type: ignore[no-untyped-def]
+    def synced() -> None:
+        snap = app.window.last_snapshot
+        assert snap is not None and snap.connection.state == ConnectionState.SYNCED
+
+    qtbot.waitUntil(synced, timeout=10_000)
+
+
+def screen(app: PanelApp) -> str:
+    """What Panel2 shows: the position cards, or FLAT."""
+    cards = app.window.panel2.card_texts()
+    return " | ".join(cards) if cards else app.window.panel2.flat.text()
+
+
+def test_round_trip_shows_every_position_and_stores_exact_trades(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start_panel(settings, simulator.port, qtbot)
+    shown: list[str] = []
+
+    def record(_snap: AppSnapshot) -> None:  # connected after the window: runs once Panel2 has rendered
+        text = screen(app)
+        if not shown or shown[-1] != text:
+            shown.append(text)
+
+    app.state.snapshot_ready.connect(record)
+    try:
+        wait_synced(app, qtbot)
+        orders = [
+            ("BUY", 2, 6000.00, [(1, 6000.00), (1, 6000.50)], "LONG 2 MESZ25 · 2 @ 6,000.25 avg entry · —"),
+            ("BUY", 1, 6001.00, None, "LONG 3 MESZ25 · 3 @ 6,000.50 avg entry · —"),
+            ("SELL", 2, 6003.00, None, "LONG 1 MESZ25 · 1 @ 6,000.50 avg entry · —"),
+            ("SELL", 2, 6002.00, None, "SHORT 1 MESZ25 · 1 @ 6,002.00 avg entry · —"),
+            ("BUY", 1, 6001.25, None, "FLAT"),
+        ]
+        for side, qty, price, partials, expected in orders:
+            simulator.fill("Sim1", "MESZ25", side, qty, price, partials)
+            qtbot.waitUntil(lambda expected=expected: screen(app) == expected, timeout=5000)
+    finally:
+        app.stop()
+    assert shown[-6:] == [
+        "LONG 1 MESZ25 · 1 @ 6,000.00 avg entry · —",
+        "LONG 2 MESZ25 · 2 @ 6,000.25 avg entry · —",
+        "LONG 3 MESZ25 · 3 @ 6,000.50 avg entry · —",
+        "LONG 1 MESZ25 · 1 @ 6,000.50 avg entry · —",
+        "SHORT 1 MESZ25 · 1 @ 6,002.00 avg entry · —",
+        "FLAT",
+    ]
+    with Session(make_engine(settings.data_dir)) as session:
+        assert session.exec(select(OpenPosition)).all() == []
+        trades = session.exec(select(TradeRecord).order_by(TradeRecord.id)).all()
+        fills = session.exec(select(FillRecord)).all()
+    assert [
+        (t.mode, t.account, t.symbol, t.side, t.qty, t.entry_price, t.exit_price, t.realized_pnl) for t in trades
+    ] == [
+        ("SIM", "Sim1", "MESZ25", "LONG", D(3), D("6000.5"), D("6002.666666666666666666666667"), D("32.5")),
+        ("SIM", "Sim1", "MESZ25", "SHORT", D(1), D("6002"), D("6001.25"), D("3.75")),
+    ]
+    assert len(fills) == 6
+    assert {f.execution_id for f in fills} == {f["execution_id"] for f in simulator.fill_log()}
+    assert app.window.panel3.realized.text() == "+$36.25"
+    assert app.window.panel3.trades.text() == "2"
+
+
+def test_bad_input_is_skipped_and_next_fill_applied(settings, simulator, qtbot, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.WARNING)
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot)
+        negative = {
+            "Type": 301, "RequestID": 0, "TotalNumMessages": 1, "MessageNumber": 1, "Symbol": "MESZ25",
+            "TradeAccount": "Sim1", "ServerOrderID": "X1", "OrderStatus": 7, "OrderUpdateReason": 4, "BuySell": 1,
+            "LastFillPrice": 6000.0, "LastFillQuantity": -1.0, "LastFillExecutionID": "BAD-1",
+        }  # fmt: skip
+        simulator.send_raw(b'{"Type":301,"Symbol":\x00')
+        simulator.send_raw(b'{"Type":9999,"Whatever":1}\x00')
+        simulator.send_raw(json.dumps(negative).encode() + b"\x00")
+        simulator.fill("Sim1", "MESZ25", "BUY", 1, 6010.25)
+        qtbot.waitUntil(lambda: screen(app) == "LONG 1 MESZ25 · 1 @ 6,010.25 avg entry · —", timeout=5000)
+        assert app.client.alive
+    finally:
+        app.stop()
+    counts = dict(app.router.bad_input)
+    assert counts == {"undecodable frame": 1, "unknown Type": 1, "invalid OrderUpdate": 1}
+    text = caplog.text
+    assert "malformed JSON" in text and "Type 9999" in text and "LastFillQuantity" in text
+    with Session(make_engine(settings.data_dir)) as session:
+        assert [f.execution_id for f in session.exec(select(FillRecord)).all()] != ["BAD-1"]
+        assert len(session.exec(select(FillRecord)).all()) == 1
+
+
+def _open_positions(db: Path) -> list[tuple[str, str, str]]:
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT account, symbol, qty FROM openposition").fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_killed_app_shows_position_on_restart_before_any_message(settings, simulator, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    cmd = [sys.executable, str(ROOT / "app_manager.py"), "--host", "127.0.0.1", "--port", str(simulator.port)]
+    cmd += ["--data-dir", str(settings.data_dir), "--heartbeat", "2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert simulator.wait_for_logons(1, timeout=30), "the app never logged on"
+        simulator.fill("Sim1", "MESZ25", "SELL", 2, 6857.00)
+        db = database_path(settings.data_dir)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _open_positions(db) != [("Sim1", "MESZ25", "-2")]:
+            time.sleep(0.05)
+        assert _open_positions(db) == [("Sim1", "MESZ25", "-2")]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    simulator.stop()  # nothing may answer the restarted panel
+    restarted = build_app(replace(settings, port=1))  # never started: no byte can arrive
+    qtbot.addWidget(restarted.window)
+    assert screen(restarted) == "SHORT 2 MESZ25 · 2 @ 6,857.00 avg entry · —"
+    card = restarted.window.panel2._cards["MESZ25"]
+    assert not card.unconfirmed.isHidden()
+    assert restarted.window.badge.text().strip() == "SIM"
