@@ -297,6 +297,122 @@ class AccountBalanceReject(DTCMessage, **_tag(MT.ACCOUNT_BALANCE_REJECT)):
     RejectText: str = ""
 
 
+class SecurityDefinitionForSymbolRequest(DTCMessage, **_tag(MT.SECURITY_DEFINITION_FOR_SYMBOL_REQUEST)):
+    RequestID: int = 0
+    Symbol: str = ""
+    Exchange: str = ""
+
+
+class SecurityDefinitionResponse(DTCMessage, **_tag(MT.SECURITY_DEFINITION_RESPONSE)):
+    """SECURITY_DEFINITION_RESPONSE (507): ``MinPriceIncrement`` is the tick size (points) and
+    ``CurrencyValuePerIncrement`` the value of one tick per contract (account currency)."""
+
+    RequestID: int = 0
+    Symbol: str = ""
+    Exchange: str = ""
+    SecurityType: int = 0
+    Description: str = ""
+    MinPriceIncrement: float | None = None
+    PriceDisplayFormat: int = 0
+    CurrencyValuePerIncrement: float | None = None
+    IsFinalMessage: int = 1
+    DisplayPriceMultiplier: float | None = None
+    ExchangeSymbol: str = ""
+    Currency: str = ""
+    ContractSize: float | None = None
+
+
+class SecurityDefinitionReject(DTCMessage, **_tag(MT.SECURITY_DEFINITION_REJECT)):
+    RequestID: int = 0
+    RejectText: str = ""
+
+
+# --- 2.2 market data (prices in points; DateTime fields per dtc-protocol §9) -------------------------
+
+
+class MarketDataRequest(DTCMessage, **_tag(MT.MARKET_DATA_REQUEST)):
+    """MARKET_DATA_REQUEST (101): ``RequestAction`` 1 subscribe, 2 unsubscribe, 3 snapshot."""
+
+    RequestAction: int = 1
+    SymbolID: int = 0
+    Symbol: str = ""
+    Exchange: str = ""
+    IntervalForSnapshotUpdatesInMilliseconds: int = 0
+
+
+class MarketDataReject(DTCMessage, **_tag(MT.MARKET_DATA_REJECT)):
+    SymbolID: int = 0
+    RejectText: str = ""
+
+
+class MarketDataSnapshot(DTCMessage, **_tag(MT.MARKET_DATA_SNAPSHOT)):
+    """MARKET_DATA_SNAPSHOT (104). Unset values may be absent, null, or DBL_MAX sentinels."""
+
+    SymbolID: int = 0
+    SessionSettlementPrice: float | None = None
+    SessionOpenPrice: float | None = None
+    SessionHighPrice: float | None = None
+    SessionLowPrice: float | None = None
+    SessionVolume: float | None = None
+    SessionNumTrades: int = 0
+    OpenInterest: int = 0
+    BidPrice: float | None = None
+    AskPrice: float | None = None
+    AskQuantity: float | None = None
+    BidQuantity: float | None = None
+    LastTradePrice: float | None = None
+    LastTradeVolume: float | None = None
+    LastTradeDateTime: float = 0.0
+    BidAskDateTime: float = 0.0
+    SessionSettlementDateTime: int = 0
+    TradingSessionDate: int = 0
+    TradingStatus: int = 0
+    MarketDepthUpdateDateTime: float = 0.0
+
+
+class MarketDataUpdateTrade(DTCMessage, **_tag(MT.MARKET_DATA_UPDATE_TRADE)):
+    """MARKET_DATA_UPDATE_TRADE (107); ``DateTime`` in UTC seconds with fraction."""
+
+    SymbolID: int = 0
+    AtBidOrAsk: int = 0
+    Price: float | None = None
+    Volume: float | None = None
+    DateTime: float = 0.0
+    F: tuple[Any, ...] | None = None
+
+
+class MarketDataUpdateTradeCompact(DTCMessage, **_tag(MT.MARKET_DATA_UPDATE_TRADE_COMPACT)):
+    """MARKET_DATA_UPDATE_TRADE_COMPACT (112); ``DateTime`` in UTC seconds. In JSON Compact the values come
+    positionally in ``F`` as [SymbolID, AtBidOrAsk, Price, Volume, DateTime] (Sierra's observed order)."""
+
+    Price: float | None = None
+    Volume: float | None = None
+    DateTime: float = 0.0
+    SymbolID: int = 0
+    AtBidOrAsk: int = 0
+    F: tuple[Any, ...] | None = None
+
+
+class MarketDataUpdateBidAsk(DTCMessage, **_tag(MT.MARKET_DATA_UPDATE_BID_ASK)):
+    SymbolID: int = 0
+    BidPrice: float | None = None
+    BidQuantity: float | None = None
+    AskPrice: float | None = None
+    AskQuantity: float | None = None
+    DateTime: float = 0.0
+    F: tuple[Any, ...] | None = None
+
+
+class MarketDataUpdateBidAskCompact(DTCMessage, **_tag(MT.MARKET_DATA_UPDATE_BID_ASK_COMPACT)):
+    BidPrice: float | None = None
+    BidQuantity: float | None = None
+    AskPrice: float | None = None
+    AskQuantity: float | None = None
+    DateTime: float = 0.0
+    SymbolID: int = 0
+    F: tuple[Any, ...] | None = None
+
+
 class UserMessage(DTCMessage, **_tag(MT.USER_MESSAGE)):
     UserMessage: str = ""
     IsPopupMessage: int = 1
@@ -328,6 +444,16 @@ MESSAGE_CLASSES: tuple[type[DTCMessage], ...] = (
     AccountBalanceUpdate,
     AccountBalanceRequest,
     AccountBalanceReject,
+    SecurityDefinitionForSymbolRequest,
+    SecurityDefinitionResponse,
+    SecurityDefinitionReject,
+    MarketDataRequest,
+    MarketDataReject,
+    MarketDataSnapshot,
+    MarketDataUpdateTrade,
+    MarketDataUpdateTradeCompact,
+    MarketDataUpdateBidAsk,
+    MarketDataUpdateBidAskCompact,
     UserMessage,
     GeneralLogMessage,
 )
