@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlmodel import SQLModel
 
-from data import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from data.migrate import upgrade
 
 DB_FILENAME = "dtc-panel.db"
 BUSY_TIMEOUT_MS = 5000
@@ -39,7 +38,8 @@ def _pragma_setter(busy_timeout_ms: int) -> Any:
 
 
 def make_engine(data_dir: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
-    """Open (creating if needed) ``<data_dir>/dtc-panel.db`` with the project's pragmas and tables.
+    """Open (creating if needed) ``<data_dir>/dtc-panel.db`` with the project's pragmas, migrated to the newest
+    schema.
 
     ``busy_timeout_ms`` is how long a write waits for another writer's lock before failing.
     Raises ``sqlalchemy.exc.OperationalError`` if the file cannot be opened or created.
@@ -50,5 +50,5 @@ def make_engine(data_dir: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engin
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
     )
     event.listen(engine, "connect", _pragma_setter(busy_timeout_ms))
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)
     return engine

@@ -14,8 +14,6 @@ from sqlmodel import Field, SQLModel
 
 from data.types import DecimalText, UTCDateTime
 
-SCHEMA_VERSION = 1
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -55,6 +53,10 @@ class OpenPosition(SQLModel, table=True):
     entry_cum_delta: Decimal | None = Field(default=None, sa_type=DecimalText)
     entry_poc: Decimal | None = Field(default=None, sa_type=DecimalText)
     last_fill_time: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    mae: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Lowest trade P&L (realized so far + open, gross) reached while open; ≤ 0, account currency."""
+    mfe: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Highest trade P&L reached while open; ≥ 0, account currency."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -63,6 +65,9 @@ class TradeRecord(SQLModel, table=True):
     """A closed flat-to-flat trade. ``realized_pnl`` is net of ``commissions`` (account currency)."""
 
     __table_args__ = (Index("ix_traderecord_scope_exit", "mode", "account", "exit_time"),)
+    # MAE/MFE: lowest/highest trade P&L (realized so far + open, gross, account currency) while open.
+    # Efficiencies (Sierra Chart's): range = mfe − mae; entry = mfe/range; exit = (gross − mae)/range;
+    # total = gross/range, as fractions; None when the range is zero. R = realized_pnl / initial_risk.
 
     id: int | None = Field(default=None, primary_key=True)
     mode: str = Field(max_length=8)
@@ -84,6 +89,17 @@ class TradeRecord(SQLModel, table=True):
     mae: Decimal | None = Field(default=None, sa_type=DecimalText)
     mfe: Decimal | None = Field(default=None, sa_type=DecimalText)
     exit_reason: str = Field(default="fill", max_length=32)
+    stop_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """The stop working when the trade opened (points); ``None`` if there was none."""
+    target_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    initial_risk: Decimal | None = Field(default=None, sa_type=DecimalText)
+    r_multiple: Decimal | None = Field(default=None, sa_type=DecimalText)
+    entry_efficiency: Decimal | None = Field(default=None, sa_type=DecimalText)
+    exit_efficiency: Decimal | None = Field(default=None, sa_type=DecimalText)
+    total_efficiency: Decimal | None = Field(default=None, sa_type=DecimalText)
+    entry_vwap: Decimal | None = Field(default=None, sa_type=DecimalText)
+    entry_cum_delta: Decimal | None = Field(default=None, sa_type=DecimalText)
+    entry_poc: Decimal | None = Field(default=None, sa_type=DecimalText)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -126,3 +142,18 @@ class PositionEvent(SQLModel, table=True):
     realized: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
     reason: str = Field(default="fill", max_length=32)
     source: str = Field(default="", max_length=128)
+
+
+class AccountBalance(SQLModel, table=True):
+    """ACCOUNT_BALANCE_UPDATE (600) history, for the LIVE equity curve; money in ``currency``."""
+
+    __table_args__ = (Index("ix_accountbalance_account_time", "account", "time"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str = Field(max_length=8)
+    account: str = Field(max_length=64)
+    time: datetime = Field(sa_type=UTCDateTime)
+    cash_balance: Decimal | None = Field(default=None, sa_type=DecimalText)
+    securities_value: Decimal | None = Field(default=None, sa_type=DecimalText)
+    daily_pnl: Decimal | None = Field(default=None, sa_type=DecimalText)
+    currency: str = Field(default="", max_length=8)
