@@ -13,15 +13,20 @@ import logging.handlers
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from core.csv_prices import CsvPriceSource
 from core.fills import FillFactory
 from core.instruments import InstrumentBook
+from core.market_data import MarketDataFeed, SecurityDefinitions
 from core.modes import ModeClassifier
+from core.orders import OrderBook
+from core.prices import PriceBook
 from core.resync import ResyncController
 from core.router import MessageRouter
 from core.settings import Settings, SettingsError
@@ -115,12 +120,18 @@ class PanelApp:
     resync: ResyncController
     client: DTCClient
     window: MainWindow
+    csv_source: CsvPriceSource | None = None
 
     def start(self) -> None:
+        if self.csv_source is not None:
+            self.csv_source.start()
         self.client.start()
 
     def stop(self) -> None:
         self.client.stop()
+        if self.csv_source is not None:
+            self.csv_source.stop()
+        self.state.flush_marks(force=True)
         self.state.publish()
 
 
@@ -137,6 +148,8 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
         store,
         instruments,
         ModeClassifier(settings.sim_account_pattern),
+        prices=PriceBook(),
+        orders=OrderBook(),
         pinned_account=settings.account,
         session_start=settings.session_start,
         session_timezone=settings.session_timezone,
@@ -150,7 +163,15 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
         client.send(message)  # the client is created below; resync only sends after it has started
 
     resync = ResyncController(send, state, store)
-    router = MessageRouter(state, FillFactory(instruments, settings.commission_for), resync)
+    feed = MarketDataFeed(send, state.on_price)
+    router = MessageRouter(
+        state,
+        FillFactory(instruments, settings.commission_for),
+        resync,
+        instruments,
+        feed=feed,
+        definitions=SecurityDefinitions(send, instruments.define),
+    )
 
     def on_link(link: LinkState, detail: str) -> None:
         if link == LinkState.LOGGED_ON:
@@ -158,14 +179,22 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
         else:
             if link in (LinkState.DISCONNECTED, LinkState.STOPPED):
                 resync.on_disconnect()
+                feed.on_disconnect()
                 state.on_disconnected()
             state.set_connection(_LINK_TO_CONNECTION[link], detail)
         state.publish()
 
+    clock = {"touched": 0.0}
+
     def on_tick() -> None:
         state.retry_pending()
         resync.tick()
-        state.publish()
+        state.flush_marks()
+        now = time.monotonic()
+        if now - clock["touched"] >= 1.0:  # ages, time in trade and staleness change with the clock
+            clock["touched"] = now
+            state.touch()
+        state.publish_throttled()
 
     client = DTCClient(
         ClientConfig(
@@ -186,7 +215,10 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
         on_tick=on_tick,
     )
     state.set_connection(ConnectionState.DISCONNECTED, "not connected yet", f"{settings.host}:{settings.port}")
-    return PanelApp(settings, state, store, router, resync, client, window)
+    csv_source = None
+    if settings.price_csv_path:
+        csv_source = CsvPriceSource(Path(settings.price_csv_path), state.on_price, symbol=settings.price_csv_symbol)
+    return PanelApp(settings, state, store, router, resync, client, window, csv_source)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,10 @@ Conventions:
   entry price is derived from it and changes only when the position grows;
 - a reducing fill realizes ``(fill − avg_entry) × qty_closed × point_value × sign``;
 - a fill that crosses zero is split into a close and a new open, its commission pro-rated by quantity;
-- a trade runs flat to flat and is emitted as a ``ClosedTrade`` when the position returns to zero or flips.
+- a trade runs flat to flat and is emitted as a ``ClosedTrade`` when the position returns to zero or flips;
+- excursions: the trade's P&L at price p is realized-so-far + open P&L at p (gross, account currency); MFE
+  is its highest value while open (≥ 0), MAE its lowest (≤ 0). Every fill price and every marked price
+  counts, so the closed trade's gross P&L always lies between MAE and MFE.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from core.trade_metrics import Efficiency, efficiency, initial_risk, r_multiple
+
 ZERO = Decimal(0)
+SPLIT_QUANTUM = Decimal("1e-12")
+"""A share of a cost basis or commission split by quantity is rounded to this, so every later sum stays
+exact within Decimal's 28 digits (the split amounts move between buckets; totals never change)."""
+
+
+def _exact(value: Decimal) -> Decimal:
+    return value.quantize(SPLIT_QUANTUM)
 
 
 class InvalidFill(ValueError):
@@ -85,6 +97,18 @@ class Position:
     trade_min_price: Decimal | None = None
     trade_max_price: Decimal | None = None
     last_fill_time: datetime | None = None
+    mae: Decimal = ZERO
+    mfe: Decimal = ZERO
+    stop_price: Decimal | None = None
+    """The first stop working for this trade (points), for the initial risk; carried, not computed here."""
+    target_price: Decimal | None = None
+    entry_vwap: Decimal | None = None
+    entry_cum_delta: Decimal | None = None
+    entry_poc: Decimal | None = None
+    initial_quantity: Decimal = ZERO
+    """|quantity| when the trade opened (the size the initial risk applies to)."""
+    initial_entry: Decimal = ZERO
+    """Price of the opening fill (points)."""
 
     @property
     def side(self) -> str:
@@ -99,13 +123,19 @@ class Position:
         """Unrealized P&L at ``price`` in account currency: (price − avg_entry) × qty × point_value."""
         return (price * self.quantity - self.cost_basis) * point_value
 
-    def with_price_extremes(self, price: Decimal) -> Position:
-        """This position with ``price`` included in the trade's min/max price."""
+    def trade_pnl(self, price: Decimal, point_value: Decimal) -> Decimal:
+        """The whole trade's gross P&L if marked at ``price``: realized so far + open (account currency)."""
+        return self.realized_gross + self.open_pnl(price, point_value)
+
+    def mark(self, price: Decimal, point_value: Decimal) -> Position:
+        """This position with ``price`` counted in the trade's min/max price and MAE/MFE."""
         lo = price if self.trade_min_price is None else min(self.trade_min_price, price)
         hi = price if self.trade_max_price is None else max(self.trade_max_price, price)
-        if lo == self.trade_min_price and hi == self.trade_max_price:
+        pnl = self.trade_pnl(price, point_value)
+        mae, mfe = min(self.mae, pnl), max(self.mfe, pnl)
+        if (lo, hi, mae, mfe) == (self.trade_min_price, self.trade_max_price, self.mae, self.mfe):
             return self
-        return replace(self, trade_min_price=lo, trade_max_price=hi)
+        return replace(self, trade_min_price=lo, trade_max_price=hi, mae=mae, mfe=mfe)
 
 
 @dataclass(frozen=True)
@@ -129,6 +159,29 @@ class ClosedTrade:
     point_value: Decimal
     trade_min_price: Decimal | None
     trade_max_price: Decimal | None
+    mae: Decimal = ZERO
+    mfe: Decimal = ZERO
+    stop_price: Decimal | None = None
+    target_price: Decimal | None = None
+    initial_quantity: Decimal = ZERO
+    initial_entry: Decimal = ZERO
+    entry_vwap: Decimal | None = None
+    entry_cum_delta: Decimal | None = None
+    entry_poc: Decimal | None = None
+
+    @property
+    def efficiency(self) -> Efficiency | None:
+        """Entry/exit/total efficiency of the gross P&L within the MAE–MFE range."""
+        return efficiency(self.mae, self.mfe, self.gross_pnl)
+
+    @property
+    def initial_risk(self) -> Decimal | None:
+        """|opening price − stop at entry| × opening size × point value (account currency)."""
+        return initial_risk(self.initial_entry, self.stop_price, self.initial_quantity, self.point_value)
+
+    @property
+    def r_multiple(self) -> Decimal | None:
+        return r_multiple(self.net_pnl, self.initial_risk)
 
 
 @dataclass(frozen=True)
@@ -156,6 +209,8 @@ def _open(fill: Fill, quantity: Decimal, commission: Decimal) -> Position:
         trade_min_price=fill.price,
         trade_max_price=fill.price,
         last_fill_time=fill.time,
+        initial_quantity=abs(quantity),
+        initial_entry=fill.price,
     )
 
 
@@ -176,6 +231,15 @@ def _close_trade(pos: Position, side: str, exit_time: datetime, point_value: Dec
         point_value=point_value,
         trade_min_price=pos.trade_min_price,
         trade_max_price=pos.trade_max_price,
+        mae=pos.mae,
+        mfe=pos.mfe,
+        stop_price=pos.stop_price,
+        target_price=pos.target_price,
+        initial_quantity=pos.initial_quantity,
+        initial_entry=pos.initial_entry,
+        entry_vwap=pos.entry_vwap,
+        entry_cum_delta=pos.entry_cum_delta,
+        entry_poc=pos.entry_poc,
     )
 
 
@@ -191,7 +255,7 @@ def apply_fill(position: Position | None, fill: Fill, point_value: Decimal) -> F
     if position is None:
         return FillOutcome(_open(fill, q, fill.commission), None, PositionEventKind.OPENED, ZERO)
 
-    pos = position.with_price_extremes(fill.price)
+    pos = position.mark(fill.price, point_value)
     held = pos.quantity
     if (held > 0) == (q > 0):  # grows: weighted average changes
         new_qty = held + q
@@ -208,11 +272,11 @@ def apply_fill(position: Position | None, fill: Fill, point_value: Decimal) -> F
         return FillOutcome(grown, None, PositionEventKind.INCREASED, ZERO)
 
     closing = min(abs(q), abs(held))  # contracts closed by this fill
-    close_commission = fill.commission if closing == abs(q) else fill.commission * closing / abs(q)
+    close_commission = fill.commission if closing == abs(q) else _exact(fill.commission * closing / abs(q))
     open_commission = fill.commission - close_commission
     remaining = held + q if abs(q) <= abs(held) else ZERO
     # basis of the closed contracts: exact on a full close, proportional on a partial one
-    removed_basis = pos.cost_basis if remaining == 0 else pos.cost_basis * closing / abs(held)
+    removed_basis = pos.cost_basis if remaining == 0 else _exact(pos.cost_basis * closing / abs(held))
     sign = 1 if held > 0 else -1
     realized = (fill.price * closing * sign - removed_basis) * point_value
     after = replace(

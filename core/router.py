@@ -11,11 +11,15 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from core.accounting import InvalidFill
 from core.fills import FillFactory, InvalidMessage
+from core.instruments import InstrumentBook
+from core.market_data import MarketDataFeed, SecurityDefinitions
+from core.prices import Quote
 from core.resync import ResyncController
 from core.state import StateManager
 from dtc.messages import (
@@ -28,9 +32,15 @@ from dtc.messages import (
     HistoricalOrderFillResponse,
     HistoricalOrderFillsReject,
     LogonResponse,
+    MarketDataReject,
+    MarketDataSnapshot,
+    MarketDataUpdateTrade,
+    MarketDataUpdateTradeCompact,
     OpenOrdersReject,
     OrderUpdate,
     PositionUpdate,
+    SecurityDefinitionReject,
+    SecurityDefinitionResponse,
     TradeAccountResponse,
     UnknownMessage,
     UserMessage,
@@ -52,10 +62,21 @@ def _money(value: float | None) -> Decimal | None:
 class MessageRouter:
     """Dispatches decoded DTC messages. ``bad_input`` counts skipped input by kind."""
 
-    def __init__(self, state: StateManager, fills: FillFactory, resync: ResyncController) -> None:
+    def __init__(
+        self,
+        state: StateManager,
+        fills: FillFactory,
+        resync: ResyncController,
+        instruments: InstrumentBook,
+        feed: MarketDataFeed | None = None,
+        definitions: SecurityDefinitions | None = None,
+    ) -> None:
         self._state = state
         self._fills = fills
         self._resync = resync
+        self._instruments = instruments
+        self._feed = feed
+        self._definitions = definitions
         self.bad_input: Counter[str] = Counter()
         self.routed: Counter[str] = Counter()
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
@@ -74,6 +95,19 @@ class MessageRouter:
             GeneralLogMessage: lambda m: log.info("Sierra Chart log: %s", m.MessageText),
             UnknownMessage: self._on_unknown,
         }
+        if feed is not None:
+            for cls in (MarketDataReject, MarketDataSnapshot, MarketDataUpdateTrade, MarketDataUpdateTradeCompact):
+                self._handlers[cls] = feed.handle
+        if definitions is not None:
+            self._handlers[SecurityDefinitionResponse] = definitions.handle
+            self._handlers[SecurityDefinitionReject] = definitions.handle
+
+    def _watch(self, symbols: set[str]) -> None:
+        """Ask for prices and contract facts of ``symbols`` (no-ops for ones already asked)."""
+        if self._definitions is not None:
+            self._definitions.ensure(symbols)
+        if self._feed is not None:
+            self._feed.ensure(symbols)
 
     def skip(self, kind: str, reason: str) -> None:
         """Count and log one skipped piece of input (``kind`` groups the counter, ``reason`` is logged)."""
@@ -98,13 +132,23 @@ class MessageRouter:
 
     def _on_logon_response(self, message: LogonResponse) -> None:
         if message.Result == LogonStatusEnum.LOGON_SUCCESS:
+            self._state.orders.clear()
+            if self._feed is not None:
+                self._feed.on_logon(bool(message.MarketDataSupported))
+            if self._definitions is not None:
+                self._definitions.on_logon(bool(message.SecurityDefinitionsSupported))
             self._resync.on_logon()
+            self._watch(self._state.open_symbols())
 
     def _on_order_update(self, message: OrderUpdate) -> None:
         if message.RequestID and message.OrderUpdateReason == OrderUpdateReasonEnum.OPEN_ORDERS_REQUEST_RESPONSE:
             self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumMessages)
         if message.OrderUpdateReason in FILL_REASONS:
-            self._state.apply_fill(self._fills.from_order_update(message))
+            fill = self._fills.from_order_update(message)
+            self._state.apply_fill(fill)
+            self._watch({fill.symbol})
+        if self._state.orders.on_order_update(message):
+            self._state.on_orders_changed(message.TradeAccount, message.Symbol)
 
     def _on_historical_fill(self, message: HistoricalOrderFillResponse) -> None:
         try:
@@ -125,9 +169,19 @@ class MessageRouter:
             if qty is None or avg is None:
                 raise InvalidMessage(f"absurd Quantity/AveragePrice {message.Quantity!r}/{message.AveragePrice!r}")
             self._state.on_broker_position(message.TradeAccount, message.Symbol, qty, avg)
+            self._implied_price(message, qty, avg)
         finally:
             if message.RequestID:
                 self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumberMessages)
+
+    def _implied_price(self, message: PositionUpdate, qty: Decimal, avg: Decimal) -> None:
+        """Fallback price source: the price implied by ``OpenProfitLoss`` of a non-flat 306."""
+        open_pnl = _money(message.OpenProfitLoss)
+        point_value = self._instruments.lookup(message.Symbol).point_value
+        if qty == 0 or not open_pnl or point_value <= 0:
+            return
+        price = avg + open_pnl / (qty * point_value)
+        self._state.on_price(Quote(message.Symbol, price, datetime.now(UTC), "position"))
 
     def _on_trade_account(self, message: TradeAccountResponse) -> None:
         done = message.MessageNumber >= message.TotalNumberMessages
@@ -143,6 +197,7 @@ class MessageRouter:
             _money(message.OpenPositionsProfitLoss),
             _money(message.DailyProfitLoss),
             bool(message.TradingIsDisabled),
+            _money(message.SecuritiesValue),
         )
 
     def _on_reject(

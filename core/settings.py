@@ -51,6 +51,10 @@ class Settings:
     """Trader's (point value, tick size) by symbol root, used when the server gives no definition."""
     session_start: str = "18:00"
     session_timezone: str = "America/New_York"
+    price_csv_path: str = ""
+    """A snapshot CSV (``last,high,low,vwap,poc,cum_delta``) written by a Sierra Chart study; empty = none."""
+    price_csv_symbol: str = ""
+    """The symbol the CSV's prices are for when it has no symbol column; empty = every symbol."""
     connect_timeout_seconds: float = 5.0
     reconnect_max_seconds: float = 30.0
 

@@ -11,6 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from core.stats import Statistics
+
 
 class ConnectionState(StrEnum):
     DISCONNECTED = "disconnected"
@@ -51,9 +53,31 @@ class PositionView:
     tick_size: Decimal
     last_price: Decimal | None = None
     last_price_time: datetime | None = None
+    last_price_source: str = ""
+    last_price_stale: bool = False
     open_pnl: Decimal | None = None
+    open_points: Decimal | None = None
+    """Price move in the position's favour since the average entry, in points per contract."""
     confirmed: bool = True
     broker_quantity: Decimal | None = None
+    mae: Decimal = Decimal(0)
+    mfe: Decimal = Decimal(0)
+    mae_points: Decimal | None = None
+    mfe_points: Decimal | None = None
+    stop_price: Decimal | None = None
+    target_price: Decimal | None = None
+    stop_distance: Decimal | None = None
+    """Points from the last price to the working stop (positive while the stop is not hit)."""
+    target_distance: Decimal | None = None
+    initial_risk: Decimal | None = None
+    live_r: Decimal | None = None
+    """Trade P&L so far (realized + open, net of commissions) in units of the initial risk."""
+    entry_vwap: Decimal | None = None
+    entry_cum_delta: Decimal | None = None
+    entry_poc: Decimal | None = None
+    live_vwap: Decimal | None = None
+    live_cum_delta: Decimal | None = None
+    live_poc: Decimal | None = None
 
     @property
     def side(self) -> str:
@@ -86,11 +110,34 @@ class AccountView:
 
 @dataclass(frozen=True)
 class ScopeSummary:
-    """Today's (trading day) closed-trade figures for the displayed scope, account currency."""
+    """Today's (trading day) figures for the displayed scope, account currency: realized (net, closed
+    trades), open P&L of the scope's positions at their last prices, and their sum."""
 
     realized_pnl: Decimal = Decimal(0)
     trades: int = 0
     open_pnl: Decimal | None = None
+
+    @property
+    def total_pnl(self) -> Decimal:
+        return self.realized_pnl + (self.open_pnl or Decimal(0))
+
+
+@dataclass(frozen=True)
+class TradeRow:
+    """One closed trade as Panel3's list shows it (money in account currency, efficiency a fraction)."""
+
+    symbol: str
+    side: str
+    quantity: Decimal
+    entry_time: datetime
+    exit_time: datetime
+    entry_price: Decimal
+    exit_price: Decimal
+    net_pnl: Decimal
+    mae: Decimal | None
+    mfe: Decimal | None
+    total_efficiency: Decimal | None
+    r_multiple: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -106,6 +153,9 @@ class AppSnapshot:
     other_open: tuple[PositionView, ...]
     accounts: tuple[AccountView, ...]
     today: ScopeSummary
+    period: str
+    statistics: Statistics
+    trades: tuple[TradeRow, ...]
     connection: ConnectionInfo
     storage_error: str | None
     pending_fills: int

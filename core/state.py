@@ -4,15 +4,16 @@ Write-through order for every fill: database commit first, then the cache, then 
 immutable ``AppSnapshot``. If the commit fails the cache is unchanged, the error is shown, and the fill is
 held (in arrival order) and retried; it is never dropped and never written twice.
 
-Threads: ``apply_*``/``on_*`` run on the DTC thread; ``set_scope`` may run on the GUI thread. A lock guards
-the cache. ``publish()`` emits ``snapshot_ready`` at most once per call, only when something changed; the
-DTC client calls it once per received chunk so bursts become one repaint.
+Threads: fills, reports and prices arrive on the DTC and price threads; ``set_scope``/``set_period`` on the
+GUI thread. One lock guards the cache. Live fills publish at once (every intermediate position reaches the
+screen); prices and everything else publish through ``publish_throttled`` (≤ ~30 per second).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -20,9 +21,11 @@ from decimal import Decimal
 
 from PySide6.QtCore import QObject, Signal
 
-from core.accounting import Fill, Position, apply_fill
-from core.instruments import InstrumentBook
+from core.accounting import Fill, FillOutcome, Position, PositionEventKind, apply_fill
+from core.instruments import InstrumentBook, symbol_root
 from core.modes import ModeClassifier
+from core.orders import OrderBook
+from core.prices import WILDCARD, PriceBook, Quote
 from core.snapshots import (
     AccountView,
     AppSnapshot,
@@ -32,12 +35,17 @@ from core.snapshots import (
     PositionView,
     ScopeSummary,
 )
-from core.tradingday import trading_day_start
+from core.statistics_cache import StatisticsCache
+from core.tradingday import Period
+from core.views import position_view
+from data.models import AccountBalance
 from data.repository import DuplicateFill, PositionStore, StorageError
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (mode, account, symbol)
+PUBLISH_INTERVAL = 1 / 30
+MARKS_FLUSH_INTERVAL = 0.1
 
 
 @dataclass(frozen=True)
@@ -47,10 +55,13 @@ class BrokerPosition:
     received_at: datetime
 
 
-def _describe(mode: str, account: str, kind: str, pos: Position | None, symbol: str) -> str:
-    if pos is None:
-        return f"{mode} {account} · {kind.upper()} · {symbol} flat"
-    return f"{mode} {account} · {kind.upper()} · {pos.side} {abs(pos.quantity)} {symbol} @ {pos.avg_entry:.2f}"
+def _describe(mode: str, account: str, outcome: FillOutcome, symbol: str) -> str:
+    pos = outcome.position
+    text = f"{mode} {account} · {outcome.event.value.upper()} · "
+    text += f"{symbol} flat" if pos is None else f"{pos.side} {abs(pos.quantity)} {symbol} @ {pos.avg_entry:.2f}"
+    if outcome.closed_trade is not None:
+        text += f" · trade P&L {outcome.closed_trade.net_pnl:+.2f}"
+    return text
 
 
 class StateManager(QObject):
@@ -67,6 +78,8 @@ class StateManager(QObject):
         instruments: InstrumentBook,
         modes: ModeClassifier,
         *,
+        prices: PriceBook | None = None,
+        orders: OrderBook | None = None,
         pinned_account: str | None = None,
         session_start: str = "18:00",
         session_timezone: str = "America/New_York",
@@ -75,23 +88,28 @@ class StateManager(QObject):
         self._store = store
         self._instruments = instruments
         self._modes = modes
-        self._session = (session_start, session_timezone)
+        self.prices = prices or PriceBook()
+        self.orders = orders or OrderBook()
+        self._stats = StatisticsCache(store, session_start, session_timezone)
         self._lock = threading.RLock()
         self._positions: dict[Key, Position] = {}
         self._confirmed: dict[Key, bool] = {}
         self._broker: dict[Key, BrokerPosition] = {}
         self._accounts: dict[str, AccountView] = {}
         self._pending: deque[Fill] = deque()
+        self._marks_dirty: set[Key] = set()
         self._storage_error: str | None = None
         self._connection = ConnectionInfo()
         self._scope: tuple[str, str] | None = None
         self._pinned = False
+        self._period = Period.TODAY
         self._last_event = ""
         self._seq = 0
         self._dirty = True
-        self._today_cache: tuple[tuple[str, str, datetime], ScopeSummary] | None = None
+        self._last_publish = 0.0
+        self._last_marks_flush = 0.0
         if pinned_account:
-            self._scope = (self._modes.mode_of(pinned_account).value, pinned_account)
+            self._scope = (self.mode_of(pinned_account), pinned_account)
             self._pinned = True
 
     # --- startup -----------------------------------------------------------------------------------
@@ -116,17 +134,24 @@ class StateManager(QObject):
         log.info("recovered %d open position(s) from the database", len(stored))
         return len(stored)
 
-    # --- fills ---------------------------------------------------------------------------------------
-
     def mode_of(self, account: str) -> str:
         return self._modes.mode_of(account).value
+
+    def open_symbols(self) -> set[str]:
+        with self._lock:
+            return {key[2] for key in self._positions}
+
+    def position(self, mode: str, account: str, symbol: str) -> Position | None:
+        with self._lock:
+            return self._positions.get((mode, account, symbol))
+
+    # --- fills -------------------------------------------------------------------------------------
 
     def apply_fill(self, fill: Fill, publish: bool = True) -> bool:
         """Apply one fill (idempotent by execution id). Returns True if it was stored or already known.
 
         Held fills are retried first so fills are always stored in arrival order. With ``publish`` (live
-        301 fills) the new position is published at once, so every intermediate position reaches the
-        screen; replays of history (304) pass ``publish=False`` and are published once per chunk.
+        301 fills) the new position is published at once; replays of history (304) pass ``False``.
         """
         with self._lock:
             self._pending.append(fill)
@@ -144,9 +169,8 @@ class StateManager(QObject):
 
     def _drain(self) -> None:
         while self._pending:
-            fill = self._pending[0]
             try:
-                self._store_one(fill)
+                self._store_one(self._pending[0])
             except StorageError as exc:
                 if self._storage_error != str(exc):
                     log.error("storage failure, %d fill(s) held for retry: %s", len(self._pending), exc)
@@ -159,41 +183,105 @@ class StateManager(QObject):
                 self._storage_error = None
                 self._dirty = True
 
+    def _with_entry_context(self, position: Position) -> Position:
+        """A just-opened position with the entry snapshot (VWAP, cum. delta, POC) and the working bracket."""
+        best = self.prices.best(position.symbol)
+        quote = best[0] if best and not best[1] else None
+        stop, target = self.orders.bracket(position.account, position.symbol, 1 if position.quantity > 0 else -1)
+        return replace(
+            position,
+            stop_price=stop,
+            target_price=target,
+            entry_vwap=quote.vwap if quote else None,
+            entry_cum_delta=quote.cum_delta if quote else None,
+            entry_poc=quote.poc if quote else None,
+        )
+
     def _store_one(self, fill: Fill) -> None:
         mode = self.mode_of(fill.account)
         key = (mode, fill.account, fill.symbol)
         before = self._positions.get(key)
-        instrument = self._instruments.lookup(fill.symbol)
-        outcome = apply_fill(before, fill, instrument.point_value)
+        outcome = apply_fill(before, fill, self._instruments.lookup(fill.symbol).point_value)
+        if outcome.position is not None and outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED):
+            outcome = replace(outcome, position=self._with_entry_context(outcome.position))
         try:
             self._store.commit_fill(mode, fill, before, outcome)
         except DuplicateFill:
             log.debug("fill %s already applied; ignored", fill.execution_id)
             return
-        # committed: now the cache, then (at publish) the signal
+        # committed: now the cache; the signal follows at publish
         if outcome.position is None:
             self._positions.pop(key, None)
             self._confirmed.pop(key, None)
         else:
             self._positions[key] = outcome.position
             self._confirmed[key] = True
+        self._marks_dirty.discard(key)
         self._accounts.setdefault(fill.account, AccountView(fill.account, mode))
         if not self._pinned:
             self._scope = (mode, fill.account)
-        self._today_cache = None
-        self._last_event = _describe(mode, fill.account, outcome.event.value, outcome.position, fill.symbol)
         if outcome.closed_trade is not None:
-            self._last_event += f" · trade P&L {outcome.closed_trade.net_pnl:+.2f}"
+            self._stats.invalidate()
+        self._last_event = _describe(mode, fill.account, outcome, fill.symbol)
         log.info("%s (fill %s)", self._last_event, fill.execution_id)
         self._dirty = True
+
+    # --- prices and orders ---------------------------------------------------------------------------
+
+    def on_price(self, quote: Quote) -> None:
+        """A new last price: updates open P&L, trade extremes and MAE/MFE of every position in that symbol."""
+        if not self.prices.update(quote):
+            return
+        root = None if quote.symbol == WILDCARD else symbol_root(quote.symbol)
+        with self._lock:
+            for key, pos in self._positions.items():
+                if root is not None and symbol_root(key[2]) != root:
+                    continue
+                marked = pos.mark(quote.price, self._instruments.lookup(key[2]).point_value)
+                if marked is not pos:
+                    self._positions[key] = marked
+                    self._marks_dirty.add(key)
+            self._dirty = True
+
+    def on_orders_changed(self, account: str, symbol: str) -> None:
+        """The working orders of (account, symbol) changed: refresh the bracket of its position. The first
+        stop seen for a trade is kept as the stop at entry (initial risk); the target follows the order."""
+        with self._lock:
+            for key, pos in list(self._positions.items()):
+                if key[1:] != (account, symbol):
+                    continue
+                stop, target = self.orders.bracket(account, symbol, 1 if pos.quantity > 0 else -1)
+                updated = replace(
+                    pos, stop_price=pos.stop_price if pos.stop_price is not None else stop, target_price=target
+                )
+                if updated != pos:
+                    self._positions[key] = updated
+                    self._marks_dirty.add(key)
+                    self._dirty = True
+
+    def flush_marks(self, force: bool = False) -> None:
+        """Write changed MAE/MFE, extremes and brackets to the database, at most every 100 ms."""
+        now = time.monotonic()
+        with self._lock:
+            if not self._marks_dirty or (not force and now - self._last_marks_flush < MARKS_FLUSH_INTERVAL):
+                return
+            self._last_marks_flush = now
+            for key in list(self._marks_dirty):
+                pos = self._positions.get(key)
+                try:
+                    if pos is not None:
+                        self._store.update_marks(key[0], pos)
+                except StorageError as exc:
+                    log.warning("excursions not stored yet (will retry): %s", exc)
+                    return
+                self._marks_dirty.discard(key)
 
     # --- broker reports --------------------------------------------------------------------------------
 
     def on_broker_position(self, account: str, symbol: str, quantity: Decimal, average_price: Decimal) -> None:
         """Sierra Chart's position for (account, symbol) from a POSITION_UPDATE (306); ``quantity`` signed.
 
-        A stored position becomes confirmed when the report agrees with it. A disagreement is kept for the
-        reconciliation step and never overwrites the stored position.
+        A stored position becomes confirmed when the report agrees; a disagreement never overwrites it.
         """
         with self._lock:
             key = (self.mode_of(account), account, symbol)
@@ -201,35 +289,37 @@ class StateManager(QObject):
             pos = self._positions.get(key)
             if pos is not None:
                 agrees = pos.quantity == quantity
-                if agrees and not self._confirmed.get(key):
+                if agrees:
                     self._confirmed[key] = True
-                elif not agrees and self._confirmed.get(key):
-                    log.warning(
-                        "Sierra Chart reports %s %s qty %s; stored position is %s",
-                        account,
-                        symbol,
-                        quantity,
-                        pos.quantity,
-                    )
+                elif self._confirmed.get(key):
+                    log.warning("Sierra Chart reports %s %s qty %s; stored %s", account, symbol, quantity, pos.quantity)
             self._accounts.setdefault(account, AccountView(account, key[0]))
             self._dirty = True
 
     def on_no_positions(self, account: str) -> None:
-        """A 306 with ``NoPositions`` 1: Sierra Chart holds no position in ``account`` (or in any, if empty)."""
+        """A 306 with ``NoPositions`` 1: Sierra Chart holds no position in ``account`` (any, if empty)."""
         with self._lock:
             for key in list(self._broker):
                 if not account or key[1] == account:
                     self._broker[key] = replace(self._broker[key], quantity=Decimal(0))
             self._dirty = True
 
+    def on_disconnected(self) -> None:
+        """The link dropped: Sierra Chart's reports are no longer current, so every position is unconfirmed
+        until the next position report agrees with it."""
+        with self._lock:
+            self._broker.clear()
+            for key in self._confirmed:
+                self._confirmed[key] = False
+            self._dirty = True
+
     def set_accounts(self, accounts: list[tuple[str, bool]]) -> None:
         """The trade accounts Sierra Chart reported (401): (name, trading disabled)."""
         with self._lock:
             for name, disabled in accounts:
-                if not name:
-                    continue
-                current = self._accounts.get(name) or AccountView(name, self.mode_of(name))
-                self._accounts[name] = replace(current, trading_disabled=disabled)
+                if name:
+                    current = self._accounts.get(name) or AccountView(name, self.mode_of(name))
+                    self._accounts[name] = replace(current, trading_disabled=disabled)
             if self._scope is None and self._accounts:
                 first = sorted(self._accounts.values(), key=lambda a: (a.mode != "LIVE", a.account))[0]
                 self._scope = (first.mode, first.account)
@@ -243,10 +333,26 @@ class StateManager(QObject):
         open_pnl: Decimal | None,
         daily_pnl: Decimal | None,
         trading_disabled: bool,
+        securities_value: Decimal | None = None,
     ) -> None:
-        """An ACCOUNT_BALANCE_UPDATE (600) for ``account``; money in ``currency``."""
+        """An ACCOUNT_BALANCE_UPDATE (600) for ``account``; money in ``currency``. Kept as history too."""
+        mode = self.mode_of(account)
+        try:
+            self._store.add_balance(
+                AccountBalance(
+                    mode=mode,
+                    account=account,
+                    time=datetime.now(UTC),
+                    cash_balance=cash,
+                    securities_value=securities_value,
+                    daily_pnl=daily_pnl,
+                    currency=currency,
+                )
+            )
+        except StorageError as exc:
+            log.warning("balance history not stored: %s", exc)
         with self._lock:
-            current = self._accounts.get(account) or AccountView(account, self.mode_of(account))
+            current = self._accounts.get(account) or AccountView(account, mode)
             self._accounts[account] = replace(
                 current,
                 cash_balance=cash,
@@ -257,21 +363,12 @@ class StateManager(QObject):
             )
             self._dirty = True
 
-    def on_disconnected(self) -> None:
-        """The link dropped: Sierra Chart's reports are no longer current, so every position is unconfirmed
-        until the next position report agrees with it."""
-        with self._lock:
-            self._broker.clear()
-            for key in self._confirmed:
-                self._confirmed[key] = False
-            self._dirty = True
-
     def set_connection(self, state: ConnectionState, detail: str = "", server: str = "") -> None:
         with self._lock:
             self._connection = ConnectionInfo(state, detail, server or self._connection.server)
             self._dirty = True
 
-    # --- scope -------------------------------------------------------------------------------------------
+    # --- scope and period ----------------------------------------------------------------------------
 
     def set_scope(self, mode: str, account: str, pinned: bool = True) -> None:
         """Show (mode, account). Never touches any position; the other scopes stay as they are."""
@@ -287,44 +384,24 @@ class StateManager(QObject):
             self._dirty = True
         self.publish()
 
-    # --- publication ---------------------------------------------------------------------------------------
-
-    def position(self, mode: str, account: str, symbol: str) -> Position | None:
+    def set_period(self, period: Period) -> None:
         with self._lock:
-            return self._positions.get((mode, account, symbol))
+            self._period = Period(period)
+            self._dirty = True
+        self.publish()
+
+    # --- publication ---------------------------------------------------------------------------------
 
     def _view(self, key: Key, pos: Position) -> PositionView:
-        instrument = self._instruments.lookup(key[2])
         broker = self._broker.get(key)
-        return PositionView(
-            mode=key[0],
-            account=key[1],
-            symbol=key[2],
-            quantity=pos.quantity,
-            avg_entry=pos.avg_entry,
-            entry_time=pos.entry_time,
-            realized_in_trade=pos.realized_gross,
-            commissions=pos.commissions,
-            point_value=instrument.point_value,
-            point_value_known=instrument.known,
-            tick_size=instrument.tick_size,
+        return position_view(
+            key,
+            pos,
+            self._instruments.lookup(key[2]),
+            self.prices.best(key[2]),
             confirmed=self._confirmed.get(key, False),
             broker_quantity=broker.quantity if broker else None,
         )
-
-    def _today(self, mode: str, account: str) -> ScopeSummary:
-        start = trading_day_start(datetime.now(UTC), *self._session)
-        ident = (mode, account, start)
-        if self._today_cache is not None and self._today_cache[0] == ident:
-            return self._today_cache[1]
-        try:
-            summary = self._store.summary_since(mode, account, start)
-        except StorageError as exc:
-            log.error("cannot read today's trades: %s", exc)
-            return ScopeSummary()
-        result = ScopeSummary(summary.realized_pnl, summary.trades)
-        self._today_cache = (ident, result)
-        return result
 
     def snapshot(self) -> AppSnapshot:
         """The current state as an immutable snapshot."""
@@ -334,14 +411,18 @@ class StateManager(QObject):
             in_scope: list[PositionView] = []
             other: list[PositionView] = []
             for key, pos in sorted(self._positions.items()):
-                view = self._view(key, pos)
-                (in_scope if scope and key[:2] == scope else other).append(view)
+                (in_scope if scope and key[:2] == scope else other).append(self._view(key, pos))
             broker_only = tuple(
                 BrokerOnlyPosition(k[0], k[1], k[2], b.quantity, b.average_price)
                 for k, b in sorted(self._broker.items())
                 if scope and k[:2] == scope and b.quantity != 0 and k not in self._positions
             )
-            today = self._today(*scope) if scope else ScopeSummary()
+            open_values = [v.open_pnl for v in in_scope if v.open_pnl is not None]
+            open_pnl = sum(open_values, Decimal(0)) if open_values else None
+            if scope:
+                today, statistics, trades = self._stats.get(scope[0], scope[1], self._period)
+            else:
+                today, statistics, trades = self._stats.empty()
             return AppSnapshot(
                 seq=self._seq,
                 scope_mode=scope[0] if scope else None,
@@ -351,7 +432,10 @@ class StateManager(QObject):
                 broker_only=broker_only,
                 other_open=tuple(other),
                 accounts=tuple(sorted(self._accounts.values(), key=lambda a: (a.mode, a.account))),
-                today=today,
+                today=ScopeSummary(today.realized_pnl, today.trades, open_pnl),
+                period=self._period.value,
+                statistics=statistics,
+                trades=trades,
                 connection=self._connection,
                 storage_error=self._storage_error,
                 pending_fills=len(self._pending),
@@ -364,6 +448,18 @@ class StateManager(QObject):
             if not (self._dirty or force):
                 return None
             self._dirty = False
+            self._last_publish = time.monotonic()
             snap = self.snapshot()
         self.snapshot_ready.emit(snap)
         return snap
+
+    def publish_throttled(self) -> AppSnapshot | None:
+        """``publish()`` unless the last publication was less than 1/30 s ago (price storms)."""
+        if time.monotonic() - self._last_publish < PUBLISH_INTERVAL:
+            return None
+        return self.publish()
+
+    def touch(self) -> None:
+        """Mark the snapshot out of date (ages and staleness are time-dependent)."""
+        with self._lock:
+            self._dirty = True

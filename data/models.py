@@ -57,6 +57,10 @@ class OpenPosition(SQLModel, table=True):
     """Lowest trade P&L (realized so far + open, gross) reached while open; ≤ 0, account currency."""
     mfe: Decimal | None = Field(default=None, sa_type=DecimalText)
     """Highest trade P&L reached while open; ≥ 0, account currency."""
+    initial_quantity: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Contracts of the opening fill (the size the initial risk applies to)."""
+    initial_entry: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Price of the opening fill (points)."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from core.accounting import ClosedTrade, Fill, FillOutcome, Position
-from data.models import FillRecord, OpenPosition, PositionEvent, TradeRecord, utcnow
+from data.models import AccountBalance, FillRecord, OpenPosition, PositionEvent, TradeRecord, utcnow
 
 
 class StorageError(RuntimeError):
@@ -33,14 +33,6 @@ class StoredPosition:
 
     mode: str
     position: Position
-
-
-@dataclass(frozen=True)
-class PeriodSummary:
-    """Closed-trade totals for a scope and period: net realized P&L (account currency) and trade count."""
-
-    realized_pnl: Decimal
-    trades: int
 
 
 def _row_to_position(row: OpenPosition) -> Position:
@@ -60,6 +52,15 @@ def _row_to_position(row: OpenPosition) -> Position:
         trade_min_price=row.trade_min_price,
         trade_max_price=row.trade_max_price,
         last_fill_time=row.last_fill_time,
+        mae=row.mae or Decimal(0),
+        mfe=row.mfe or Decimal(0),
+        stop_price=row.stop_price,
+        target_price=row.target_price,
+        entry_vwap=row.entry_vwap,
+        entry_cum_delta=row.entry_cum_delta,
+        entry_poc=row.entry_poc,
+        initial_quantity=row.initial_quantity or row.opened_quantity,
+        initial_entry=row.initial_entry if row.initial_entry is not None else row.entry_price,
     )
 
 
@@ -79,10 +80,20 @@ def _fill_position_row(row: OpenPosition, pos: Position) -> None:
     row.trade_min_price = pos.trade_min_price
     row.trade_max_price = pos.trade_max_price
     row.last_fill_time = pos.last_fill_time
+    row.mae = pos.mae
+    row.mfe = pos.mfe
+    row.stop_price = pos.stop_price
+    row.target_price = pos.target_price
+    row.entry_vwap = pos.entry_vwap
+    row.entry_cum_delta = pos.entry_cum_delta
+    row.entry_poc = pos.entry_poc
+    row.initial_quantity = pos.initial_quantity
+    row.initial_entry = pos.initial_entry
     row.updated_at = utcnow()
 
 
 def _trade_row(mode: str, trade: ClosedTrade) -> TradeRecord:
+    eff = trade.efficiency
     return TradeRecord(
         mode=mode,
         account=trade.account,
@@ -100,6 +111,18 @@ def _trade_row(mode: str, trade: ClosedTrade) -> TradeRecord:
         point_value=trade.point_value,
         trade_min_price=trade.trade_min_price,
         trade_max_price=trade.trade_max_price,
+        mae=trade.mae,
+        mfe=trade.mfe,
+        stop_price=trade.stop_price,
+        target_price=trade.target_price,
+        initial_risk=trade.initial_risk,
+        r_multiple=trade.r_multiple,
+        entry_efficiency=eff.entry if eff else None,
+        exit_efficiency=eff.exit if eff else None,
+        total_efficiency=eff.total if eff else None,
+        entry_vwap=trade.entry_vwap,
+        entry_cum_delta=trade.entry_cum_delta,
+        entry_poc=trade.entry_poc,
     )
 
 
@@ -221,19 +244,45 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
 
-    def summary_since(self, mode: str, account: str, since: datetime) -> PeriodSummary:
-        """Net realized P&L and count of trades of (mode, account) that closed at or after ``since``."""
+    def update_marks(self, mode: str, position: Position) -> None:
+        """Write a position's price extremes, MAE/MFE and bracket (coalesced by the caller)."""
+        try:
+            with Session(self._engine) as session, session.begin():
+                row = session.exec(
+                    select(OpenPosition).where(
+                        OpenPosition.mode == mode,
+                        OpenPosition.account == position.account,
+                        OpenPosition.symbol == position.symbol,
+                    )
+                ).first()
+                if row is None:
+                    return
+                row.trade_min_price, row.trade_max_price = position.trade_min_price, position.trade_max_price
+                row.mae, row.mfe = position.mae, position.mfe
+                row.stop_price, row.target_price = position.stop_price, position.target_price
+                row.updated_at = utcnow()
+                session.add(row)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot store excursions: {exc.__class__.__name__}: {exc}") from exc
+
+    def trades_since(self, mode: str, account: str, since: datetime | None) -> list[TradeRecord]:
+        """Closed trades of (mode, account) with ``exit_time`` ≥ ``since`` (all if ``None``), oldest first.
+        Uses the (mode, account, exit_time) index."""
         try:
             with Session(self._engine) as session:
-                stmt = select(TradeRecord.realized_pnl).where(
-                    TradeRecord.mode == mode,
-                    TradeRecord.account == account,
-                    col(TradeRecord.exit_time) >= since,
-                )
-                values = session.exec(stmt).all()
+                stmt = select(TradeRecord).where(TradeRecord.mode == mode, TradeRecord.account == account)
+                if since is not None:
+                    stmt = stmt.where(col(TradeRecord.exit_time) >= since)
+                return list(session.exec(stmt.order_by(col(TradeRecord.exit_time), col(TradeRecord.id))).all())
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
-        return PeriodSummary(sum(values, Decimal(0)), len(values))
+
+    def add_balance(self, row: AccountBalance) -> None:
+        try:
+            with Session(self._engine) as session, session.begin():
+                session.add(row)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot store balance: {exc.__class__.__name__}: {exc}") from exc
 
     def trades(self, mode: str | None = None, account: str | None = None) -> list[TradeRecord]:
         """Closed trades, oldest first, optionally for one scope."""

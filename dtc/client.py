@@ -92,7 +92,7 @@ class DTCClient:
     ``on_message(msg)`` for every decoded message (including LOGON_RESPONSE and HEARTBEAT);
     ``on_bad_frame(kind, reason)`` for input that cannot be decoded (it is skipped);
     ``on_link(state, detail)`` on every link-state change;
-    ``on_chunk_end()`` after each received chunk; ``on_tick()`` at least every 100 ms.
+    ``on_chunk_end()`` after each received chunk; ``on_tick()`` at least every 100 ms, connected or not.
     """
 
     def __init__(
@@ -178,7 +178,11 @@ class DTCClient:
                 delay = self.config.reconnect_min
             wait = delay * random.uniform(0.8, 1.2)
             self._set_state(LinkState.DISCONNECTED, f"{detail}; reconnecting in {wait:.1f} s")
-            self._stop.wait(wait)
+            deadline = time.monotonic() + wait
+            while not self._stop.wait(min(LOOP_TICK_SECONDS, max(0.0, deadline - time.monotonic()))):
+                self._on_tick()  # retries and repaints go on while disconnected
+                if time.monotonic() >= deadline:
+                    break
             delay = min(delay * 2, self.config.reconnect_max)
         self._set_state(LinkState.STOPPED, "client stopped")
 

@@ -1,4 +1,4 @@
-"""MAE/MFE on open positions; stop, R, efficiencies and entry snapshots on trades; balance history.
+"""MAE/MFE and the opening fill on open positions; stop, R, efficiencies and entry snapshots on trades; balance history.
 
 Revision ID: 0002
 Revises: 0001
@@ -33,6 +33,8 @@ def upgrade() -> None:
     with op.batch_alter_table("openposition") as batch:
         batch.add_column(sa.Column("mae", D))
         batch.add_column(sa.Column("mfe", D))
+        batch.add_column(sa.Column("initial_quantity", D))
+        batch.add_column(sa.Column("initial_entry", D))
     with op.batch_alter_table("traderecord") as batch:
         for name in TRADE_COLUMNS:
             batch.add_column(sa.Column(name, D))
@@ -56,5 +58,5 @@ def downgrade() -> None:
         for name in TRADE_COLUMNS:
             batch.drop_column(name)
     with op.batch_alter_table("openposition") as batch:
-        batch.drop_column("mfe")
-        batch.drop_column("mae")
+        for name in ("initial_entry", "initial_quantity", "mfe", "mae"):
+            batch.drop_column(name)
