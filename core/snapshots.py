@@ -78,6 +78,8 @@ class PositionView:
     live_vwap: Decimal | None = None
     live_cum_delta: Decimal | None = None
     live_poc: Decimal | None = None
+    heat_since: datetime | None = None
+    """When the open P&L last turned negative (the position is "in heat" since); ``None`` if not negative."""
 
     @property
     def side(self) -> str:
@@ -141,6 +143,22 @@ class TradeRow:
 
 
 @dataclass(frozen=True)
+class Notification:
+    """One entry of the in-window feed. ``kind``: opened, increased, decreased, flipped, closed, reconciled,
+    stale, warning, error."""
+
+    time: datetime
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EquityPoint:
+    time: datetime
+    value: Decimal
+
+
+@dataclass(frozen=True)
 class AppSnapshot:
     """Everything the window shows, at one instant. ``seq`` increases with every publication."""
 
@@ -160,3 +178,11 @@ class AppSnapshot:
     storage_error: str | None
     pending_fills: int
     last_event: str
+    notifications: tuple[Notification, ...] = ()
+    """Newest last; at most the last 200."""
+    equity_curve: tuple[EquityPoint, ...] = ()
+    """LIVE: account value (``SecuritiesValue``, else cash) from balance updates; SIM: cumulative net P&L of
+    closed trades. Covers the chosen period."""
+    equity_source: str = ""
+    orphan_orders: tuple[str, ...] = ()
+    """Descriptions of stops/targets working on a flat position."""

@@ -32,6 +32,7 @@ from core.snapshots import (
     BrokerOnlyPosition,
     ConnectionInfo,
     ConnectionState,
+    Notification,
     PositionView,
     ScopeSummary,
 )
@@ -104,6 +105,8 @@ class StateManager(QObject):
         self._pinned = False
         self._period = Period.TODAY
         self._last_event = ""
+        self._notifications: deque[Notification] = deque(maxlen=200)
+        self._heat_since: dict[Key, datetime] = {}
         self._seq = 0
         self._dirty = True
         self._last_publish = 0.0
@@ -222,9 +225,18 @@ class StateManager(QObject):
             self._scope = (mode, fill.account)
         if outcome.closed_trade is not None:
             self._stats.invalidate()
+        if outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED) or outcome.position is None:
+            self._heat_since.pop(key, None)
         self._last_event = _describe(mode, fill.account, outcome, fill.symbol)
+        self.notify(outcome.event.value, self._last_event)
         log.info("%s (fill %s)", self._last_event, fill.execution_id)
         self._dirty = True
+
+    def notify(self, kind: str, text: str) -> None:
+        """Add one entry to the in-window notification feed."""
+        with self._lock:
+            self._notifications.append(Notification(datetime.now(UTC), kind, text))
+            self._dirty = True
 
     # --- prices and orders ---------------------------------------------------------------------------
 
@@ -237,10 +249,15 @@ class StateManager(QObject):
             for key, pos in self._positions.items():
                 if root is not None and symbol_root(key[2]) != root:
                     continue
-                marked = pos.mark(quote.price, self._instruments.lookup(key[2]).point_value)
+                point_value = self._instruments.lookup(key[2]).point_value
+                marked = pos.mark(quote.price, point_value)
                 if marked is not pos:
                     self._positions[key] = marked
                     self._marks_dirty.add(key)
+                if marked.open_pnl(quote.price, point_value) < 0:
+                    self._heat_since.setdefault(key, quote.time)
+                else:
+                    self._heat_since.pop(key, None)
             self._dirty = True
 
     def on_orders_changed(self, account: str, symbol: str) -> None:
@@ -401,6 +418,15 @@ class StateManager(QObject):
             self.prices.best(key[2]),
             confirmed=self._confirmed.get(key, False),
             broker_quantity=broker.quantity if broker else None,
+            heat_since=self._heat_since.get(key),
+        )
+
+    def _orphans(self) -> tuple[str, ...]:
+        open_keys = {(k[1], k[2]) for k in self._positions}
+        return tuple(
+            f"{o.account} {o.symbol}: {'stop' if o.is_stop else 'target'} "
+            f"{'buy' if o.side > 0 else 'sell'} @ {o.price} working on a flat position"
+            for o in self.orders.orphans(open_keys)
         )
 
     def snapshot(self) -> AppSnapshot:
@@ -420,9 +446,9 @@ class StateManager(QObject):
             open_values = [v.open_pnl for v in in_scope if v.open_pnl is not None]
             open_pnl = sum(open_values, Decimal(0)) if open_values else None
             if scope:
-                today, statistics, trades = self._stats.get(scope[0], scope[1], self._period)
+                today, statistics, trades, curve, curve_source = self._stats.get(scope[0], scope[1], self._period)
             else:
-                today, statistics, trades = self._stats.empty()
+                today, statistics, trades, curve, curve_source = self._stats.empty()
             return AppSnapshot(
                 seq=self._seq,
                 scope_mode=scope[0] if scope else None,
@@ -440,6 +466,10 @@ class StateManager(QObject):
                 storage_error=self._storage_error,
                 pending_fills=len(self._pending),
                 last_event=self._last_event,
+                notifications=tuple(self._notifications),
+                equity_curve=curve,
+                equity_source=curve_source,
+                orphan_orders=self._orphans(),
             )
 
     def publish(self, force: bool = False) -> AppSnapshot | None:

@@ -1,5 +1,5 @@
-"""Statistics of the displayed scope and period, recomputed only when a trade closes or the scope, period
-or trading day changes (one indexed query per recomputation, none per repaint)."""
+"""Statistics and the equity curve of the displayed scope and period, recomputed only when a trade closes,
+a balance arrives, or the scope, period or trading day changes (indexed queries, none per repaint)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from core.snapshots import ScopeSummary, TradeRow
+from core.snapshots import EquityPoint, ScopeSummary, TradeRow
 from core.stats import Statistics, TradeFacts, compute
 from core.tradingday import Period, period_start
 from data.models import TradeRecord
@@ -16,7 +16,7 @@ from data.repository import PositionStore, StorageError
 
 log = logging.getLogger(__name__)
 
-CacheValue = tuple[ScopeSummary, Statistics, tuple[TradeRow, ...]]
+CacheValue = tuple[ScopeSummary, Statistics, tuple[TradeRow, ...], tuple[EquityPoint, ...], str]
 
 
 def _facts(row: TradeRecord) -> TradeFacts:
@@ -62,11 +62,30 @@ class StatisticsCache:
 
     @staticmethod
     def empty() -> CacheValue:
-        return ScopeSummary(), Statistics(), ()
+        return ScopeSummary(), Statistics(), (), (), ""
 
     def invalidate(self) -> None:
-        """A trade closed: the next ``get`` recomputes."""
+        """A trade closed or a balance arrived: the next ``get`` recomputes."""
         self._version += 1
+
+    def _equity(
+        self, mode: str, account: str, start: datetime | None, facts: list[TradeFacts]
+    ) -> tuple[tuple[EquityPoint, ...], str]:
+        if mode == "LIVE":
+            balances = self._store.balances_since(account, start)
+            points = [
+                EquityPoint(b.time, b.securities_value if b.securities_value else b.cash_balance)
+                for b in balances
+                if (b.securities_value or b.cash_balance) is not None
+            ]
+            if points:
+                return tuple(points), "balance"  # type: ignore[arg-type]
+        cumulative = Decimal(0)
+        curve = [EquityPoint(facts[0].entry_time, cumulative)] if facts else []
+        for f in facts:
+            cumulative += f.net_pnl
+            curve.append(EquityPoint(f.exit_time, cumulative))
+        return tuple(curve), "trades"
 
     def get(self, mode: str, account: str, period: Period) -> CacheValue:
         now = datetime.fromtimestamp(time.time(), tz=UTC)
@@ -84,7 +103,12 @@ class StatisticsCache:
         # every period contains today, so today's trades are a tail of the period's
         today_pnl = [f.net_pnl for f in facts if today_start is not None and f.exit_time >= today_start]
         summary = ScopeSummary(sum(today_pnl, Decimal(0)), len(today_pnl))
-        self._value = (summary, compute(facts), tuple(_row(r) for r in rows))
+        try:
+            curve, source = self._equity(mode, account, start, facts)
+        except StorageError as exc:
+            log.error("cannot read balances for the equity curve: %s", exc)
+            curve, source = (), ""
+        self._value = (summary, compute(facts), tuple(_row(r) for r in rows), curve, source)
         self._key = key
         self.recomputations += 1
         return self._value

@@ -27,6 +27,7 @@ class Period(StrEnum):
     TODAY = "today"
     WEEK = "week"
     MONTH = "month"
+    QUARTER = "3m"
     YEAR = "ytd"
     ALL = "all"
 
@@ -35,6 +36,7 @@ PERIOD_LABELS = {
     Period.TODAY: "Today",
     Period.WEEK: "Week",
     Period.MONTH: "Month",
+    Period.QUARTER: "3 months",
     Period.YEAR: "Year to date",
     Period.ALL: "All",
 }
@@ -45,7 +47,8 @@ def period_start(
 ) -> datetime | None:
     """UTC start of ``period`` containing ``now``, in trading days: today's session; the week's Monday
     session (which opens Sunday evening); the session of the month's / year's first calendar day (opening
-    the evening before). ``None`` for ``ALL``."""
+    the evening before); for ``QUARTER`` the session of the same calendar day three months back.
+    ``None`` for ``ALL``."""
     if period == Period.ALL:
         return None
     today = trading_day_start(now, session_start, tz)
@@ -58,6 +61,11 @@ def period_start(
         first = named - timedelta(days=named.weekday())
     elif period == Period.MONTH:
         first = named.replace(day=1)
+    elif period == Period.QUARTER:
+        month = named.month - 3
+        year = named.year + (month - 1) // 12
+        month = (month - 1) % 12 + 1
+        first = named.replace(year=year, month=month, day=min(named.day, 28))
     else:
         first = named.replace(month=1, day=1)
     noon = datetime.combine(first, time(12, 0), tzinfo=zone)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from core.accounting import Position
@@ -24,6 +25,7 @@ def position_view(
     *,
     confirmed: bool,
     broker_quantity: Decimal | None,
+    heat_since: datetime | None = None,
 ) -> PositionView:
     """The view of one position. ``quote`` is (best quote, stale?) from the ``PriceBook``.
 
@@ -76,4 +78,5 @@ def position_view(
         live_vwap=last.vwap if last else None,
         live_cum_delta=last.cum_delta if last else None,
         live_poc=last.poc if last else None,
+        heat_since=heat_since,
     )

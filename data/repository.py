@@ -277,6 +277,17 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
 
+    def balances_since(self, account: str, since: datetime | None) -> list[AccountBalance]:
+        """Balance history of ``account`` from ``since`` (all if ``None``), oldest first."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(AccountBalance).where(AccountBalance.account == account)
+                if since is not None:
+                    stmt = stmt.where(col(AccountBalance.time) >= since)
+                return list(session.exec(stmt.order_by(col(AccountBalance.time), col(AccountBalance.id))).all())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read balances: {exc.__class__.__name__}: {exc}") from exc
+
     def add_balance(self, row: AccountBalance) -> None:
         try:
             with Session(self._engine) as session, session.begin():

@@ -51,9 +51,11 @@ def wait_synced(app: PanelApp, qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(synced, timeout=10_000)
 
 
-def screen(app: PanelApp) -> str:
-    """What Panel2 shows: the position cards, or FLAT."""
+def screen(app: PanelApp, with_pnl: bool = False) -> str:
+    """What Panel2 shows: each position card (side, size, average entry and, if asked, open P&L), or FLAT."""
     cards = app.window.panel2.card_texts()
+    if not with_pnl:
+        cards = [" · ".join(c.split(" · ")[:2]) for c in cards]
     return " | ".join(cards) if cards else app.window.panel2.flat.text()
 
 
@@ -69,24 +71,25 @@ def test_round_trip_shows_every_position_and_stores_exact_trades(settings, simul
     app.state.snapshot_ready.connect(record)
     try:
         wait_synced(app, qtbot)
+        # the simulator's last price is the last fill price, streamed as DTC market data (107)
         orders = [
-            ("BUY", 2, 6000.00, [(1, 6000.00), (1, 6000.50)], "LONG 2 MESZ25 · 2 @ 6,000.25 avg entry · —"),
-            ("BUY", 1, 6001.00, None, "LONG 3 MESZ25 · 3 @ 6,000.50 avg entry · —"),
-            ("SELL", 2, 6003.00, None, "LONG 1 MESZ25 · 1 @ 6,000.50 avg entry · —"),
-            ("SELL", 2, 6002.00, None, "SHORT 1 MESZ25 · 1 @ 6,002.00 avg entry · —"),
+            ("BUY", 2, 6000.00, [(1, 6000.00), (1, 6000.50)], "LONG 2 MESZ25 · 2 @ 6,000.25 avg entry · +$2.50"),
+            ("BUY", 1, 6001.00, None, "LONG 3 MESZ25 · 3 @ 6,000.50 avg entry · +$7.50"),
+            ("SELL", 2, 6003.00, None, "LONG 1 MESZ25 · 1 @ 6,000.50 avg entry · +$12.50"),
+            ("SELL", 2, 6002.00, None, "SHORT 1 MESZ25 · 1 @ 6,002.00 avg entry · $0.00"),
             ("BUY", 1, 6001.25, None, "FLAT"),
         ]
         for side, qty, price, partials, expected in orders:
             simulator.fill("Sim1", "MESZ25", side, qty, price, partials)
-            qtbot.waitUntil(lambda expected=expected: screen(app) == expected, timeout=5000)
+            qtbot.waitUntil(lambda expected=expected: screen(app, with_pnl=True) == expected, timeout=5000)
     finally:
         app.stop()
     assert shown[-6:] == [
-        "LONG 1 MESZ25 · 1 @ 6,000.00 avg entry · —",
-        "LONG 2 MESZ25 · 2 @ 6,000.25 avg entry · —",
-        "LONG 3 MESZ25 · 3 @ 6,000.50 avg entry · —",
-        "LONG 1 MESZ25 · 1 @ 6,000.50 avg entry · —",
-        "SHORT 1 MESZ25 · 1 @ 6,002.00 avg entry · —",
+        "LONG 1 MESZ25 · 1 @ 6,000.00 avg entry",
+        "LONG 2 MESZ25 · 2 @ 6,000.25 avg entry",
+        "LONG 3 MESZ25 · 3 @ 6,000.50 avg entry",
+        "LONG 1 MESZ25 · 1 @ 6,000.50 avg entry",
+        "SHORT 1 MESZ25 · 1 @ 6,002.00 avg entry",
         "FLAT",
     ]
     with Session(make_engine(settings.data_dir)) as session:
@@ -119,7 +122,7 @@ def test_bad_input_is_skipped_and_next_fill_applied(settings, simulator, qtbot, 
         simulator.send_raw(b'{"Type":9999,"Whatever":1}\x00')
         simulator.send_raw(json.dumps(negative).encode() + b"\x00")
         simulator.fill("Sim1", "MESZ25", "BUY", 1, 6010.25)
-        qtbot.waitUntil(lambda: screen(app) == "LONG 1 MESZ25 · 1 @ 6,010.25 avg entry · —", timeout=5000)
+        qtbot.waitUntil(lambda: screen(app) == "LONG 1 MESZ25 · 1 @ 6,010.25 avg entry", timeout=5000)
         assert app.client.alive
     finally:
         app.stop()
@@ -166,7 +169,7 @@ def test_killed_app_shows_position_on_restart_before_any_message(settings, simul
     simulator.stop()  # nothing may answer the restarted panel
     restarted = build_app(replace(settings, port=1))  # never started: no byte can arrive
     qtbot.addWidget(restarted.window)
-    assert screen(restarted) == "SHORT 2 MESZ25 · 2 @ 6,857.00 avg entry · —"
+    assert screen(restarted, with_pnl=True) == "SHORT 2 MESZ25 · 2 @ 6,857.00 avg entry · —"  # no price yet
     card = restarted.window.panel2._cards["MESZ25"]
     assert not card.unconfirmed.isHidden()
     assert restarted.window.badge.text().strip() == "SIM"
