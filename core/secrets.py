@@ -6,10 +6,11 @@ It is never written to the settings file, a log or an exception message. Where n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import keyring
-from keyring.errors import KeyringError, NoKeyringError
+from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,8 @@ def save_password(username: str, password: str) -> bool:
         if password:
             keyring.set_password(SERVICE, username or "default", password)
         else:
-            try:
+            with contextlib.suppress(PasswordDeleteError):  # nothing stored: nothing to delete
                 keyring.delete_password(SERVICE, username or "default")
-            except keyring.errors.PasswordDeleteError:
-                pass
         return True
     except (NoKeyringError, KeyringError) as exc:
         log.warning("cannot store the DTC password: no system keyring (%s)", exc.__class__.__name__)
