@@ -37,6 +37,7 @@ from data.repository import PositionStore
 from dtc.client import ClientConfig, DTCClient, LinkState
 from dtc.messages import DTCMessage
 from panels.main_window import MainWindow
+from panels.reconcile_dialog import ReconcileController
 
 log = logging.getLogger("dtc_panel")
 
@@ -121,6 +122,7 @@ class PanelApp:
     client: DTCClient
     window: MainWindow
     csv_source: CsvPriceSource | None = None
+    reconcile: ReconcileController | None = None
 
     def start(self) -> None:
         if self.csv_source is not None:
@@ -158,6 +160,8 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
     window = MainWindow(on_scope_chosen=state.set_scope, on_follow=state.follow_latest_fill)
     window.render(state.snapshot())
     state.snapshot_ready.connect(window.render)
+    reconcile = ReconcileController(state.resolve, window)
+    state.snapshot_ready.connect(reconcile.on_snapshot)
 
     def send(message: DTCMessage) -> None:
         client.send(message)  # the client is created below; resync only sends after it has started
@@ -187,8 +191,10 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
     clock = {"touched": 0.0}
 
     def on_tick() -> None:
+        state.run_commands()
         state.retry_pending()
         resync.tick()
+        state.check_reconciliation()
         state.flush_marks()
         now = time.monotonic()
         if now - clock["touched"] >= 1.0:  # ages, time in trade and staleness change with the clock
@@ -218,7 +224,7 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
     csv_source = None
     if settings.price_csv_path:
         csv_source = CsvPriceSource(Path(settings.price_csv_path), state.on_price, symbol=settings.price_csv_symbol)
-    return PanelApp(settings, state, store, router, resync, client, window, csv_source)
+    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile)
 
 
 def main(argv: list[str] | None = None) -> int:

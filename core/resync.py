@@ -63,6 +63,7 @@ class ResyncController:
         self._next_id = 1
         self._pending: dict[int, _Pending] = {}
         self._accounts_request: int | None = None
+        self._positions_request: int | None = None
         self._accounts: list[tuple[str, bool]] = []
         self._failed: list[str] = []
         self._active = False
@@ -128,7 +129,8 @@ class ResyncController:
                 ),
                 f"fills of {account}",
             )
-        self._request(lambda rid: CurrentPositionsRequest(RequestID=rid), "positions")
+        self._state.begin_position_report()
+        self._positions_request = self._request(lambda rid: CurrentPositionsRequest(RequestID=rid), "positions")
         self._state.set_connection(ConnectionState.SYNCING, "requesting orders, fills and positions")
 
     def on_batch_part(self, request_id: int, message_number: int, total: int) -> None:
@@ -141,11 +143,14 @@ class ResyncController:
         pending = self._pending.pop(request_id, None)
         what = pending.what if pending else f"request {request_id}"
         log.warning("Sierra Chart rejected %s: %s", what, text)
+        if request_id == self._positions_request:
+            self._state.position_report_failed(f"request rejected: {text}")
         self._failed.append(f"{what} rejected: {text}")
         self._maybe_done()
 
     def _complete(self, request_id: int) -> None:
-        self._pending.pop(request_id, None)
+        if self._pending.pop(request_id, None) is not None and request_id == self._positions_request:
+            self._state.end_position_report()
         self._maybe_done()
 
     def _maybe_done(self) -> None:
@@ -160,5 +165,7 @@ class ResyncController:
             if now - pending.sent_at > self._timeout:
                 self._pending.pop(request_id)
                 self._failed.append(f"{pending.what} timed out")
+                if request_id == self._positions_request:
+                    self._state.position_report_failed("no complete answer in time")
                 log.warning("no complete answer to %s within %.0f s", pending.what, self._timeout)
                 self._maybe_done()

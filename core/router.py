@@ -45,6 +45,7 @@ from dtc.messages import (
     UnknownMessage,
     UserMessage,
 )
+from dtc.timeconv import to_utc
 from dtc.types import FILL_REASONS, LogonStatusEnum, OrderUpdateReasonEnum
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,14 @@ class MessageRouter:
             avg = _money(message.AveragePrice if message.AveragePrice is not None else 0.0)
             if qty is None or avg is None:
                 raise InvalidMessage(f"absurd Quantity/AveragePrice {message.Quantity!r}/{message.AveragePrice!r}")
-            self._state.on_broker_position(message.TradeAccount, message.Symbol, qty, avg)
+            self._state.on_broker_position(
+                message.TradeAccount,
+                message.Symbol,
+                qty,
+                avg,
+                solicited=bool(message.RequestID),
+                entry_time=to_utc(message.EntryDateTime),
+            )
             self._implied_price(message, qty, avg)
         finally:
             if message.RequestID:

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from core.reconcile import Discrepancy
 from core.stats import Statistics
 
 
@@ -186,3 +187,7 @@ class AppSnapshot:
     equity_source: str = ""
     orphan_orders: tuple[str, ...] = ()
     """Descriptions of stops/targets working on a flat position."""
+    discrepancies: tuple[Discrepancy, ...] = ()
+    """Stored positions Sierra Chart's report does not explain, waiting for the trader's decision."""
+    positions_status: str = ""
+    """Where reconciliation stands: confirmed, waiting, unknown (with the reason), not available …"""

@@ -15,17 +15,20 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from PySide6.QtCore import QObject, Signal
 
 from core.accounting import Fill, FillOutcome, Position, PositionEventKind, apply_fill
+from core.decisions import ReconciliationDecisions
 from core.instruments import InstrumentBook, symbol_root
 from core.modes import ModeClassifier
 from core.orders import OrderBook
 from core.prices import WILDCARD, PriceBook, Quote
+from core.reconcile import BrokerPosition, Reconciler
 from core.snapshots import (
     AccountView,
     AppSnapshot,
@@ -49,13 +52,6 @@ PUBLISH_INTERVAL = 1 / 30
 MARKS_FLUSH_INTERVAL = 0.1
 
 
-@dataclass(frozen=True)
-class BrokerPosition:
-    quantity: Decimal
-    average_price: Decimal
-    received_at: datetime
-
-
 def _describe(mode: str, account: str, outcome: FillOutcome, symbol: str) -> str:
     pos = outcome.position
     text = f"{mode} {account} · {outcome.event.value.upper()} · "
@@ -65,7 +61,7 @@ def _describe(mode: str, account: str, outcome: FillOutcome, symbol: str) -> str
     return text
 
 
-class StateManager(QObject):
+class StateManager(ReconciliationDecisions, QObject):
     """Cache of open positions per (mode, account, symbol) over ``PositionStore``.
 
     Signals: ``snapshot_ready(AppSnapshot)``.
@@ -94,8 +90,9 @@ class StateManager(QObject):
         self._stats = StatisticsCache(store, session_start, session_timezone)
         self._lock = threading.RLock()
         self._positions: dict[Key, Position] = {}
-        self._confirmed: dict[Key, bool] = {}
-        self._broker: dict[Key, BrokerPosition] = {}
+        self.reconciler = Reconciler()
+        self._accounts_reported: set[str] = set()
+        self._commands: deque[Callable[[], None]] = deque()
         self._accounts: dict[str, AccountView] = {}
         self._pending: deque[Fill] = deque()
         self._marks_dirty: set[Key] = set()
@@ -128,7 +125,7 @@ class StateManager(QObject):
             for item in stored:
                 key = (item.mode, item.position.account, item.position.symbol)
                 self._positions[key] = item.position
-                self._confirmed[key] = False
+                self.reconciler.recovered(key)
                 self._accounts.setdefault(item.position.account, AccountView(item.position.account, item.mode))
             if not self._pinned and stored:
                 latest = max(stored, key=lambda s: s.position.last_fill_time or s.position.entry_time)
@@ -200,7 +197,7 @@ class StateManager(QObject):
             entry_poc=quote.poc if quote else None,
         )
 
-    def _store_one(self, fill: Fill) -> None:
+    def _store_one(self, fill: Fill, reason: str = "fill") -> None:
         mode = self.mode_of(fill.account)
         key = (mode, fill.account, fill.symbol)
         before = self._positions.get(key)
@@ -208,17 +205,16 @@ class StateManager(QObject):
         if outcome.position is not None and outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED):
             outcome = replace(outcome, position=self._with_entry_context(outcome.position))
         try:
-            self._store.commit_fill(mode, fill, before, outcome)
+            self._store.commit_fill(mode, fill, before, outcome, reason)
         except DuplicateFill:
             log.debug("fill %s already applied; ignored", fill.execution_id)
             return
         # committed: now the cache; the signal follows at publish
         if outcome.position is None:
             self._positions.pop(key, None)
-            self._confirmed.pop(key, None)
         else:
             self._positions[key] = outcome.position
-            self._confirmed[key] = True
+        self.reconciler.on_fill(key, outcome.position, time.monotonic())
         self._marks_dirty.discard(key)
         self._accounts.setdefault(fill.account, AccountView(fill.account, mode))
         if not self._pinned:
@@ -295,44 +291,70 @@ class StateManager(QObject):
 
     # --- broker reports --------------------------------------------------------------------------------
 
-    def on_broker_position(self, account: str, symbol: str, quantity: Decimal, average_price: Decimal) -> None:
+    def on_broker_position(
+        self,
+        account: str,
+        symbol: str,
+        quantity: Decimal,
+        average_price: Decimal,
+        *,
+        solicited: bool = False,
+        entry_time: datetime | None = None,
+    ) -> None:
         """Sierra Chart's position for (account, symbol) from a POSITION_UPDATE (306); ``quantity`` signed.
 
-        A stored position becomes confirmed when the report agrees; a disagreement never overwrites it.
+        Solicited reports are compared when the batch ends (``end_position_report``); an unsolicited one
+        that agrees confirms the position, one that disagrees is flagged unless a fill explains it soon.
+        Nothing here ever overwrites a stored position.
         """
         with self._lock:
             key = (self.mode_of(account), account, symbol)
-            self._broker[key] = BrokerPosition(quantity, average_price, datetime.now(UTC))
-            pos = self._positions.get(key)
-            if pos is not None:
-                agrees = pos.quantity == quantity
-                if agrees:
-                    self._confirmed[key] = True
-                elif self._confirmed.get(key):
-                    log.warning("Sierra Chart reports %s %s qty %s; stored %s", account, symbol, quantity, pos.quantity)
+            report = BrokerPosition(quantity, average_price, entry_time)
+            self.reconciler.on_report(key, report, solicited, self._positions.get(key), time.monotonic())
             self._accounts.setdefault(account, AccountView(account, key[0]))
             self._dirty = True
 
     def on_no_positions(self, account: str) -> None:
         """A 306 with ``NoPositions`` 1: Sierra Chart holds no position in ``account`` (any, if empty)."""
         with self._lock:
-            for key in list(self._broker):
-                if not account or key[1] == account:
-                    self._broker[key] = replace(self._broker[key], quantity=Decimal(0))
+            self.reconciler.on_no_positions(account)
             self._dirty = True
 
-    def on_disconnected(self) -> None:
-        """The link dropped: Sierra Chart's reports are no longer current, so every position is unconfirmed
-        until the next position report agrees with it."""
+    def begin_position_report(self) -> None:
         with self._lock:
-            self._broker.clear()
-            for key in self._confirmed:
-                self._confirmed[key] = False
+            self.reconciler.begin_report(time.monotonic())
+            self._dirty = True
+
+    def end_position_report(self) -> None:
+        """The 305 answer is complete: compare, announce every new discrepancy once."""
+        with self._lock:
+            accounts = set(self._accounts_reported)
+            new = self.reconciler.end_report(self._positions, accounts, time.monotonic(), {})
+            for found in new:
+                self.notify("stale", found.text)
+            self._dirty = True
+
+    def position_report_failed(self, reason: str) -> None:
+        with self._lock:
+            self.reconciler.report_failed(reason)
+            self.notify("warning", f"Sierra Chart's positions unknown: {reason}")
+
+    def check_reconciliation(self) -> None:
+        """Flag unsolicited disagreements whose grace period passed (called by the DTC thread's tick)."""
+        with self._lock:
+            for found in self.reconciler.due(self._positions, time.monotonic()):
+                self.notify("stale", found.text)
+
+    def on_disconnected(self) -> None:
+        """The link dropped: every position is unconfirmed until the next report agrees with it."""
+        with self._lock:
+            self.reconciler.on_disconnected()
             self._dirty = True
 
     def set_accounts(self, accounts: list[tuple[str, bool]]) -> None:
         """The trade accounts Sierra Chart reported (401): (name, trading disabled)."""
         with self._lock:
+            self._accounts_reported = {name for name, _ in accounts if name}
             for name, disabled in accounts:
                 if name:
                     current = self._accounts.get(name) or AccountView(name, self.mode_of(name))
@@ -410,13 +432,13 @@ class StateManager(QObject):
     # --- publication ---------------------------------------------------------------------------------
 
     def _view(self, key: Key, pos: Position) -> PositionView:
-        broker = self._broker.get(key)
+        broker = self.reconciler.broker.get(key)
         return position_view(
             key,
             pos,
             self._instruments.lookup(key[2]),
             self.prices.best(key[2]),
-            confirmed=self._confirmed.get(key, False),
+            confirmed=self.reconciler.confirmed.get(key, False),
             broker_quantity=broker.quantity if broker else None,
             heat_since=self._heat_since.get(key),
         )
@@ -440,7 +462,7 @@ class StateManager(QObject):
                 (in_scope if scope and key[:2] == scope else other).append(self._view(key, pos))
             broker_only = tuple(
                 BrokerOnlyPosition(k[0], k[1], k[2], b.quantity, b.average_price)
-                for k, b in sorted(self._broker.items())
+                for k, b in sorted(self.reconciler.broker.items())
                 if scope and k[:2] == scope and b.quantity != 0 and k not in self._positions
             )
             open_values = [v.open_pnl for v in in_scope if v.open_pnl is not None]
@@ -470,6 +492,8 @@ class StateManager(QObject):
                 equity_curve=curve,
                 equity_source=curve_source,
                 orphan_orders=self._orphans(),
+                discrepancies=tuple(d for _, d in sorted(self.reconciler.discrepancies.items())),
+                positions_status=self.reconciler.status,
             )
 
     def publish(self, force: bool = False) -> AppSnapshot | None:

@@ -153,8 +153,11 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
 
-    def commit_fill(self, mode: str, fill: Fill, before: Position | None, outcome: FillOutcome) -> None:
-        """Store ``fill`` and its ``outcome`` atomically.
+    def commit_fill(
+        self, mode: str, fill: Fill, before: Position | None, outcome: FillOutcome, reason: str = "fill"
+    ) -> None:
+        """Store ``fill`` and its ``outcome`` atomically. ``reason`` goes to the audit event and, when the
+        fill closes a trade, to ``TradeRecord.exit_reason``.
 
         Raises ``DuplicateFill`` if the execution id is already stored (nothing is written) and
         ``StorageError`` for any database failure (nothing is written).
@@ -184,7 +187,9 @@ class PositionStore:
                     )
                 ).first()
                 if outcome.closed_trade is not None:
-                    session.add(_trade_row(mode, outcome.closed_trade))
+                    trade_row = _trade_row(mode, outcome.closed_trade)
+                    trade_row.exit_reason = reason
+                    session.add(trade_row)
                 after = outcome.position
                 if after is None:
                     if row is not None:
@@ -218,7 +223,7 @@ class PositionStore:
                         quantity_after=after.quantity if after else Decimal(0),
                         avg_entry_after=after.avg_entry if after else None,
                         realized=outcome.realized_gross,
-                        reason="fill",
+                        reason=reason,
                         source=f"{fill.source}:{fill.execution_id}",
                     )
                 )
@@ -243,6 +248,62 @@ class PositionStore:
                 return session.exec(stmt).first()
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
+
+    def replace_position(
+        self, mode: str, account: str, symbol: str, position: Position | None, kind: str, reason: str
+    ) -> None:
+        """Set (or, with ``None``, remove) the open position of (mode, account, symbol) without a fill, with
+        its audit event, in one transaction (reconciliation decisions). Raises ``StorageError``."""
+        try:
+            with Session(self._engine) as session, session.begin():
+                row = session.exec(
+                    select(OpenPosition).where(
+                        OpenPosition.mode == mode, OpenPosition.account == account, OpenPosition.symbol == symbol
+                    )
+                ).first()
+                before = row.qty if row is not None else Decimal(0)
+                if position is None:
+                    if row is not None:
+                        session.delete(row)
+                else:
+                    if row is None:
+                        row = OpenPosition(
+                            mode=mode,
+                            account=account,
+                            symbol=symbol,
+                            qty=position.quantity,
+                            side=position.side,
+                            entry_price=position.avg_entry,
+                            cost_basis=position.cost_basis,
+                            entry_time=position.entry_time,
+                            opened_quantity=position.opened_quantity,
+                            opened_value=position.opened_value,
+                        )
+                    _fill_position_row(row, position)
+                    session.add(row)
+                session.add(
+                    PositionEvent(
+                        mode=mode,
+                        account=account,
+                        symbol=symbol,
+                        kind=kind,
+                        quantity_before=before,
+                        quantity_after=position.quantity if position else Decimal(0),
+                        avg_entry_after=position.avg_entry if position else None,
+                        reason=reason,
+                        source="trader",
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot store the decision: {exc.__class__.__name__}: {exc}") from exc
+
+    def events(self, mode: str, account: str, symbol: str) -> list[PositionEvent]:
+        """The audit trail of (mode, account, symbol), oldest first."""
+        with Session(self._engine) as session:
+            stmt = select(PositionEvent).where(
+                PositionEvent.mode == mode, PositionEvent.account == account, PositionEvent.symbol == symbol
+            )
+            return list(session.exec(stmt.order_by(col(PositionEvent.id))).all())
 
     def update_marks(self, mode: str, position: Position) -> None:
         """Write a position's price extremes, MAE/MFE and bracket (coalesced by the caller)."""
