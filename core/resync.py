@@ -7,8 +7,12 @@ RequestIDs are unique per connection. Batches complete when ``MessageNumber == T
 (``TotalNumMessages`` for 301). The connection shows "synced" when every tracked request has completed,
 or "partially synced" when one is rejected or times out.
 
-An account with no stored fills gets no 303: replaying history that may begin in the middle of a position
-would invent a wrong position. Its open positions are reported by Sierra Chart's 306 instead.
+History is requested from the later of (newest stored fill − margin) and the moment this panel first saw
+the account: fills from before first contact could begin in the middle of a position and would invent a
+wrong one; positions opened before it are reported by Sierra Chart's 306 instead.
+
+While history is outstanding (``history_pending``) the router holds live fills back and applies them after
+the missed ones, so fills are always folded in the order they happened.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from core.snapshots import ConnectionState
 from core.state import StateManager
@@ -64,6 +68,10 @@ class ResyncController:
         self._pending: dict[int, _Pending] = {}
         self._accounts_request: int | None = None
         self._positions_request: int | None = None
+        self._history_requests: set[int] = set()
+        self._history_pending = False
+        self.on_history_done: Callable[[], None] = lambda: None
+        self._accounts_done = False
         self._accounts: list[tuple[str, bool]] = []
         self._failed: list[str] = []
         self._active = False
@@ -83,12 +91,30 @@ class ResyncController:
         self._failed.clear()
         self._accounts = []
         self._active = True
+        self._history_requests = set()
+        self._history_pending = True
+        self._accounts_done = False
         self._state.set_connection(ConnectionState.SYNCING, "requesting trade accounts")
         self._accounts_request = self._request(lambda rid: TradeAccountsRequest(RequestID=rid), "trade accounts")
 
     def on_disconnect(self) -> None:
         self._active = False
         self._pending.clear()
+        self._finish_history()
+
+    @property
+    def history_pending(self) -> bool:
+        """True from logon until every HISTORICAL_ORDER_FILLS_REQUEST has been answered, rejected or timed out."""
+        return self._history_pending
+
+    def _finish_history(self) -> None:
+        if self._history_pending:
+            self._history_pending = False
+            self.on_history_done()
+
+    def _check_history(self) -> None:
+        if self._history_pending and self._accounts_done and not (self._history_requests & set(self._pending)):
+            self._finish_history()
 
     def status(self) -> tuple[ConnectionState, str]:
         """Where the resync stands: SYNCING while requests are outstanding, else SYNCED (with failures)."""
@@ -112,23 +138,32 @@ class ResyncController:
         self._state.set_accounts(self._accounts)
         self._request(lambda rid: AccountBalanceRequest(RequestID=rid), "balances", track=False)
         self._request(lambda rid: OpenOrdersRequest(RequestID=rid, RequestAllOrders=1), "open orders")
-        for account, _ in self._accounts:
-            mode = self._state.mode_of(account)
+        modes = [(account, self._state.mode_of(account)) for account, _ in self._accounts]
+        try:
+            first_seen = self._store.first_seen(modes, datetime.now(UTC))
+        except StorageError as exc:
+            log.error("cannot record trade accounts, history not requested this time: %s", exc)
+            first_seen = {}
+        for account, mode in modes:
+            if account not in first_seen:
+                continue
             try:
                 last = self._store.last_fill_time(mode, account)
             except StorageError as exc:
                 log.error("cannot read the last fill time of %s: %s", account, exc)
-                last = None
-            if last is None:
-                log.info("no stored fills for %s: history not replayed; positions come from the 306 report", account)
                 continue
-            since = int((last - HISTORY_MARGIN).timestamp())
-            self._request(
-                lambda rid, a=account, s=since: HistoricalOrderFillsRequest(
-                    RequestID=rid, TradeAccount=a, StartDateTime=s
-                ),
-                f"fills of {account}",
+            since = first_seen[account] if last is None else max(first_seen[account], last - HISTORY_MARGIN)
+            start = int(since.timestamp())
+            self._history_requests.add(
+                self._request(
+                    lambda rid, a=account, s=start: HistoricalOrderFillsRequest(
+                        RequestID=rid, TradeAccount=a, StartDateTime=s
+                    ),
+                    f"fills of {account}",
+                )
             )
+        self._accounts_done = True
+        self._check_history()
         self._state.begin_position_report()
         self._positions_request = self._request(lambda rid: CurrentPositionsRequest(RequestID=rid), "positions")
         self._state.set_connection(ConnectionState.SYNCING, "requesting orders, fills and positions")
@@ -154,6 +189,7 @@ class ResyncController:
         self._maybe_done()
 
     def _maybe_done(self) -> None:
+        self._check_history()
         state, detail = self.status()
         if state == ConnectionState.SYNCED:
             self._state.set_connection(state, detail)
@@ -167,5 +203,7 @@ class ResyncController:
                 self._failed.append(f"{pending.what} timed out")
                 if request_id == self._positions_request:
                     self._state.position_report_failed("no complete answer in time")
+                if request_id == self._accounts_request:
+                    self._accounts_done = True
                 log.warning("no complete answer to %s within %.0f s", pending.what, self._timeout)
                 self._maybe_done()

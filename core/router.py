@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from core.accounting import InvalidFill
+from core.accounting import Fill, InvalidFill
 from core.fills import FillFactory, InvalidMessage
 from core.instruments import InstrumentBook
 from core.market_data import MarketDataFeed, SecurityDefinitions
@@ -78,6 +78,9 @@ class MessageRouter:
         self._instruments = instruments
         self._feed = feed
         self._definitions = definitions
+        self._deferred: list[Fill] = []
+        self._history: dict[int, list[Fill]] = {}
+        resync.on_history_done = self.flush_deferred
         self.bad_input: Counter[str] = Counter()
         self.routed: Counter[str] = Counter()
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
@@ -146,17 +149,36 @@ class MessageRouter:
             self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumMessages)
         if message.OrderUpdateReason in FILL_REASONS:
             fill = self._fills.from_order_update(message)
-            self._state.apply_fill(fill)
+            if self._resync.history_pending:
+                self._deferred.append(fill)  # applied after the missed (older) fills
+            else:
+                self._state.apply_fill(fill)
             self._watch({fill.symbol})
         if self._state.orders.on_order_update(message):
             self._state.on_orders_changed(message.TradeAccount, message.Symbol)
 
     def _on_historical_fill(self, message: HistoricalOrderFillResponse) -> None:
+        """Collect a 304 batch and apply it, oldest first, when its last message arrives."""
+        batch = self._history.setdefault(message.RequestID, [])
         try:
             if not message.NoOrderFills:
-                self._state.apply_fill(self._fills.from_historical(message), publish=False)
+                batch.append(self._fills.from_historical(message))
         finally:
+            if message.MessageNumber >= message.TotalNumberMessages or message.NoOrderFills:
+                for fill in sorted(self._history.pop(message.RequestID, []), key=lambda f: f.time):
+                    self._state.apply_fill(fill, publish=False)
             self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumberMessages)
+
+    def flush_deferred(self) -> None:
+        """Apply the live fills held back while history was outstanding, in arrival order."""
+        deferred, self._deferred = self._deferred, []
+        for request_id in list(self._history):  # an unfinished batch (disconnect, timeout): keep its fills
+            for fill in sorted(self._history.pop(request_id), key=lambda f: f.time):
+                self._state.apply_fill(fill, publish=False)
+        for fill in deferred:
+            self._state.apply_fill(fill, publish=False)
+        if deferred:
+            self._state.publish()
 
     def _on_position_update(self, message: PositionUpdate) -> None:
         try:

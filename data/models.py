@@ -161,3 +161,15 @@ class AccountBalance(SQLModel, table=True):
     securities_value: Decimal | None = Field(default=None, sa_type=DecimalText)
     daily_pnl: Decimal | None = Field(default=None, sa_type=DecimalText)
     currency: str = Field(default="", max_length=8)
+
+
+class TradeAccount(SQLModel, table=True):
+    """A trade account Sierra Chart reported, and when this panel first saw it (UTC).
+
+    History (304) is only ever requested from ``first_seen`` on: fills from before it could start in the
+    middle of a position; positions opened before it come from Sierra Chart's position report.
+    """
+
+    account: str = Field(primary_key=True, max_length=64)
+    mode: str = Field(max_length=8)
+    first_seen: datetime = Field(sa_type=UTCDateTime)

@@ -16,7 +16,15 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from core.accounting import ClosedTrade, Fill, FillOutcome, Position
-from data.models import AccountBalance, FillRecord, OpenPosition, PositionEvent, TradeRecord, utcnow
+from data.models import (
+    AccountBalance,
+    FillRecord,
+    OpenPosition,
+    PositionEvent,
+    TradeAccount,
+    TradeRecord,
+    utcnow,
+)
 
 
 class StorageError(RuntimeError):
@@ -234,6 +242,21 @@ class PositionStore:
         except SQLAlchemyError as exc:
             detail = getattr(exc, "orig", None) or exc
             raise StorageError(f"cannot store fill: {exc.__class__.__name__}: {detail}") from exc
+
+    def first_seen(self, accounts: list[tuple[str, str]], now: datetime) -> dict[str, datetime]:
+        """When each (account, mode) was first seen; unseen ones are recorded as seen at ``now``."""
+        try:
+            with Session(self._engine) as session, session.begin():
+                out: dict[str, datetime] = {}
+                for account, mode in accounts:
+                    row = session.get(TradeAccount, account)
+                    if row is None:
+                        row = TradeAccount(account=account, mode=mode, first_seen=now)
+                        session.add(row)
+                    out[account] = row.first_seen
+                return out
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot record trade accounts: {exc.__class__.__name__}: {exc}") from exc
 
     def last_fill_time(self, mode: str, account: str) -> datetime | None:
         """Time of the newest stored fill of (mode, account), to ask the server for fills since then."""
