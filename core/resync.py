@@ -154,6 +154,7 @@ class ResyncController:
                 continue
             since = first_seen[account] if last is None else max(first_seen[account], last - HISTORY_MARGIN)
             start = int(since.timestamp())
+            log.info("requesting fills of %s since %s", account, since.isoformat(timespec="seconds"))
             self._history_requests.add(
                 self._request(
                     lambda rid, a=account, s=start: HistoricalOrderFillsRequest(

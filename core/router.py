@@ -165,7 +165,9 @@ class MessageRouter:
                 batch.append(self._fills.from_historical(message))
         finally:
             if message.MessageNumber >= message.TotalNumberMessages or message.NoOrderFills:
-                for fill in sorted(self._history.pop(message.RequestID, []), key=lambda f: f.time):
+                fills = sorted(self._history.pop(message.RequestID, []), key=lambda f: f.time)
+                log.info("historical fills (request %d): %d received", message.RequestID, len(fills))
+                for fill in fills:
                     self._state.apply_fill(fill, publish=False)
             self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumberMessages)
 

@@ -244,14 +244,23 @@ class PositionStore:
             raise StorageError(f"cannot store fill: {exc.__class__.__name__}: {detail}") from exc
 
     def first_seen(self, accounts: list[tuple[str, str]], now: datetime) -> dict[str, datetime]:
-        """When each (account, mode) was first seen; unseen ones are recorded as seen at ``now``."""
+        """When each (account, mode) was first seen. An unseen one is recorded as seen at its earliest stored
+        fill, or at ``now`` if it has none."""
         try:
             with Session(self._engine) as session, session.begin():
                 out: dict[str, datetime] = {}
                 for account, mode in accounts:
                     row = session.get(TradeAccount, account)
                     if row is None:
-                        row = TradeAccount(account=account, mode=mode, first_seen=now)
+                        # an account first met through its fills was "seen" at its earliest stored fill
+                        earliest = session.exec(
+                            select(FillRecord.time)
+                            .where(FillRecord.mode == mode, FillRecord.account == account)
+                            .order_by(col(FillRecord.time))
+                            .limit(1)
+                        ).first()
+                        seen = min(now, earliest) if earliest is not None else now
+                        row = TradeAccount(account=account, mode=mode, first_seen=seen)
                         session.add(row)
                     out[account] = row.first_seen
                 return out

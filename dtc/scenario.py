@@ -10,19 +10,39 @@ A scenario is a JSON object::
        {"wait": 2.0, "balance": {"account": "Sim1", "CashBalance": 50010.0, "DailyProfitLoss": 10.0}}]}
 
 Each step waits ``wait`` seconds (before speed scaling) and then performs exactly one action; the action
-kind is the step's only key besides ``wait`` and ``note``. New kinds (e.g. fault injection) are added by
-writing a ``from_dict`` parser and registering it in ``STEP_KINDS``. Units: prices in points, quantities in
-contracts, money in the account currency. Every validation problem raises ``ValueError`` naming the step.
+kind is the step's only key besides ``wait`` and ``note``. Kinds (``STEP_KINDS``): ``fill``, ``balance``
+(below); ``price``, ``price_walk``, ``set_position``, ``drop``, ``silence``, ``duplicate_fill``, ``logoff``,
+``heartbeats``, ``logon_result``, ``positions_reject`` (``dtc.sim_steps``). New kinds are added by writing
+a ``from_dict`` parser and registering it in ``STEP_KINDS``. Optional top-level ``instruments`` and
+``market_data_rejected`` feed security definitions and market data (see ``Scenario``). Units: prices in
+points, quantities in contracts, money in the account currency. Every validation problem raises
+``ValueError`` naming the step.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from dtc.sim_steps import (
+    DropSpec,
+    DuplicateFillSpec,
+    HeartbeatsSpec,
+    InstrumentSpec,
+    LogoffSpec,
+    LogonResultSpec,
+    PositionsRejectSpec,
+    PriceSpec,
+    PriceWalkSpec,
+    SetPositionSpec,
+    SilenceSpec,
+)
+from dtc.sim_validate import mapping as _mapping
+from dtc.sim_validate import number as _number
+from dtc.sim_validate import text as _text
 
 SIDES = ("BUY", "SELL")
 QTY_TOLERANCE = 1e-9
@@ -37,34 +57,6 @@ BALANCE_FIELDS = (
     "DailyProfitLoss",
 )
 """``ACCOUNT_BALANCE_UPDATE`` (600) money fields a scenario may set, in the account currency."""
-
-
-def _number(value: Any, where: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{where}: expected a finite number, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{where}: must be > 0, got {value!r}")
-    return float(value)
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{where}: expected a non-empty string, got {value!r}")
-    if not value.isascii():
-        raise ValueError(f"{where}: DTC text must be ASCII, got {value!r}")
-    return value
-
-
-def _mapping(value: Any, where: str, allowed: set[str], required: set[str]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{where}: expected an object, got {type(value).__name__}")
-    unknown = set(value) - allowed
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
-    missing = required - set(value)
-    if missing:
-        raise ValueError(f"{where}: missing key(s) {sorted(missing)}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -89,9 +81,7 @@ class AccountSpec:
         d = _mapping(data, where, allowed, {"TradeAccount"})
         money = {k: _number(d[k], f"{where}.{k}") for k in BALANCE_FIELDS if k in d}
         currency = _text(d.get("AccountCurrency", "USD"), f"{where}.AccountCurrency")
-        return cls(
-            TradeAccount=_text(d["TradeAccount"], f"{where}.TradeAccount"), AccountCurrency=currency, **money
-        )
+        return cls(TradeAccount=_text(d["TradeAccount"], f"{where}.TradeAccount"), AccountCurrency=currency, **money)
 
 
 @dataclass(frozen=True)
@@ -159,9 +149,7 @@ class FillSpec:
     def from_dict(cls, data: Any, where: str = "fill") -> FillSpec:
         keys = {"account", "symbol", "side", "quantity", "price"}
         d = _mapping(data, where, keys | {"partials"}, keys)
-        return cls.create(
-            d["account"], d["symbol"], d["side"], d["quantity"], d["price"], d.get("partials"), where
-        )
+        return cls.create(d["account"], d["symbol"], d["side"], d["quantity"], d["price"], d.get("partials"), where)
 
 
 @dataclass(frozen=True)
@@ -180,10 +168,33 @@ class BalanceSpec:
         return cls(account=_text(d["account"], f"{where}.account"), values=values)
 
 
-StepAction = FillSpec | BalanceSpec
+StepAction = (
+    FillSpec
+    | BalanceSpec
+    | PriceSpec
+    | PriceWalkSpec
+    | SetPositionSpec
+    | DropSpec
+    | SilenceSpec
+    | DuplicateFillSpec
+    | LogoffSpec
+    | HeartbeatsSpec
+    | LogonResultSpec
+    | PositionsRejectSpec
+)
 STEP_KINDS: dict[str, Callable[[Any, str], StepAction]] = {
     "fill": FillSpec.from_dict,
     "balance": BalanceSpec.from_dict,
+    "price": PriceSpec.from_dict,
+    "price_walk": PriceWalkSpec.from_dict,
+    "set_position": SetPositionSpec.from_dict,
+    "drop": DropSpec.from_dict,
+    "silence": SilenceSpec.from_dict,
+    "duplicate_fill": DuplicateFillSpec.from_dict,
+    "logoff": LogoffSpec.from_dict,
+    "heartbeats": HeartbeatsSpec.from_dict,
+    "logon_result": LogonResultSpec.from_dict,
+    "positions_reject": PositionsRejectSpec.from_dict,
 }
 """Step kind (the action's JSON key) → parser of its object."""
 
@@ -200,20 +211,26 @@ class Step:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named list of steps over declared accounts; ``loop`` repeats the steps forever."""
+    """A named list of steps over declared accounts; ``loop`` repeats the steps forever.
+
+    ``instruments`` (symbol → contract facts) answers SECURITY_DEFINITION_FOR_SYMBOL_REQUEST (506) and gives
+    price walks their tick; ``market_data_rejected`` lists symbol prefixes, roots or exchanges whose
+    MARKET_DATA_REQUEST (101) is rejected with 103, as Sierra does for CME Group data.
+    """
 
     name: str = "empty"
     loop: bool = False
     accounts: tuple[AccountSpec, ...] = ()
     steps: tuple[Step, ...] = ()
     description: str = ""
+    instruments: Mapping[str, InstrumentSpec] = field(default_factory=dict)
+    market_data_rejected: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "scenario") -> Scenario:
         """Build and validate a scenario from parsed JSON; raises ``ValueError`` naming the bad part."""
-        d = _mapping(
-            data, source, {"name", "loop", "accounts", "steps", "description"}, {"accounts", "steps"}
-        )
+        keys = {"name", "loop", "accounts", "steps", "description", "instruments", "market_data_rejected"}
+        d = _mapping(data, source, keys, {"accounts", "steps"})
         name = _text(d.get("name", "scenario"), f"{source}.name")
         loop = d.get("loop", False)
         if not isinstance(loop, bool):
@@ -223,16 +240,34 @@ class Scenario:
             raise ValueError(f"{source}.description: expected a string")
         if not isinstance(d["accounts"], list) or not isinstance(d["steps"], list):
             raise ValueError(f"{source}: 'accounts' and 'steps' must be lists")
-        accounts = tuple(
-            AccountSpec.from_dict(a, f"{source}.accounts[{i}]") for i, a in enumerate(d["accounts"])
-        )
+        accounts = tuple(AccountSpec.from_dict(a, f"{source}.accounts[{i}]") for i, a in enumerate(d["accounts"]))
         names = [a.TradeAccount for a in accounts]
         if len(set(names)) != len(names):
             raise ValueError(f"{source}.accounts: duplicate TradeAccount in {names}")
+        raw_instruments = d.get("instruments", {})
+        if not isinstance(raw_instruments, Mapping):
+            raise ValueError(f"{source}.instruments: expected an object of symbol -> {{tick, tick_value, ...}}")
+        instruments = {
+            sym: InstrumentSpec.from_dict(sym, x, f"{source}.instruments[{sym!r}]")
+            for sym, x in raw_instruments.items()
+        }
+        rejected = d.get("market_data_rejected", [])
+        if not isinstance(rejected, list):
+            raise ValueError(f"{source}.market_data_rejected: expected a list of symbol prefixes or roots")
+        restricted = tuple(_text(x, f"{source}.market_data_rejected[{i}]") for i, x in enumerate(rejected))
         steps = tuple(cls._step(s, i, f"{source}.steps[{i}]", set(names)) for i, s in enumerate(d["steps"]))
         if loop and (not steps or sum(s.wait for s in steps) <= 0):
             raise ValueError(f"{source}: a looping scenario needs steps with a total wait > 0")
-        return cls(name=name, loop=loop, accounts=accounts, steps=steps, description=description)
+        _check_walks(steps, instruments, f"{source}.steps")
+        return cls(
+            name=name,
+            loop=loop,
+            accounts=accounts,
+            steps=steps,
+            description=description,
+            instruments=instruments,
+            market_data_rejected=restricted,
+        )
 
     @staticmethod
     def _step(data: Any, index: int, where: str, accounts: set[str]) -> Step:
@@ -251,11 +286,28 @@ class Scenario:
         if not isinstance(note, str):
             raise ValueError(f"{where}.note: expected a string")
         action = STEP_KINDS[kinds[0]](data[kinds[0]], f"{where}.{kinds[0]}")
-        if action.account not in accounts:
-            raise ValueError(
-                f"{where}.{kinds[0]}.account: {action.account!r} is not in accounts {sorted(accounts)}"
-            )
+        account = getattr(action, "account", None)
+        if account is not None and account not in accounts:
+            raise ValueError(f"{where}.{kinds[0]}.account: {account!r} is not in accounts {sorted(accounts)}")
         return Step(wait=wait, action=action, index=index, note=note)
+
+
+def _check_walks(steps: tuple[Step, ...], instruments: Mapping[str, InstrumentSpec], where: str) -> None:
+    """Every price-walk leg needs a tick (its own or its instrument's) and, without ``start``, a price set by
+    an earlier step (fill, price, walk) or by its instrument's ``price``."""
+    priced = {sym for sym, spec in instruments.items() if spec.price is not None}
+    for step in steps:
+        action = step.action
+        if isinstance(action, FillSpec | PriceSpec):
+            priced.add(action.symbol)
+        elif isinstance(action, PriceWalkSpec):
+            for leg in action.legs:
+                here = f"{where}[{step.index}].price_walk ({leg.symbol})"
+                if leg.tick is None and leg.symbol not in instruments:
+                    raise ValueError(f"{here}: no tick given and {leg.symbol!r} is not in instruments")
+                if leg.start is None and leg.symbol not in priced:
+                    raise ValueError(f"{here}: no start given and no earlier step or instrument price sets one")
+                priced.add(leg.symbol)
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import socket
 import threading
@@ -16,7 +15,7 @@ import pytest
 
 from dtc import messages as m
 from dtc.framing import FrameDecoder, encoding_request
-from dtc.scenario import Scenario, load_scenario
+from dtc.scenario import Scenario
 from dtc.simulator import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,8 +134,9 @@ class Harness:
             server.stop()
 
 
-@pytest.fixture
-def sim() -> Iterator[Harness]:
+def harness_session() -> Iterator[Harness]:
+    """Body of the ``sim`` fixture (shared by the test_simulator* modules): close everything afterwards and
+    check that no simulator thread is left behind."""
     harness = Harness()
     yield harness
     harness.close()
@@ -144,12 +144,22 @@ def sim() -> Iterator[Harness]:
 
 
 @pytest.fixture
+def sim() -> Iterator[Harness]:
+    yield from harness_session()
+
+
+@pytest.fixture
 def accounts_scenario() -> Scenario:
-    return Scenario.from_dict({
-        "name": "two accounts", "steps": [],
-        "accounts": [{"TradeAccount": "Sim1", "CashBalance": 50000.0, "AccountCurrency": "USD"},
-                     {"TradeAccount": "120005", "CashBalance": 21.66, "AccountCurrency": "USD"}],
-    })
+    return Scenario.from_dict(
+        {
+            "name": "two accounts",
+            "steps": [],
+            "accounts": [
+                {"TradeAccount": "Sim1", "CashBalance": 50000.0, "AccountCurrency": "USD"},
+                {"TradeAccount": "120005", "CashBalance": 21.66, "AccountCurrency": "USD"},
+            ],
+        }
+    )
 
 
 # --- connection --------------------------------------------------------------------------------
@@ -203,8 +213,9 @@ def test_trade_accounts_batch(sim: Harness, accounts_scenario: Scenario) -> None
     client = sim.client(sim.server(accounts_scenario))
     client.send(m.TradeAccountsRequest(RequestID=100))
     msgs = client.recv_n(2)
-    assert [(x.TradeAccount, x.RequestID, x.TotalNumberMessages, x.MessageNumber, x.TradingIsDisabled)
-            for x in msgs] == [("Sim1", 100, 2, 1, 0), ("120005", 100, 2, 2, 0)]
+    assert [
+        (x.TradeAccount, x.RequestID, x.TotalNumberMessages, x.MessageNumber, x.TradingIsDisabled) for x in msgs
+    ] == [("Sim1", 100, 2, 1, 0), ("120005", 100, 2, 2, 0)]
     assert set(json.loads(client.raw[-1])) == set(_fixture(401))
 
 
@@ -213,7 +224,9 @@ def test_account_balances(sim: Harness, accounts_scenario: Scenario) -> None:
     client.send(m.AccountBalanceRequest(RequestID=104))
     both = client.recv_n(2)
     assert [(x.TradeAccount, x.CashBalance, x.MessageNumber, x.TotalNumberMessages) for x in both] == [
-        ("Sim1", 50000.0, 1, 2), ("120005", 21.66, 2, 2)]
+        ("Sim1", 50000.0, 1, 2),
+        ("120005", 21.66, 2, 2),
+    ]
     wire = json.loads(client.raw[-1])
     assert set(wire) == set(_fixture(600)) and None not in wire.values()
     assert wire["BalanceAvailableForNewPositions"] == wire["SecuritiesValue"] == 21.66
@@ -245,8 +258,10 @@ def test_positions_batch_lists_flat_symbols_and_shorts(sim: Harness, accounts_sc
     client.send(m.CurrentPositionsRequest(RequestID=102))
     msgs = client.recv_n(3)
     assert [(x.TradeAccount, x.Symbol, x.Quantity, x.AveragePrice, x.MessageNumber) for x in msgs] == [
-        ("Sim1", "F.US.MESZ25", 0.0, 0.0, 1), ("Sim1", "F.US.MNQZ25", -2.0, 25410.25, 2),
-        ("120005", "F.US.MESZ25", 1.0, 6849.0, 3)]
+        ("Sim1", "F.US.MESZ25", 0.0, 0.0, 1),
+        ("Sim1", "F.US.MNQZ25", -2.0, 25410.25, 2),
+        ("120005", "F.US.MESZ25", 1.0, 6849.0, 3),
+    ]
     assert all(x.RequestID == 102 and x.TotalNumberMessages == 3 and x.Unsolicited == 0 for x in msgs)
     assert msgs[0].EntryDateTime == 0 and abs(msgs[1].EntryDateTime - time.time()) < 5
     assert set(json.loads(client.raw[-1])) == set(_fixture(306))
@@ -261,7 +276,12 @@ def test_open_orders_none(sim: Harness) -> None:
     (msg,) = client.recv_n(1)
     assert isinstance(msg, m.OrderUpdate)
     assert (msg.RequestID, msg.OrderUpdateReason, msg.NoOrders, msg.TotalNumMessages, msg.MessageNumber) == (
-        4, 1, 1, 1, 1)
+        4,
+        1,
+        1,
+        1,
+        1,
+    )
     assert b'"TotalNumMessages":1' in client.raw[-1]
 
 
@@ -290,10 +310,18 @@ def test_historical_fills_match_live_order_updates(sim: Harness, accounts_scenar
     fills = client.recv_n(3)
     assert [x.UniqueExecutionID for x in fills] == ids
     assert [(x.BuySell, x.Quantity, x.Price, x.PositionQuantity) for x in fills] == [
-        (2, 1.0, 6850.0, -1.0), (2, 2.0, 6849.75, -3.0), (1, 1.0, 6848.5, -2.0)]
+        (2, 1.0, 6850.0, -1.0),
+        (2, 2.0, 6849.75, -3.0),
+        (1, 1.0, 6848.5, -2.0),
+    ]
     assert fills[0].ServerOrderID == fills[1].ServerOrderID != fills[2].ServerOrderID
-    assert all(x.TotalNumberMessages == 3 and x.TradeAccount == "Sim1" and isinstance(x.DateTime, int)
-               and abs(x.DateTime - time.time()) < 5 for x in fills)
+    assert all(
+        x.TotalNumberMessages == 3
+        and x.TradeAccount == "Sim1"
+        and isinstance(x.DateTime, int)
+        and abs(x.DateTime - time.time()) < 5
+        for x in fills
+    )
     start_us = int((time.time() - 60) * 1_000_000)  # Sierra also accepts microseconds
     client.send(m.HistoricalOrderFillsRequest(RequestID=6, TradeAccount="Sim1", StartDateTime=start_us))
     assert [x.UniqueExecutionID for x in client.recv_n(3)] == ids
@@ -302,99 +330,28 @@ def test_historical_fills_match_live_order_updates(sim: Harness, accounts_scenar
     assert (none.NoOrderFills, none.RequestID, none.TotalNumberMessages) == (1, 7, 1)
 
 
-# --- scenarios ---------------------------------------------------------------------------------
-
-
-def test_roundtrip_mes_scenario_played_fast(sim: Harness) -> None:
-    server = sim.server(load_scenario(SCENARIOS / "roundtrip_mes.json"), speed=1000.0, autoplay=False)
-    client = sim.client(server)
-    assert server.wait_until_idle(0)  # nothing plays before play()
-    server.play()
-    msgs = client.recv_n(12)
-    assert server.wait_until_idle(TIMEOUT)
-    assert [type(x) for x in msgs] == [m.OrderUpdate, m.PositionUpdate] * 6
-    orders, positions = msgs[0::2], msgs[1::2]
-    assert [(o.BuySell, o.OrderStatus, o.OrderUpdateReason, o.OrderQuantity, o.FilledQuantity,
-             o.RemainingQuantity, o.LastFillQuantity, o.LastFillPrice, o.AverageFillPrice) for o in orders] == [
-        (1, 10, 5, 2.0, 1.0, 1.0, 1.0, 6000.0, 6000.0),
-        (1, 7, 4, 2.0, 2.0, 0.0, 1.0, 6000.5, 6000.25),
-        (1, 7, 4, 1.0, 1.0, 0.0, 1.0, 6001.0, 6001.0),
-        (2, 7, 4, 2.0, 2.0, 0.0, 2.0, 6003.0, 6003.0),
-        (2, 7, 4, 2.0, 2.0, 0.0, 2.0, 6002.0, 6002.0),
-        (1, 7, 4, 1.0, 1.0, 0.0, 1.0, 6001.25, 6001.25)]
-    assert [(p.Quantity, p.AveragePrice) for p in positions] == [
-        (1.0, 6000.0), (2.0, 6000.25), (3.0, 6000.5), (1.0, 6000.5), (-1.0, 6002.0), (0.0, 0.0)]
-    assert all((o.RequestID, o.TotalNumMessages, o.TradeAccount, o.Symbol, o.OrderType) == (0, 1, "Sim1", "MESZ25", 1)
-               for o in orders)
-    assert all((p.RequestID, p.Unsolicited, p.TradeAccount, p.Symbol) == (0, 1, "Sim1", "MESZ25") for p in positions)
-    order_ids = [o.ServerOrderID for o in orders]
-    assert order_ids[0] == order_ids[1] and len(set(order_ids)) == 5
-    assert len({o.LastFillExecutionID for o in orders}) == 6
-    assert server.positions() == {("Sim1", "MESZ25"): (0.0, 0.0)}
-    log = server.fill_log()
-    assert [e["execution_id"] for e in log] == [o.LastFillExecutionID for o in orders]
-    assert [(e["side"], e["quantity"], e["price"]) for e in log][:2] == [("BUY", 1.0, 6000.0), ("BUY", 1.0, 6000.5)]
-
-
-def test_looping_scenario_uses_fresh_ids_and_balance_updates(sim: Harness) -> None:
-    scenario = Scenario.from_dict({
-        "name": "loop", "loop": True,
-        "accounts": [{"TradeAccount": "Sim1", "CashBalance": 100.0}],
-        "steps": [{"wait": 0.02, "fill": {"account": "Sim1", "symbol": "MESZ25", "side": "BUY", "quantity": 1,
-                                          "price": 6000.0}},
-                  {"wait": 0.02, "balance": {"account": "Sim1", "CashBalance": 125.5, "DailyProfitLoss": 25.5}},
-                  {"wait": 0.02, "fill": {"account": "Sim1", "symbol": "MESZ25", "side": "SELL", "quantity": 1,
-                                          "price": 6001.0}}]})
-    server = sim.server(scenario, autoplay=False, play_on_logon=True)
-    client = sim.client(server)
-    msgs = client.recv_n(15)  # 3 passes: 301, 306, 600, 301, 306
-    orders = [x for x in msgs if isinstance(x, m.OrderUpdate)]
-    balances = [x for x in msgs if isinstance(x, m.AccountBalanceUpdate)]
-    assert len(orders) == 6 and len({o.ServerOrderID for o in orders}) == 6
-    assert len({o.LastFillExecutionID for o in orders}) == 6
-    assert [(b.CashBalance, b.DailyProfitLoss, b.Unsolicited, b.RequestID) for b in balances] == [
-        (125.5, 25.5, 1, 0)] * 3
-    assert not server.wait_until_idle(0.05)  # a looping scenario never finishes
-
-
-def test_demo_scenario_is_valid_and_every_pass_ends_flat(sim: Harness) -> None:
-    demo = load_scenario(SCENARIOS / "demo.json")
-    assert demo.loop and {a.TradeAccount for a in demo.accounts} == {"Sim1", "120005"}
-    server = sim.server(dataclasses.replace(demo, loop=False), speed=2000.0)
-    assert server.wait_until_idle(TIMEOUT)
-    positions = server.positions()
-    assert {k[0] for k in positions} == {"Sim1", "120005"} and len(positions) == 4
-    assert all(qty == 0.0 for qty, _ in positions.values())
-
-
-@pytest.mark.parametrize(("step", "needle"), [
-    ({"fill": {"account": "Sim1", "symbol": "MESZ25", "side": "BUY", "quantity": 2, "price": 6000.0,
-               "partials": [[1, 6000.0]]}}, "sum to 1"),
-    ({"fill": {"account": "Ghost", "symbol": "MESZ25", "side": "BUY", "quantity": 1, "price": 6000.0}}, "Ghost"),
-    ({"fill": {"account": "Sim1", "symbol": "MESZ25", "side": "HOLD", "quantity": 1, "price": 6000.0}}, "side"),
-    ({"wait": 1, "explode": {}}, "explode"),
-])
-def test_bad_scenario_names_the_step(step: dict[str, Any], needle: str) -> None:
-    data = {"accounts": [{"TradeAccount": "Sim1"}], "steps": [{"wait": 1, "note": "ok", "balance": {
-        "account": "Sim1", "CashBalance": 1.0}}, step]}
-    with pytest.raises(ValueError, match=r"steps\[1\]") as info:
-        Scenario.from_dict(data)
-    assert needle in str(info.value)
-
-
 # --- robustness and shutdown -------------------------------------------------------------------
 
 
 def test_malformed_frames_and_abrupt_disconnects_do_not_stop_the_server(
-        sim: Harness, accounts_scenario: Scenario) -> None:
+    sim: Harness, accounts_scenario: Scenario
+) -> None:
     server = sim.server(accounts_scenario)
     rude = sim.client(server)
     rude.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     rude.send(b'{"Type":400,"Requ')  # half a frame, then a reset
     rude.close()
     client = sim.client(server)
-    for junk in (b"not json", b'{"Type":"x"}', b'{"Type":400,"RequestID":"abc"}', b"[1,2]", b"\xff\xfe",
-                 b'{"Type":99999}', b'{"Type":104,"SymbolID":1}', b"{" + b" " * (2 << 20)):
+    for junk in (
+        b"not json",
+        b'{"Type":"x"}',
+        b'{"Type":400,"RequestID":"abc"}',
+        b"[1,2]",
+        b"\xff\xfe",
+        b'{"Type":99999}',
+        b'{"Type":104,"SymbolID":1}',
+        b"{" + b" " * (2 << 20),
+    ):
         client.send(junk + b"\x00")
     client.send(m.TradeAccountsRequest(RequestID=1))
     assert [x.TradeAccount for x in client.recv_n(2)] == ["Sim1", "120005"]

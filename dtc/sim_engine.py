@@ -1,0 +1,353 @@
+"""The simulator's event-loop side: connections, logon, state changes, broadcasts, faults and playback.
+
+Every method runs on the simulator's loop thread (or on the caller's thread when the loop is not
+running); ``dtc.simulator.SimulatorServer`` is the thread-safe facade. Messages sent:
+
+- logon 1 → 2 (Result as injected; not 1 → close), then HEARTBEAT (3) at the requested interval;
+- requests → ``dtc.sim_handlers``;
+- a fill piece → unsolicited 301 + 306 to every logged-on client, then 107 to the symbol's subscribers;
+- a balance → unsolicited 600; an outside position change → unsolicited 306 (if notified);
+- a trade (price step, walk update, fill piece) → 107 to each subscription of that symbol;
+- faults: half a 301/306 frame then close; LOGOFF (5) then close; a repeated 301; silence; no heartbeats.
+
+The world is saved (``dtc.sim_persist``) before clients hear of a change, so no client ever holds an
+execution id that a restarted simulator could forget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from dtc import messages as m
+from dtc.scenario import BalanceSpec, FillSpec, Scenario, StepAction
+from dtc.sim_connection import Client, Faults, read_frames
+from dtc.sim_handlers import RequestHandlers
+from dtc.sim_market import walk_path
+from dtc.sim_persist import StateFile
+from dtc.sim_playback import play
+from dtc.sim_steps import (
+    DropSpec,
+    DuplicateFillSpec,
+    HeartbeatsSpec,
+    InstrumentSpec,
+    LogoffSpec,
+    LogonResultSpec,
+    PositionsRejectSpec,
+    PriceSpec,
+    PriceWalkSpec,
+    SetPositionSpec,
+    SilenceSpec,
+)
+from dtc.sim_wire import (
+    balance_update,
+    encode_all,
+    fill_order_update,
+    frame,
+    logon_response,
+    position_update,
+    trade_update,
+)
+from dtc.sim_world import Position, World
+
+log = logging.getLogger("dtc.simulator")
+
+
+class SimEngine:
+    """Clients, ground truth, faults and playback of one simulator (loop thread only, except the counters
+    behind ``logon_changed`` and the ``idle`` event, which other threads wait on)."""
+
+    def __init__(
+        self, scenario: Scenario, world: World, state: StateFile | None, speed: float, play_on_logon: bool
+    ) -> None:
+        self.scenario, self.world, self.state, self.speed = scenario, world, state, speed
+        self.play_on_logon = play_on_logon
+        self.faults = Faults(market_data_rejected=scenario.market_data_rejected)
+        self.instruments: dict[str, InstrumentSpec] = dict(scenario.instruments)
+        for spec in self.instruments.values():
+            if spec.price is not None:
+                world.seed_quote(spec.symbol, spec.price)
+        self.handlers = RequestHandlers(world, self.faults, self.instruments)
+        self.logon_changed = threading.Condition()
+        self.logged_on = 0
+        self.idle = threading.Event()
+        self.idle.set()
+        self.serving = False
+        self.clients: set[Client] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.play_task: asyncio.Task[None] | None = None
+        self._silence_end: asyncio.TimerHandle | None = None
+        self._perform: dict[type, Callable[[Any], object]] = {
+            FillSpec: self.apply_fill,
+            BalanceSpec: self.apply_balance,
+            PriceSpec: lambda s: self.trade(s.symbol, s.price, s.volume),
+            SetPositionSpec: self.set_position,
+            DropSpec: lambda s: self.drop_connections(s.mid_frame),
+            SilenceSpec: lambda s: self.silence_for(s.seconds / self.speed),
+            DuplicateFillSpec: lambda s: self.resend_fill(s.execution_id),
+            LogoffSpec: lambda s: self.logoff_clients(s.reason, s.do_not_reconnect),
+            HeartbeatsSpec: lambda s: setattr(self.faults, "heartbeats", s.enabled),
+            LogonResultSpec: lambda s: setattr(self.faults, "logon", s),
+            PositionsRejectSpec: lambda s: setattr(self.faults, "positions_reject", s.text),
+        }
+
+    # --- connections ------------------------------------------------------------------------------
+
+    async def handle_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve one connection until EOF, LOGOFF, a failed logon or a fault closes it."""
+        task = asyncio.current_task()
+        if task is None or not self.serving:  # accepted while shutting down
+            writer.close()
+            return
+        self.tasks.add(task)
+        peer = writer.get_extra_info("peername")
+        client = Client(writer, f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer), self.faults)
+        self.clients.add(client)
+        log.info("client %s connected", client.peer)
+        try:
+            await read_frames(client, reader, self.on_frame)
+        except OSError as exc:
+            log.info("client %s: connection error: %s", client.peer, exc)
+        finally:
+            self.drop(client)
+            with contextlib.suppress(OSError, TimeoutError):  # peer vanished; the socket is closed anyway
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+            self.tasks.discard(task)
+
+    async def shutdown(self) -> None:
+        """LOGOFF (5) to logged-on clients, close every connection, stop playback, let handlers finish."""
+        self.serving = False
+        bye = frame(m.Logoff(Reason="Simulator stopping"))
+        for client in list(self.clients):
+            if client.logged_on:
+                client.send(bye)
+            client.writer.close()
+        if self.play_task is not None:
+            self.play_task.cancel()
+        # Closed transports end the handlers with EOF; cancelling them instead makes 3.11's
+        # StreamReaderProtocol log a spurious CancelledError, so cancel only stragglers.
+        if self.tasks:
+            _, stragglers = await asyncio.wait(list(self.tasks), timeout=2.0)
+            for task in stragglers:
+                task.cancel()
+
+    def drop(self, client: Client) -> None:
+        """Forget ``client`` and close its socket (idempotent)."""
+        self.clients.discard(client)
+        client.stop_heartbeats()
+        if client.logged_on:
+            client.logged_on = False
+            with self.logon_changed:
+                self.logged_on -= 1
+                self.logon_changed.notify_all()
+        client.writer.close()
+
+    def on_frame(self, client: Client, data: bytes) -> bool:
+        """Handle one JSON frame from ``client``; False means close the connection."""
+        try:
+            msg = m.decode_message(data)
+        except m.DecodeError as exc:
+            log.warning("client %s: skipped malformed frame (%d bytes): %s", client.peer, len(data), exc.reason)
+            return True
+        if isinstance(msg, m.UnknownMessage):
+            log.info("client %s: ignoring unsupported message Type %d", client.peer, msg.Type)
+        elif isinstance(msg, m.LogonRequest):
+            return self.on_logon(client, msg)
+        elif isinstance(msg, m.EncodingRequest):
+            client.send(frame(m.EncodingResponse(Encoding=2)))
+        elif not client.logged_on:
+            log.info("client %s: ignoring Type %d before logon", client.peer, msg.TYPE)
+        elif isinstance(msg, m.Heartbeat):
+            client.last_heartbeat = time.monotonic()
+        elif isinstance(msg, m.Logoff):
+            log.info("client %s: LOGOFF (%r), closing", client.peer, msg.Reason)
+            return False
+        elif (reply := self.handlers.handle(client, msg)) is not None:
+            client.send(encode_all(reply))
+        else:
+            log.info("client %s: ignoring Type %d (not handled by the simulator)", client.peer, msg.TYPE)
+        return True
+
+    def on_logon(self, client: Client, req: m.LogonRequest) -> bool:
+        """1 → 2 with the injected Result; on success HEARTBEAT (3) every requested interval (1..3600 s,
+        default 10); any other Result closes the connection after the 2."""
+        result = self.faults.logon
+        log.info(
+            "client %s: logon from %r, requested heartbeat interval: %d, answering Result %d",
+            client.peer,
+            req.ClientName,
+            req.HeartbeatIntervalInSeconds,
+            result.result,
+        )
+        client.send(frame(logon_response(result.result, result.text, result.reconnect_address)))
+        if result.result != 1:
+            return False
+        client.last_heartbeat = time.monotonic()
+        client.start_heartbeats(req.HeartbeatIntervalInSeconds)
+        if not client.logged_on:
+            client.logged_on = True
+            with self.logon_changed:
+                self.logged_on += 1
+                self.logon_changed.notify_all()
+        if self.play_on_logon:
+            self.start_playback()
+        return True
+
+    def broadcast(self, data: bytes) -> int:
+        """Send ``data`` to every logged-on client; returns how many it was queued for."""
+        return sum(client.send(data) for client in list(self.clients) if client.logged_on)
+
+    # --- state changes ----------------------------------------------------------------------------
+
+    def persist(self) -> None:
+        """Save the world if it changed (call before any client hears about the change)."""
+        if self.state is not None:
+            try:
+                self.state.save(self.world)
+            except OSError as exc:
+                log.error("cannot save the simulator state to %s: %s", self.state.path, exc)
+
+    def apply_fill(self, spec: FillSpec) -> list[str]:
+        """Execute ``spec``: update and save the ground truth, send 301 + 306 per piece, then 107s."""
+        records = self.world.apply_fill(spec)
+        self.persist()
+        msgs: list[m.DTCMessage] = []
+        for f, pos in records:
+            msgs += [fill_order_update(f), position_update(f.account, f.symbol, pos)]
+            log.info(
+                "fill %s %s %s %s @ %s (%s, %s) -> position %+g",
+                f.account,
+                f.symbol,
+                f.side,
+                f.quantity,
+                f.price,
+                f.execution_id,
+                f.server_order_id,
+                f.position_quantity,
+            )
+        self.broadcast(encode_all(msgs))
+        for f, _ in records:
+            self.trade(f.symbol, f.price, f.quantity)
+        return [f.execution_id for f, _ in records]
+
+    def apply_balance(self, spec: BalanceSpec) -> None:
+        """Store the new balance fields, save, and send an unsolicited 600 to every logged-on client."""
+        account = self.world.apply_balance(spec)
+        self.persist()
+        log.info("balance %s %s", spec.account, dict(spec.values))
+        self.broadcast(frame(balance_update(account)))
+
+    def set_position(self, spec: SetPositionSpec) -> None:
+        """An outside position change: save it, then (if ``notify``) an unsolicited 306."""
+        pos = self.world.set_position(spec.account, spec.symbol, spec.quantity, spec.average_price)
+        self.persist()
+        log.info(
+            "outside position change %s %s -> %+g @ %s (notify=%s)",
+            spec.account,
+            spec.symbol,
+            pos.quantity,
+            pos.average_price,
+            spec.notify,
+        )
+        if spec.notify:
+            self.broadcast(frame(position_update(spec.account, spec.symbol, pos)))
+
+    def trade(self, symbol: str, price: float, volume: float) -> int:
+        """Record a trade as the symbol's last price; 107 to each subscription of it; returns how many."""
+        quote = self.world.trade(symbol, price, volume)
+        sent = 0
+        for client in list(self.clients):
+            if client.logged_on:
+                subs = [sid for sid, sym in client.subscriptions.items() if sym == symbol]
+                sent += sum(client.send(frame(trade_update(sid, quote))) for sid in subs)
+        return sent
+
+    async def walk(self, spec: PriceWalkSpec) -> None:
+        """``spec.count`` trades per leg, ``spec.interval`` / speed seconds apart (first after one interval)."""
+        paths: list[tuple[str, list[float]]] = []
+        for leg in spec.legs:
+            instrument, quote = self.instruments.get(leg.symbol), self.world.quote(leg.symbol)
+            tick = leg.tick or (instrument.tick if instrument else None)
+            start = leg.start or (quote.last if quote else None) or (instrument.price if instrument else None)
+            if tick is None or start is None:
+                log.warning("price walk of %s skipped: no tick or start price known", leg.symbol)
+                continue
+            paths.append((leg.symbol, walk_path(start, tick, spec.count, f"{spec.seed}:{leg.symbol}", leg.end)))
+        for i in range(spec.count):
+            await asyncio.sleep(spec.interval / self.speed)
+            for symbol, path in paths:
+                self.trade(symbol, path[i], 1.0)
+
+    # --- faults -----------------------------------------------------------------------------------
+
+    def drop_connections(self, mid_frame: bool) -> int:
+        """Close every connection without LOGOFF (after half a 301/306 frame if ``mid_frame``)."""
+        clients = list(self.clients)
+        half = self._half_frame() if mid_frame else b""
+        for client in clients:
+            client.send(half)
+            self.drop(client)
+        log.info("dropped %d connection(s)%s", len(clients), " mid-frame" if mid_frame else "")
+        return len(clients)
+
+    def _half_frame(self) -> bytes:
+        """The first half of a valid 301 (the last fill's) or 306 frame, without its terminator."""
+        last, rows = self.world.last_fill(), self.world.positions()
+        if last is not None:
+            data = frame(fill_order_update(last))
+        elif rows:
+            data = frame(position_update(*rows[0]))
+        else:
+            data = frame(position_update("Sim1", "MESZ25-CME", Position(1.0, 6000.0, time.time())))
+        return data[: (len(data) - 1) // 2]
+
+    def set_silent(self, enabled: bool) -> None:
+        """Silence on/off now (cancels a pending timed end of silence)."""
+        if self._silence_end is not None:
+            self._silence_end.cancel()
+            self._silence_end = None
+        self.faults.silent = enabled
+        log.info("silence %s", "on" if enabled else "off")
+
+    def silence_for(self, seconds: float) -> None:
+        """Silence now, ending by itself after ``seconds`` (already speed-scaled)."""
+        self.set_silent(True)
+        self._silence_end = asyncio.get_running_loop().call_later(seconds, self.set_silent, False)
+
+    def logoff_clients(self, reason: str, do_not_reconnect: bool) -> int:
+        """LOGOFF (5) {Reason, DoNotReconnect} to every client, then close them; returns how many."""
+        clients = list(self.clients)
+        bye = frame(m.Logoff(Reason=reason, DoNotReconnect=int(do_not_reconnect)))
+        for client in clients:
+            client.send(bye)
+            self.drop(client)
+        log.info("LOGOFF %r (DoNotReconnect=%d) sent to %d client(s)", reason, do_not_reconnect, len(clients))
+        return len(clients)
+
+    def resend_fill(self, execution_id: str) -> bool:
+        """The identical 301 of fill ``execution_id`` ("" = the most recent) again; False if there is none."""
+        record = self.world.find_fill(execution_id) if execution_id else self.world.last_fill()
+        if record is None:
+            log.warning("duplicate fill: no fill %r to resend", execution_id or "(most recent)")
+            return False
+        log.info("resending the 301 of fill %s", record.execution_id)
+        self.broadcast(frame(fill_order_update(record)))
+        return True
+
+    # --- playback ---------------------------------------------------------------------------------
+
+    def start_playback(self) -> None:
+        """Start the scenario from the world's playback position (no-op if started or empty)."""
+        if self.play_task is None and self.scenario.steps:
+            self.idle.clear()
+            coro = play(self.scenario, self.world, self.speed, self.perform, self.walk, self.persist, self.idle)
+            self.play_task = asyncio.get_running_loop().create_task(coro)
+
+    def perform(self, action: StepAction) -> None:
+        """Perform one (non-walk) scenario step."""
+        self._perform[type(action)](action)
