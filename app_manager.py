@@ -20,9 +20,11 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from core import integrity
 from core.csv_prices import CsvPriceSource
 from core.fills import FillFactory
 from core.instruments import InstrumentBook
+from core.legacy import import_legacy_files
 from core.market_data import MarketDataFeed, SecurityDefinitions
 from core.modes import ModeClassifier
 from core.orders import OrderBook
@@ -156,8 +158,28 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
         session_start=settings.session_start,
         session_timezone=settings.session_timezone,
     )
+    for result in import_legacy_files(settings.data_dir, store):
+        log.info("legacy timer file %s: %s", result.path.name, result.note)
+    problems = integrity.check(store)
     state.recover()
-    window = MainWindow(on_scope_chosen=state.set_scope, on_follow=state.follow_latest_fill)
+    for problem in problems:
+        integrity.record(store, problem)
+        state.notify("error", f"Integrity check: {problem.text}")
+    from core.secrets import save_password
+
+    def save_settings(new: Settings, password: str | None) -> None:  # from the settings dialog (GUI thread)
+        log.info("settings saved to %s (connection changes apply after a restart)", new.save())
+        if password is not None and not save_password(new.username, password):
+            state.notify("warning", f"No system keyring: password not stored; set {PASSWORD_ENV} instead")
+
+    window = MainWindow(
+        on_scope_chosen=state.set_scope,
+        on_follow=state.follow_latest_fill,
+        on_period_chosen=state.set_period,
+        on_settings_saved=save_settings,
+        settings=settings,
+        ui_state_path=settings.config_dir / "ui_state.json",
+    )
     window.render(state.snapshot())
     state.snapshot_ready.connect(window.render)
     reconcile = ReconcileController(state.resolve, window)

@@ -282,7 +282,14 @@ class PositionStore:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
 
     def replace_position(
-        self, mode: str, account: str, symbol: str, position: Position | None, kind: str, reason: str
+        self,
+        mode: str,
+        account: str,
+        symbol: str,
+        position: Position | None,
+        kind: str,
+        reason: str,
+        source: str = "trader",
     ) -> None:
         """Set (or, with ``None``, remove) the open position of (mode, account, symbol) without a fill, with
         its audit event, in one transaction (reconciliation decisions). Raises ``StorageError``."""
@@ -323,11 +330,34 @@ class PositionStore:
                         quantity_after=position.quantity if position else Decimal(0),
                         avg_entry_after=position.avg_entry if position else None,
                         reason=reason,
-                        source="trader",
+                        source=source,
                     )
                 )
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot store the decision: {exc.__class__.__name__}: {exc}") from exc
+
+    def fills_for(
+        self, mode: str, account: str, symbol: str, received_after: datetime | None = None
+    ) -> list[FillRecord]:
+        """Stored fills of (mode, account, symbol) in the order they were applied (optionally only those
+        received after ``received_after``)."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(FillRecord).where(
+                    FillRecord.mode == mode, FillRecord.account == account, FillRecord.symbol == symbol
+                )
+                if received_after is not None:
+                    stmt = stmt.where(col(FillRecord.received_at) > received_after)
+                return list(session.exec(stmt.order_by(col(FillRecord.id))).all())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
+
+    def add_event(self, event: PositionEvent) -> None:
+        try:
+            with Session(self._engine) as session, session.begin():
+                session.add(event)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot store event: {exc.__class__.__name__}: {exc}") from exc
 
     def events(self, mode: str, account: str, symbol: str) -> list[PositionEvent]:
         """The audit trail of (mode, account, symbol), oldest first."""

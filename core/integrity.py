@@ -1,0 +1,92 @@
+"""Startup integrity check: every stored open position must agree with the fills stored for it.
+
+For each ``OpenPosition`` the quantity and average entry are recomputed by folding its ``FillRecord``s —
+from flat, or from the last reconciliation decision (adopted or kept by the trader), which is a baseline no
+fill explains. A disagreement is reported and recorded as a ``PositionEvent`` (kind ``integrity``); the
+stored row is never silently "fixed": the trader decides, and Sierra Chart's report will confirm or not.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from core.accounting import Fill, Position, apply_fill
+from data.models import PositionEvent
+from data.repository import PositionStore, StorageError
+
+log = logging.getLogger(__name__)
+
+AVERAGE_TOLERANCE = Decimal("1e-9")
+
+
+@dataclass(frozen=True)
+class IntegrityProblem:
+    mode: str
+    account: str
+    symbol: str
+    stored_quantity: Decimal
+    stored_average: Decimal
+    fills_quantity: Decimal
+    fills_average: Decimal | None
+
+    @property
+    def text(self) -> str:
+        fills = f"{self.fills_quantity} @ {self.fills_average:.2f}" if self.fills_average is not None else "flat"
+        return (
+            f"{self.mode} {self.account} {self.symbol}: stored position {self.stored_quantity} @ "
+            f"{self.stored_average:.2f} does not match its fills ({fills})"
+        )
+
+
+def _baseline(store: PositionStore, mode: str, account: str, symbol: str) -> tuple[Position | None, datetime | None]:
+    for event in reversed(store.events(mode, account, symbol)):
+        if event.kind == "reconciled" and event.source == "trader":
+            if event.quantity_after == 0 or event.avg_entry_after is None:
+                return None, event.at
+            qty, avg = event.quantity_after, event.avg_entry_after
+            position = Position(account, symbol, qty, avg * qty, event.at, abs(qty), avg * abs(qty))
+            return position, event.at
+    return None, None
+
+
+def check(store: PositionStore) -> list[IntegrityProblem]:
+    """Compare every stored open position with its fills. Raises ``StorageError`` if they cannot be read."""
+    problems = []
+    for item in store.load_open_positions():
+        pos = item.position
+        position, since = _baseline(store, item.mode, pos.account, pos.symbol)
+        for row in store.fills_for(item.mode, pos.account, pos.symbol, received_after=since):
+            fill = Fill(row.execution_id, row.account, row.symbol, row.quantity, row.price, row.time, row.commission)
+            position = apply_fill(position, fill, Decimal(1)).position
+        quantity = position.quantity if position else Decimal(0)
+        average = position.avg_entry if position else None
+        if quantity != pos.quantity or average is None or abs(average - pos.avg_entry) > AVERAGE_TOLERANCE:
+            problem = IntegrityProblem(
+                item.mode, pos.account, pos.symbol, pos.quantity, pos.avg_entry, quantity, average
+            )
+            log.error("integrity: %s", problem.text)
+            problems.append(problem)
+    return problems
+
+
+def record(store: PositionStore, problem: IntegrityProblem) -> None:
+    """Add the problem to the audit trail (kind ``integrity``); a storage failure is logged, not raised."""
+    try:
+        store.add_event(
+            PositionEvent(
+                mode=problem.mode,
+                account=problem.account,
+                symbol=problem.symbol,
+                kind="integrity",
+                quantity_before=problem.stored_quantity,
+                quantity_after=problem.stored_quantity,
+                avg_entry_after=problem.stored_average,
+                reason="stored differs from fills",
+                source=problem.text[:128],
+            )
+        )
+    except StorageError as exc:
+        log.error("cannot record integrity problem: %s", exc)
