@@ -263,7 +263,15 @@ def main(argv: list[str] | None = None) -> int:
         from dtc.scenario import load_scenario
         from dtc.simulator import SimulatorServer
 
-        simulator = SimulatorServer(load_scenario(args.scenario or DEMO_SCENARIO), host="127.0.0.1", port=0)
+        scenario_path = args.scenario or DEMO_SCENARIO
+        # the simulated "Sierra Chart" keeps its world beside the demo database, so a restarted demo
+        # finds the same positions and fills and continues the scenario where it stopped
+        simulator = SimulatorServer(
+            load_scenario(scenario_path),
+            host="127.0.0.1",
+            port=0,
+            state_file=settings.data_dir / f"simulator-{scenario_path.stem}.json",
+        )
         simulator.start()
         settings = replace(settings, host="127.0.0.1", port=simulator.port)
         log.info("demo: DTC simulator listening on 127.0.0.1:%d; data in %s", simulator.port, settings.data_dir)
