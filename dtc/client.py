@@ -121,6 +121,7 @@ class DTCClient:
         self.state = LinkState.DISCONNECTED
         self.last_received = 0.0
         self.connections = 0
+        self._logged_on = False
 
     # --- public API (any thread) -----------------------------------------------------------------------
 
@@ -163,9 +164,9 @@ class DTCClient:
     def _run(self) -> None:
         delay = self.config.reconnect_min
         while not self._stop.is_set():
-            logged_on = False
+            self._logged_on = False
             try:
-                logged_on = self._session()
+                self._session()
                 detail = "closed"
             except _StopReconnecting as exc:
                 self._set_state(LinkState.STOPPED, str(exc))
@@ -174,7 +175,7 @@ class DTCClient:
                 detail = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
             if self._stop.is_set():
                 break
-            if logged_on:
+            if self._logged_on:  # a session that got through logon restarts the backoff, however it ended
                 delay = self.config.reconnect_min
             wait = delay * random.uniform(0.8, 1.2)
             self._set_state(LinkState.DISCONNECTED, f"{detail}; reconnecting in {wait:.1f} s")
@@ -340,6 +341,7 @@ class DTCClient:
     def _check_logon(self, response: LogonResponse) -> bool:
         text = response.ResultText or "no text"
         if response.Result == LogonStatusEnum.LOGON_SUCCESS:
+            self._logged_on = True
             server = response.ServerName or "server"
             trading = "" if response.TradingIsSupported else " (trading not supported: turn on Allow Trading)"
             self._set_state(LinkState.LOGGED_ON, f"{server}: {text}{trading}")
