@@ -70,6 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip the binary encoding handshake (Sierra Chart's DTC Encoding set to JSON)",
     )
+    p.add_argument("--tls", action="store_true", help="connect with TLS (Sierra Chart's Require TLS = Yes)")
+    p.add_argument("--trust-certificate", help="with --tls: a certificate file to trust (e.g. a self-signed one)")
     p.add_argument("--scenario", type=Path, help="with --demo: the simulator scenario file")
     p.add_argument("--screenshot", type=Path, help="save a PNG of the window after --after seconds, then exit")
     p.add_argument("--after", type=float, default=5.0, help="seconds before --screenshot (default 5)")
@@ -95,6 +97,10 @@ def build_settings(args: argparse.Namespace) -> Settings:
         changes["username"] = args.username
     if args.no_encoding_request:
         changes["encoding_request"] = False
+    if args.tls:
+        changes["tls"] = True
+    if args.trust_certificate:
+        changes["tls_trusted_certificate"] = args.trust_certificate
     return replace(settings, **changes)
 
 
@@ -235,6 +241,8 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
             encoding_request=settings.encoding_request,
             connect_timeout=settings.connect_timeout_seconds,
             reconnect_max=settings.reconnect_max_seconds,
+            tls=settings.tls,
+            tls_trusted_certificate=settings.tls_trusted_certificate,
         ),
         on_message=router.route,
         on_bad_frame=router.skip,

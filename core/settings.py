@@ -51,6 +51,10 @@ class Settings:
     """Trader's (point value, tick size) by symbol root, used when the server gives no definition."""
     session_start: str = "18:00"
     session_timezone: str = "America/New_York"
+    tls: bool = False
+    """Connect with TLS (Sierra Chart's "Require TLS" = Yes). Certificates are always verified."""
+    tls_trusted_certificate: str = ""
+    """A certificate file to trust, e.g. Sierra Chart's self-signed certificate exported to a file."""
     price_csv_path: str = ""
     """A snapshot CSV (``last,high,low,vwap,poc,cum_delta``) written by a Sierra Chart study; empty = none."""
     price_csv_symbol: str = ""

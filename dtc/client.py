@@ -8,7 +8,7 @@ thread; nothing but this thread touches the socket.
 Link policy (dtc-protocol §5): HEARTBEAT every ``heartbeat_seconds``; no bytes for 1.5 intervals → STALE,
 for 2.5 intervals → the link is dead: close and reconnect with capped exponential backoff and jitter.
 ``LOGON_RESPONSE.Result`` 3 and ``LOGOFF.DoNotReconnect`` stop reconnecting; Result 4 moves to
-``ReconnectAddress``.
+``ReconnectAddress``. With ``tls`` the connection is TLS with certificate verification always on.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import queue
 import random
 import selectors
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -76,6 +77,10 @@ class ClientConfig:
     connect_timeout: float = 5.0
     reconnect_min: float = 1.0
     reconnect_max: float = 30.0
+    tls: bool = False
+    """Wrap the connection in TLS (Sierra Chart's "Require TLS"); the certificate is always verified."""
+    tls_trusted_certificate: str = ""
+    """A certificate (or CA) file to trust in addition to the system's, e.g. Sierra Chart's self-signed one."""
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return f"ClientConfig(host={self.host!r}, port={self.port}, username={self.username!r}, password='***')"
@@ -194,6 +199,8 @@ class DTCClient:
         sock = socket.create_connection((self._host, self._port), timeout=cfg.connect_timeout)
         self.connections += 1
         try:
+            if cfg.tls:
+                sock = self._tls_context().wrap_socket(sock, server_hostname=self._host)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             decoder = FrameDecoder()
             if cfg.encoding_request:
@@ -217,6 +224,17 @@ class DTCClient:
         finally:
             with contextlib.suppress(OSError):
                 sock.close()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Verification on (hostname and chain); ``tls_trusted_certificate`` adds one trusted certificate.
+        Raises ``ProtocolError`` if that file cannot be read."""
+        context = ssl.create_default_context()
+        if self.config.tls_trusted_certificate:
+            try:
+                context.load_verify_locations(cafile=self.config.tls_trusted_certificate)
+            except (OSError, ssl.SSLError) as exc:
+                raise ProtocolError(f"cannot load the trusted certificate: {exc}") from None
+        return context
 
     def _negotiate_json(self, sock: socket.socket) -> bytes:
         sock.sendall(encoding_request(EncodingEnum.JSON_ENCODING))
@@ -306,7 +324,9 @@ class DTCClient:
                         continue
                     try:
                         data = sock.recv(RECV_BYTES)
-                    except (BlockingIOError, InterruptedError):
+                        while isinstance(sock, ssl.SSLSocket) and sock.pending():  # decrypted, not signalled
+                            data += sock.recv(RECV_BYTES)
+                    except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                         continue
                     if not data:
                         raise ConnectionError("server closed the connection")

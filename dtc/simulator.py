@@ -22,6 +22,7 @@ import dataclasses
 import json
 import logging
 import math
+import ssl
 import sys
 import threading
 import time
@@ -68,11 +69,13 @@ class SimulatorServer:
         speed: float = 1.0,
         play_on_logon: bool = False,
         state_file: Path | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if not (math.isfinite(speed) and speed > 0):
             raise ValueError(f"speed must be a finite number > 0, got {speed!r}")
         self._scenario = scenario or Scenario()
         self._host, self._requested_port = host, port
+        self._ssl = ssl_context  # Sierra Chart's "Require TLS": the listening port speaks TLS
         self._autoplay = autoplay
         state = None if state_file is None else StateFile(Path(state_file), self._scenario)
         world = (state.load() if state else None) or World(self._scenario.accounts)
@@ -306,7 +309,9 @@ class SimulatorServer:
     async def _main(self) -> None:
         self._stop_event = asyncio.Event()
         try:
-            server = await asyncio.start_server(self._engine.handle_client, self._host, self._requested_port)
+            server = await asyncio.start_server(
+                self._engine.handle_client, self._host, self._requested_port, ssl=self._ssl
+            )
         except OSError as exc:
             self._startup_error = exc
             self._ready.set()
