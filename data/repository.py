@@ -140,6 +140,10 @@ class PositionStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     def load_open_positions(self) -> list[StoredPosition]:
         """Every ``OpenPosition`` row, for recovery on startup."""
         try:
