@@ -177,7 +177,10 @@ class ResyncController:
     def on_reject(self, request_id: int, text: str) -> None:
         """A 302/307/308/602 reject: the request's answer is unknown (never taken as "nothing")."""
         pending = self._pending.pop(request_id, None)
-        what = pending.what if pending else f"request {request_id}"
+        if pending is None:  # not a request of this connection (or already answered): nothing is unknown
+            log.warning("Sierra Chart rejected request %d, which is not outstanding: %s", request_id, text)
+            return
+        what = pending.what
         log.warning("Sierra Chart rejected %s: %s", what, text)
         if request_id == self._positions_request:
             self._state.position_report_failed(f"request rejected: {text}")
