@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -31,6 +31,7 @@ from core.orders import OrderBook
 from core.prices import PriceBook
 from core.resync import ResyncController
 from core.router import MessageRouter
+from core.secrets import load_password, save_password
 from core.settings import Settings, SettingsError
 from core.snapshots import ConnectionState
 from core.state import StateManager
@@ -79,15 +80,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_settings(args: argparse.Namespace) -> Settings:
-    """Platform defaults (or ``--data-dir``), overlaid with settings.json, overlaid with the flags."""
+def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
+    """(effective, persisted): platform defaults (or ``--data-dir``) overlaid with settings.json — that is
+    ``persisted`` — and that overlaid with the command-line flags."""
     if args.data_dir is not None:
         base = Settings.for_directories(args.data_dir.resolve())
     else:
         base = Settings.platform_default()
-        if args.demo:  # the demo never mixes simulated trades into the trader's database
-            base = replace(base, data_dir=base.data_dir / "demo", log_dir=base.log_dir)
-    settings = base.with_file()
+        if args.demo:  # the demo never mixes simulated trades or settings into the trader's own
+            base = replace(base, data_dir=base.data_dir / "demo", config_dir=base.config_dir / "demo")
+    settings = persisted = base.with_file()
     changes: dict[str, object] = {}
     for flag, field in (("host", "host"), ("port", "port"), ("account", "account"), ("heartbeat", "heartbeat_seconds")):
         value = getattr(args, flag)
@@ -101,7 +103,7 @@ def build_settings(args: argparse.Namespace) -> Settings:
         changes["tls"] = True
     if args.trust_certificate:
         changes["tls_trusted_certificate"] = args.trust_certificate
-    return replace(settings, **changes)
+    return replace(settings, **changes), persisted
 
 
 def setup_logging(log_dir: Path) -> None:
@@ -145,9 +147,12 @@ class PanelApp:
         self.state.publish()
 
 
-def build_app(settings: Settings, password: str = "") -> PanelApp:
+def build_app(settings: Settings, password: str = "", persisted: Settings | None = None) -> PanelApp:
     """Build the panel: open the database, recover every open position, create the window (already showing
     the recovered state) and a DTC client that is not started yet.
+
+    ``persisted`` is what the settings file holds (without command-line overrides); the settings dialog
+    saves only the fields the trader changed on top of it, so ``--demo`` or ``--port`` never leak into it.
 
     Raises ``data.repository.StorageError`` if stored positions cannot be read.
     """
@@ -171,10 +176,13 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
     for problem in problems:
         integrity.record(store, problem)
         state.notify("error", f"Integrity check: {problem.text}")
-    from core.secrets import save_password
 
     def save_settings(new: Settings, password: str | None) -> None:  # from the settings dialog (GUI thread)
-        log.info("settings saved to %s (connection changes apply after a restart)", new.save())
+        changed = {
+            f.name: getattr(new, f.name) for f in fields(new) if getattr(new, f.name) != getattr(settings, f.name)
+        }
+        saved = replace(persisted or settings, **changed).save()
+        log.info("settings saved to %s (connection changes apply after a restart)", saved)
         if password is not None and not save_password(new.username, password):
             state.notify("warning", f"No system keyring: password not stored; set {PASSWORD_ENV} instead")
 
@@ -185,6 +193,7 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
         on_settings_saved=save_settings,
         settings=settings,
         ui_state_path=settings.config_dir / "ui_state.json",
+        heat_thresholds=(settings.heat_warning_seconds, settings.heat_alarm_seconds),
     )
     window.render(state.snapshot())
     state.snapshot_ready.connect(window.render)
@@ -227,7 +236,8 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
         now = time.monotonic()
         if now - clock["touched"] >= 1.0:  # ages, time in trade and staleness change with the clock
             clock["touched"] = now
-            state.touch()
+            connected = client.state in (LinkState.LOGGED_ON, LinkState.STALE)
+            state.set_data_age(now - client.last_received if connected else None)
         state.publish_throttled()
 
     client = DTCClient(
@@ -260,7 +270,7 @@ def build_app(settings: Settings, password: str = "") -> PanelApp:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        settings = build_settings(args)
+        settings, persisted = build_settings(args)
     except SettingsError as exc:
         print(f"DTC Panel: settings file problem: {exc}", file=sys.stderr)
         return 2
@@ -283,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         simulator.start()
         settings = replace(settings, host="127.0.0.1", port=simulator.port)
         log.info("demo: DTC simulator listening on 127.0.0.1:%d; data in %s", simulator.port, settings.data_dir)
-    app = build_app(settings, os.environ.get(PASSWORD_ENV, ""))
+    app = build_app(settings, os.environ.get(PASSWORD_ENV) or load_password(settings.username), persisted)
     app.window.show()
     if not args.no_connect:
         app.start()

@@ -230,6 +230,8 @@ class MessageRouter:
             _money(message.DailyProfitLoss),
             bool(message.TradingIsDisabled),
             _money(message.SecuritiesValue),
+            _money(message.BalanceAvailableForNewPositions),
+            _money(message.MarginRequirement),
         )
 
     def _on_reject(

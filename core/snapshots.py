@@ -30,6 +30,8 @@ class ConnectionInfo:
     state: ConnectionState = ConnectionState.DISCONNECTED
     detail: str = ""
     server: str = ""
+    data_age_seconds: float | None = None
+    """Seconds since anything (data or heartbeat) arrived from Sierra Chart; ``None`` when not connected."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,9 @@ class AccountView:
     currency: str = ""
     open_pnl: Decimal | None = None
     daily_pnl: Decimal | None = None
+    available_funds: Decimal | None = None
+    """``BalanceAvailableForNewPositions`` (cash minus margin in use)."""
+    margin_requirement: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -373,6 +373,8 @@ class StateManager(ReconciliationDecisions, QObject):
         daily_pnl: Decimal | None,
         trading_disabled: bool,
         securities_value: Decimal | None = None,
+        available_funds: Decimal | None = None,
+        margin_requirement: Decimal | None = None,
     ) -> None:
         """An ACCOUNT_BALANCE_UPDATE (600) for ``account``; money in ``currency``. Kept as history too."""
         mode = self.mode_of(account)
@@ -399,12 +401,23 @@ class StateManager(ReconciliationDecisions, QObject):
                 open_pnl=open_pnl,
                 daily_pnl=daily_pnl,
                 trading_disabled=trading_disabled,
+                available_funds=available_funds,
+                margin_requirement=margin_requirement,
             )
+            self._stats.invalidate()  # the LIVE equity curve is the balance history
             self._dirty = True
 
     def set_connection(self, state: ConnectionState, detail: str = "", server: str = "") -> None:
         with self._lock:
-            self._connection = ConnectionInfo(state, detail, server or self._connection.server)
+            self._connection = replace(
+                self._connection, state=state, detail=detail, server=server or self._connection.server
+            )
+            self._dirty = True
+
+    def set_data_age(self, seconds: float | None) -> None:
+        """Seconds since the last byte from Sierra Chart (``None`` when not connected)."""
+        with self._lock:
+            self._connection = replace(self._connection, data_age_seconds=seconds)
             self._dirty = True
 
     # --- scope and period ----------------------------------------------------------------------------

@@ -1,20 +1,49 @@
-"""The main window: mode badge, scope picker, connection state, Panel2, Panel3, storage and event lines."""
+"""The main window: mode badge, scope picker, connection state, settings; on top Panel2 (live position),
+Panel1 (account, equity curve) and the notification feed; below, Panel3 (statistics, trades).
+
+It renders ``AppSnapshot``s and asks for things only through the callbacks it is given:
+``on_scope_chosen(mode, account)``, ``on_follow()``, ``on_period_chosen(Period)`` and
+``on_settings_saved(Settings, password | None)``. It never reads or writes state itself.
+
+Keyboard: Ctrl+1…Ctrl+6 periods, Ctrl+Tab / Ctrl+Shift+Tab (or Alt+Down / Alt+Up) next/previous account,
+Ctrl+F follow the latest fill, Ctrl+, settings.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
+from core.tradingday import PERIOD_LABELS, Period
+from panels.notifications import NotificationFeed
+from panels.panel1 import PERIODS, Panel1
 from panels.panel2 import Panel2
 from panels.panel3 import Panel3
-from panels.theme import ERROR_BG, ERROR_FG, theme_for
+from panels.position_card import DEFAULT_HEAT_THRESHOLDS
+from panels.settings_dialog import SavedCallback, SettingsDialog
+from panels.theme import ERROR_BG, ERROR_FG, Theme, badge_style, palette_for, theme_for, window_style
+from panels.ui_state import UiState, load_ui_state, save_ui_state
+from panels.widgets import ValueLabel
 
 FOLLOW = "__follow__"
 
-_CONNECTION_COLORS = {
+CONNECTION_COLORS = {
     ConnectionState.SYNCED: "#1b7f3a",
     ConnectionState.SYNCING: "#2f6fb3",
     ConnectionState.LOGGING_ON: "#2f6fb3",
@@ -25,55 +54,165 @@ _CONNECTION_COLORS = {
 }
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class MainWindow(QMainWindow):
-    """Renders every ``AppSnapshot``. ``on_scope_chosen(mode, account)`` / ``on_follow()`` are the only
-    ways it asks for anything; it never reads or writes state itself."""
+    """Renders every ``AppSnapshot`` (older ``seq`` than the last shown is ignored).
+
+    ``settings`` pre-fills the settings dialog (without it, the dialog is unavailable); ``ui_state_path`` is
+    the JSON file for geometry and the chosen period (``None``: not remembered); ``heat_thresholds`` seconds
+    in heat before amber and red; ``clock`` gives the current UTC time for ages; ``tz`` is the zone times
+    are shown in (``None``: this computer's).
+    """
 
     def __init__(
         self,
         on_scope_chosen: Callable[[str, str], None] | None = None,
         on_follow: Callable[[], None] | None = None,
+        on_period_chosen: Callable[[Period], None] | None = None,
+        on_settings_saved: SavedCallback | None = None,
+        *,
+        settings: Settings | None = None,
+        ui_state_path: Path | None = None,
+        heat_thresholds: tuple[float, float] = DEFAULT_HEAT_THRESHOLDS,
+        clock: Callable[[], datetime] = _now,
+        tz: tzinfo | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("DTC Panel")
         self.setObjectName("mainWindow")
         self._on_scope_chosen = on_scope_chosen
         self._on_follow = on_follow
+        self._on_period_chosen = on_period_chosen
+        self._on_settings_saved = on_settings_saved
+        self._settings = settings
+        self._ui_state_path = ui_state_path
+        self._ui_state = load_ui_state(ui_state_path)
         self._rendering = False
+        self._theme: Theme | None = None
+        self._scopes_key: object = None
+        self.settings_dialog: SettingsDialog | None = None
         self.last_snapshot: AppSnapshot | None = None
+        self.renders = 0
 
         central = QWidget(objectName="central")
         outer = QVBoxLayout(central)
-        outer.setContentsMargins(12, 10, 12, 10)
-        top = QHBoxLayout()
-        self.badge = QLabel(objectName="modeBadge")
-        self.scope_picker = QComboBox(objectName="scopePicker")
-        self.scope_picker.setMinimumWidth(220)
-        self.scope_picker.activated.connect(self._scope_activated)
-        self.connection = QLabel(objectName="connection")
-        top.addWidget(self.badge)
-        top.addWidget(self.scope_picker)
-        top.addStretch(1)
-        top.addWidget(self.connection)
-        outer.addLayout(top)
+        outer.setContentsMargins(10, 8, 10, 6)
+        outer.setSpacing(6)
+        outer.addLayout(self._build_top_bar())
         self.storage = QLabel(objectName="storageError")
         self.storage.setWordWrap(True)
         self.storage.setStyleSheet(f"background:{ERROR_BG}; color:{ERROR_FG}; padding:6px; font-weight:600;")
         self.storage.hide()
         outer.addWidget(self.storage)
-        self.panel2 = Panel2()
-        outer.addWidget(self.panel2, 3)
-        self.panel3 = Panel3()
-        outer.addWidget(self.panel3, 1)
-        self.event_line = QLabel(objectName="lastEvent")
-        self.event_line.setWordWrap(True)
-        self.event_line.setStyleSheet("color: #5f6b7a;")
-        outer.addWidget(self.event_line)
+
+        self.panel2 = Panel2(heat_thresholds=heat_thresholds, clock=clock)
+        self.panel1 = Panel1(on_period_chosen=self._period_chosen, tz=tz)
+        self.panel3 = Panel3(tz=tz)
+        self.feed = NotificationFeed(tz=tz)
+        feed_box = QWidget(objectName="feedBox")
+        feed_layout = QVBoxLayout(feed_box)
+        feed_layout.setContentsMargins(0, 0, 0, 0)
+        feed_layout.setSpacing(2)
+        feed_caption = QLabel("Notifications (newest first)")
+        feed_caption.setProperty("muted", True)
+        feed_layout.addWidget(feed_caption)
+        feed_layout.addWidget(self.feed)
+        # top row: live position | account and equity | notifications; below: statistics and trades
+        self.top_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="topSplitter")
+        for widget, stretch in ((self.panel2, 5), (self.panel1, 4), (feed_box, 3)):
+            self.top_splitter.addWidget(widget)
+            self.top_splitter.setStretchFactor(self.top_splitter.count() - 1, stretch)
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
+        self.main_splitter.addWidget(self.top_splitter)
+        self.main_splitter.addWidget(self.panel3)
+        self.main_splitter.setStretchFactor(0, 1)
+        self.main_splitter.setStretchFactor(1, 1)
+        for splitter in self._splitters():
+            splitter.setChildrenCollapsible(False)
+        self.top_splitter.setSizes([520, 420, 320])  # initial proportions; the trader may drag them
+        self.main_splitter.setSizes([330, 350])
+        outer.addWidget(self.main_splitter, 1)
+
         self.advisory = QLabel("P&L computed by DTC Panel from fills — advisory; Sierra Chart is authoritative.")
-        self.advisory.setStyleSheet("color: #8a8f96; font-size: 10px;")
+        self.advisory.setProperty("muted", True)
         outer.addWidget(self.advisory)
         self.setCentralWidget(central)
-        self.resize(560, 520)
+        self._build_actions()
+        self.resize(1280, 720)
+        self._apply_theme(theme_for(None))
+        self._restore_ui_state()
+
+    # --- construction ---------------------------------------------------------------------------------
+
+    def _splitters(self) -> tuple[QSplitter, ...]:
+        return (self.main_splitter, self.top_splitter)
+
+    def _build_top_bar(self) -> QHBoxLayout:
+        top = QHBoxLayout()
+        self.badge = QLabel(objectName="modeBadge")
+        self.scope_picker = QComboBox(objectName="scopePicker")
+        self.scope_picker.setMinimumContentsLength(22)
+        self.scope_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.scope_picker.setToolTip("Account shown (Ctrl+Tab / Ctrl+Shift+Tab to cycle, Ctrl+F to follow)")
+        self.scope_picker.activated.connect(self._scope_activated)
+        self.connection = ValueLabel("connection", "font-weight:600;")
+        self.positions_status = ValueLabel("positionsStatus")
+        self.positions_status.setProperty("muted", True)
+        self.positions_status.setToolTip("Whether Sierra Chart's position report agrees with the stored positions")
+        self.settings_button = QToolButton(objectName="settingsButton")
+        self.settings_button.setText("⚙ Settings")
+        self.settings_button.setToolTip("Settings (Ctrl+,)")
+        self.settings_button.clicked.connect(self.open_settings)
+        self.settings_button.setEnabled(self._settings is not None)
+        top.addWidget(self.badge)
+        top.addWidget(self.scope_picker)
+        top.addStretch(1)
+        top.addWidget(self.connection)
+        top.addSpacing(8)
+        top.addWidget(self.positions_status)
+        top.addSpacing(8)
+        top.addWidget(self.settings_button)
+        return top
+
+    def _build_actions(self) -> None:
+        """Window-wide shortcuts as ``QAction``s (``self.shortcut_actions`` by name)."""
+        self.shortcut_actions: dict[str, QAction] = {}
+
+        def add(name: str, keys: list[QKeySequence], slot: Callable[[], None], text: str) -> None:
+            action = QAction(text, self)
+            action.setObjectName(name)
+            action.setShortcuts(keys)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _checked=False: slot())
+            self.addAction(action)
+            self.shortcut_actions[name] = action
+
+        for number, period in enumerate(PERIODS, start=1):
+            add(
+                f"period_{period.value}",
+                [QKeySequence(f"Ctrl+{number}")],
+                lambda p=period: self._period_chosen(p),
+                PERIOD_LABELS[period],
+            )
+        add("next_scope", [QKeySequence("Ctrl+Tab"), QKeySequence("Alt+Down")], lambda: self.cycle_scope(1), "Next")
+        add(
+            "previous_scope",
+            [QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+Backtab"), QKeySequence("Alt+Up")],
+            lambda: self.cycle_scope(-1),
+            "Previous account",
+        )
+        add("follow", [QKeySequence("Ctrl+F")], self._follow, "Follow the latest fill")
+        add(
+            "settings",
+            [QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)],
+            self.open_settings,
+            "Settings",
+        )
+
+    # --- rendering ------------------------------------------------------------------------------------
 
     @Slot(object)
     def render(self, snap: AppSnapshot) -> None:
@@ -81,37 +220,48 @@ class MainWindow(QMainWindow):
         if self.last_snapshot is not None and snap.seq < self.last_snapshot.seq:
             return
         self.last_snapshot = snap
-        theme = theme_for(snap.scope_mode)
-        self.centralWidget().setStyleSheet(
-            f"QWidget#central {{ background: {theme.window_bg}; border: 4px solid {theme.accent}; }}"
-        )
-        self.badge.setText(f" {theme.badge_text} ")
-        self.badge.setStyleSheet(
-            f"background:{theme.badge_bg}; color:{theme.badge_fg}; font-weight:800; font-size:14px;"
-            " padding:3px 8px; border-radius:4px;"
-        )
-        self.setWindowTitle(
-            f"DTC Panel — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "DTC Panel"
-        )
+        self.renders += 1
+        self._apply_theme(theme_for(snap.scope_mode))
+        title = f"DTC Panel — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "DTC Panel"
+        if snap.scope_mode == "LIVE":
+            title = "● LIVE — " + title
+        if self.windowTitle() != title:
+            self.setWindowTitle(title)
         self._render_scopes(snap)
         conn = snap.connection
-        text = conn.state.value.upper()
-        if conn.detail:
-            text += f" — {conn.detail}"
-        self.connection.setText(text)
-        self.connection.setToolTip(conn.server)
-        color = _CONNECTION_COLORS.get(conn.state, "#555")
-        self.connection.setStyleSheet(f"color:{color}; font-weight:600;")
+        text = f"● {conn.state.value.upper()}" + (f" — {conn.detail}" if conn.detail else "")
+        if conn.data_age_seconds is not None and conn.data_age_seconds >= 2:
+            text += f" · last data {conn.data_age_seconds:.0f} s ago"
+        self.connection.show_value(text, CONNECTION_COLORS.get(conn.state, "#555555"))
+        if self.connection.toolTip() != conn.server:
+            self.connection.setToolTip(conn.server)
+        status = snap.positions_status
+        self.positions_status.show_value(f"Positions: {status}" if status else "")
         if snap.storage_error:
             self.storage.setText(
                 f"DATABASE ERROR — {snap.pending_fills} fill(s) held and retried, none lost: {snap.storage_error}"
             )
         self.storage.setVisible(bool(snap.storage_error))
         self.panel2.render(snap)
+        self.panel1.render(snap)
         self.panel3.render(snap)
-        self.event_line.setText(snap.last_event)
+        self.feed.render(snap.notifications)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        """Re-style the window only when the theme changes (a style sheet change re-polishes every widget)."""
+        if theme is self._theme:
+            return
+        self._theme = theme
+        self.setPalette(palette_for(theme, self.palette()))
+        self.centralWidget().setStyleSheet(window_style(theme))
+        self.badge.setText(f" {theme.badge_text} ")
+        self.badge.setStyleSheet(badge_style(theme))
 
     def _render_scopes(self, snap: AppSnapshot) -> None:
+        key = (snap.accounts, snap.scope_mode, snap.scope_account, snap.scope_pinned)
+        if key == self._scopes_key:
+            return
+        self._scopes_key = key
         self._rendering = True
         try:
             picker = self.scope_picker
@@ -129,13 +279,82 @@ class MainWindow(QMainWindow):
         finally:
             self._rendering = False
 
+    # --- requests (through callbacks only) -------------------------------------------------------------
+
     @Slot(int)
     def _scope_activated(self, index: int) -> None:
         if self._rendering:
             return
         data = self.scope_picker.itemData(index)
         if data == FOLLOW:
-            if self._on_follow:
-                self._on_follow()
+            self._follow()
         elif data and self._on_scope_chosen:
             self._on_scope_chosen(data[0], data[1])
+
+    def _follow(self) -> None:
+        if self._on_follow is not None:
+            self._on_follow()
+
+    def _period_chosen(self, period: Period) -> None:
+        self._ui_state.period = period.value
+        if self._on_period_chosen is not None:
+            self._on_period_chosen(period)
+
+    def cycle_scope(self, step: int) -> None:
+        """Show the next (``step`` 1) or previous (−1) account of the picker's list."""
+        snap = self.last_snapshot
+        if snap is None or not snap.accounts or self._on_scope_chosen is None:
+            return
+        scopes = [(a.mode, a.account) for a in snap.accounts]
+        current = (snap.scope_mode, snap.scope_account)
+        index = scopes.index(current) if current in scopes else (-1 if step > 0 else 0)
+        mode, account = scopes[(index + step) % len(scopes)]
+        self._on_scope_chosen(mode, account)
+
+    def open_settings(self) -> SettingsDialog | None:
+        """Open the settings dialog (window-modal, non-blocking); ``None`` without settings to edit."""
+        if self._settings is None:
+            return None
+        dialog = SettingsDialog(self._settings, self._settings_saved, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self, settings: Settings, password: str | None) -> None:
+        if self._on_settings_saved is not None:
+            self._on_settings_saved(settings, password)  # OSError propagates to the dialog, which shows it
+        self._settings = settings
+
+    # --- window state ---------------------------------------------------------------------------------
+
+    def _restore_ui_state(self) -> None:
+        state = self._ui_state
+        if state.geometry:
+            self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode("ascii")))
+        for splitter in self._splitters():
+            saved = state.splitters.get(splitter.objectName())
+            if saved:
+                splitter.restoreState(QByteArray.fromBase64(saved.encode("ascii")))
+        if state.period:
+            try:
+                period = Period(state.period)
+            except ValueError:
+                return
+            if self._on_period_chosen is not None:
+                self._on_period_chosen(period)
+
+    def ui_state(self) -> UiState:
+        """The window's geometry, splitter positions and chosen period as they are now."""
+        state = self._ui_state
+        state.geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        state.splitters = {
+            s.objectName(): bytes(s.saveState().toBase64().data()).decode("ascii") for s in self._splitters()
+        }
+        if self.last_snapshot is not None and self.last_snapshot.period:
+            state.period = self.last_snapshot.period
+        return state
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        save_ui_state(self._ui_state_path, self.ui_state())
+        super().closeEvent(event)

@@ -1,33 +1,189 @@
-"""Panel3 — statistics of the displayed scope. For now: today's realized P&L, open P&L and trade count."""
+"""Panel3 — statistics of the displayed (mode, account) over the chosen period, today's P&L (realized + open)
+and the period's closed trades in a sortable table with CSV export.
+
+Every figure comes from ``AppSnapshot`` (``today``, ``statistics``, ``trades``); nothing is computed here."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
+from collections.abc import Callable
+from datetime import tzinfo
+from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.snapshots import AppSnapshot
+from core.stats import Statistics
 from panels import format as fmt
-from panels.theme import pnl_color
+from panels.theme import LOSS, pnl_color
+from panels.trades_table import SORT_ROLE, TradesModel, write_trades_csv
+from panels.widgets import ValueLabel, add_pairs
+
+Formatter = Callable[[Statistics], tuple[str, str | None]]
+
+
+def _signed(value: Decimal | None) -> tuple[str, str | None]:
+    return fmt.money(value), pnl_color(value)
+
+
+STAT_FIELDS: tuple[tuple[str, str, Formatter], ...] = (
+    ("net_pnl", "Net P&L", lambda s: _signed(s.net_pnl)),
+    ("trades", "Trades", lambda s: (str(s.trades), None)),
+    ("gross_profit", "Gross profit", lambda s: _signed(s.gross_profit)),
+    ("wins", "Wins", lambda s: (str(s.wins), None)),
+    ("gross_loss", "Gross loss", lambda s: _signed(s.gross_loss)),
+    ("losses", "Losses", lambda s: (str(s.losses), None)),
+    ("commissions", "Commissions", lambda s: (fmt.amount(s.commissions), None)),
+    ("breakevens", "Breakevens", lambda s: (str(s.breakevens), None)),
+    ("win_rate", "Win rate", lambda s: (fmt.percent(s.win_rate), None)),
+    ("profit_factor", "Profit factor", lambda s: (fmt.ratio(s.profit_factor), None)),
+    ("avg_win", "Average win", lambda s: _signed(s.avg_win)),
+    ("avg_loss", "Average loss", lambda s: _signed(s.avg_loss)),
+    ("expectancy", "Expectancy", lambda s: _signed(s.expectancy)),
+    ("avg_r", "Average R", lambda s: (fmt.r_multiple(s.avg_r), pnl_color(s.avg_r))),
+    ("best", "Best trade", lambda s: _signed(s.best)),
+    ("worst", "Worst trade", lambda s: _signed(s.worst)),
+    ("max_runup", "Max run-up", lambda s: (fmt.amount(s.max_runup), None)),
+    ("max_drawdown", "Max drawdown", lambda s: (fmt.amount(s.max_drawdown), LOSS if s.max_drawdown else None)),
+    ("longest_win_streak", "Longest win streak", lambda s: (str(s.longest_win_streak), None)),
+    ("longest_loss_streak", "Longest loss streak", lambda s: (str(s.longest_loss_streak), None)),
+    ("avg_hold_seconds", "Average hold", lambda s: (fmt.duration(s.avg_hold_seconds), None)),
+    ("avg_efficiency", "Average efficiency", lambda s: (fmt.percent(s.avg_efficiency), None)),
+    ("avg_mae", "Average MAE", lambda s: _signed(s.avg_mae)),
+    ("avg_mfe", "Average MFE", lambda s: _signed(s.avg_mfe)),
+)
+"""(Statistics field, caption, formatter → (text, colour)) — every field of ``core.stats.Statistics``."""
 
 
 class Panel3(QGroupBox):
-    """Today's figures (futures trading day) for the displayed (mode, account)."""
+    """Today's figures and the chosen period's statistics and trades for the displayed (mode, account).
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Today", parent)
+    ``tz``: the zone trade times are shown in (``None`` = this computer's local time).
+    """
+
+    def __init__(self, parent: QWidget | None = None, tz: tzinfo | None = None) -> None:
+        super().__init__("Statistics", parent)
         self.setObjectName("panel3")
-        form = QFormLayout(self)
-        self.realized = QLabel(objectName="todayRealized")
-        self.realized.setStyleSheet("font-size: 16px; font-weight: 600;")
-        self.open_pnl = QLabel(objectName="todayOpen")
-        self.trades = QLabel(objectName="todayTrades")
-        form.addRow("Realized P&&L (net)", self.realized)
-        form.addRow("Open P&&L", self.open_pnl)
-        form.addRow("Closed trades", self.trades)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setSpacing(16)
+        left = QVBoxLayout()
+        left.setSpacing(4)
+        today = QGridLayout()
+        today.setHorizontalSpacing(10)
+        today.setVerticalSpacing(2)
+        self.realized = ValueLabel("todayRealized", "font-size:13pt; font-weight:700;")
+        self.open_pnl = ValueLabel("todayOpen", "font-size:13pt; font-weight:700;")
+        self.total = ValueLabel("todayTotal", "font-size:13pt; font-weight:700;")
+        self.trades = ValueLabel("todayTrades", "font-size:13pt; font-weight:700;")
+        today_pairs: list[tuple[str, QWidget]] = [
+            ("Realized today", self.realized),
+            ("Open now", self.open_pnl),
+            ("Total today", self.total),
+            ("Trades today", self.trades),
+        ]
+        add_pairs(today, today_pairs, columns=2)
+        today.setColumnMinimumWidth(1, 110)
+        left.addLayout(today)
+        self.period_caption = QLabel(objectName="periodCaption")
+        self.period_caption.setStyleSheet("font-weight:600; padding-top:4px;")
+        left.addWidget(self.period_caption)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(1)
+        self.stats: dict[str, ValueLabel] = {name: ValueLabel(f"stat_{name}") for name, _, _ in STAT_FIELDS}
+        add_pairs(grid, [(caption, self.stats[name]) for name, caption, _ in STAT_FIELDS], columns=2)
+        grid.setColumnMinimumWidth(1, 110)  # room for "-$12,345.67": the second pair stays aligned
+        left.addLayout(grid)
+        left.addStretch(1)
+        outer.addLayout(left)
+        right = QVBoxLayout()
+        bar = QHBoxLayout()
+        self.trades_title = QLabel(objectName="tradesTitle")
+        self.trades_title.setStyleSheet("font-weight:600;")
+        self.export_button = QPushButton("Export CSV…", objectName="exportCsv")
+        self.export_button.clicked.connect(self._ask_export)
+        self.export_status = QLabel(objectName="exportStatus")
+        self.export_status.setProperty("muted", True)
+        bar.addWidget(self.trades_title)
+        bar.addStretch(1)
+        bar.addWidget(self.export_status)
+        bar.addWidget(self.export_button)
+        right.addLayout(bar)
+        self.model = TradesModel(tz)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView(objectName="tradesTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # newest exit first
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.setMinimumHeight(110)
+        right.addWidget(self.table, 1)
+        outer.addLayout(right, 1)
+        self._dialog: QFileDialog | None = None
 
     def render(self, snap: AppSnapshot) -> None:
         today = snap.today
-        self.setTitle(f"Today — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "Today")
-        self.realized.setText(fmt.money(today.realized_pnl))
-        self.realized.setStyleSheet(f"font-size: 16px; font-weight: 600; color: {pnl_color(today.realized_pnl)};")
-        self.open_pnl.setText(fmt.money(today.open_pnl))
-        self.trades.setText(str(today.trades))
+        period = fmt.period_label(snap.period)
+        scope = f" · {snap.scope_mode} {snap.scope_account}" if snap.scope_account else ""
+        title = f"Statistics — {period}{scope}"
+        if self.title() != title:
+            self.setTitle(title)
+        self.realized.show_value(fmt.money(today.realized_pnl), pnl_color(today.realized_pnl))
+        self.open_pnl.show_value(fmt.money(today.open_pnl), pnl_color(today.open_pnl))
+        self.total.show_value(fmt.money(today.total_pnl), pnl_color(today.total_pnl))
+        self.trades.show_value(str(today.trades))
+        for name, _, formatter in STAT_FIELDS:
+            text, color = formatter(snap.statistics)
+            self.stats[name].show_value(text, color)
+        if self.model.set_trades(snap.trades):
+            self.table.resizeColumnsToContents()
+        count = len(snap.trades)
+        self.trades_title.setText(f"{count} closed trade{'s' if count != 1 else ''} — {period}")
+        self.period_caption.setText(f"Closed trades, {period.lower() if period != 'All' else 'all time'}:")
+        self.export_button.setEnabled(bool(snap.trades))
+
+    def stat_texts(self) -> dict[str, str]:
+        """What each statistic shows, by ``Statistics`` field name."""
+        return {name: label.text() for name, label in self.stats.items()}
+
+    def table_column(self, column: int) -> list[str]:
+        """The texts of one table column, top to bottom as currently sorted."""
+        return [str(self.proxy.index(row, column).data()) for row in range(self.proxy.rowCount())]
+
+    def export_to(self, path: Path) -> None:
+        """Write the shown trades to ``path`` and say so (or why not) beside the button."""
+        try:
+            rows = write_trades_csv(path, self.model.trades)
+        except OSError as exc:
+            self.export_status.setText(f"Export failed: {exc.strerror or exc}")
+            return
+        self.export_status.setText(f"{rows} trade(s) written to {path.name}")
+
+    def _ask_export(self) -> None:
+        dialog = QFileDialog(self, "Export trades as CSV", "trades.csv", "CSV files (*.csv)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(lambda name: self.export_to(Path(name)))
+        self._dialog = dialog
+        dialog.open()

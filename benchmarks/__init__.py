@@ -1,0 +1,1 @@
+"""Measurements (not tests): run as modules, e.g. ``uv run python -m benchmarks.gui_lateness``."""

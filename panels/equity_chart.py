@@ -1,0 +1,139 @@
+"""The equity curve: a light pyqtgraph plot (no OpenGL) with a real time axis and a hover read-out.
+
+X is UTC epoch seconds (``DateAxisItem`` shows local time); Y is account currency. The data is replaced only
+when the snapshot carries a different curve (the statistics cache hands out the same tuple until it changes).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import tzinfo
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
+
+from core.snapshots import EquityPoint
+from panels import format as fmt
+from panels.theme import Theme
+from panels.widgets import ValueLabel
+
+pg.setConfigOptions(useOpenGL=False, antialias=True)
+
+SOURCE_TITLES = {
+    "balance": "Account value (from Sierra Chart balance updates)",
+    "trades": "Cumulative net P&L of closed trades",
+}
+NO_DATA = "No data for this period"
+
+
+class EquityChart(QWidget):
+    """Shows ``snap.equity_curve``; ``readout_at(x)`` is the text shown when hovering at time ``x``."""
+
+    def __init__(self, parent: QWidget | None = None, tz: tzinfo | None = None) -> None:
+        super().__init__(parent)
+        self._tz = tz
+        self._points: tuple[EquityPoint, ...] = ()
+        self._xs: list[float] = []
+        self._ys: list[float] = []
+        self._source = ""
+        self._accent = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.title = QLabel(objectName="equityTitle")
+        self.title.setProperty("muted", True)
+        self.readout = ValueLabel("equityReadout", "font-weight:600;")
+        head = QVBoxLayout()
+        head.setSpacing(0)
+        head.addWidget(self.title)
+        head.addWidget(self.readout)
+        layout.addLayout(head)
+        self._stack = QStackedLayout()
+        self.empty = QLabel(NO_DATA, objectName="equityEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setProperty("muted", True)
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot.setObjectName("equityPlot")
+        self.plot.setMinimumHeight(120)
+        item = self.plot.getPlotItem()
+        item.setMouseEnabled(x=False, y=False)
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        self.curve = self.plot.plot([], [])
+        self.marker = pg.ScatterPlotItem(size=9)
+        self.plot.addItem(self.marker)
+        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        self._stack.addWidget(self.empty)
+        self._stack.addWidget(self.plot)
+        layout.addLayout(self._stack, 1)
+        self.set_theme_colors("#2f6fb3", "#ffffff", "#5f6b7a")
+
+    def set_theme_colors(self, accent: str, background: str, axis: str) -> None:
+        """Re-colour the plot (called when the theme changes, not on every render)."""
+        if accent == self._accent:
+            return
+        self._accent = accent
+        self.plot.setBackground(background)
+        for name in ("left", "bottom"):
+            self.plot.getPlotItem().getAxis(name).setTextPen(axis)
+            self.plot.getPlotItem().getAxis(name).setPen(axis)
+        self.curve.setPen(pg.mkPen(accent, width=2))
+        self.curve.setSymbolBrush(accent)
+        self.marker.setBrush(pg.mkBrush(accent))
+
+    def set_curve(self, points: tuple[EquityPoint, ...], source: str, theme: Theme) -> bool:
+        """Show ``points`` (oldest first); returns True if the data was replaced."""
+        self.set_theme_colors(theme.accent, theme.card_bg, theme.muted)
+        if points is self._points and source == self._source:
+            return False
+        self._points, self._source = points, source
+        self.title.setText(SOURCE_TITLES.get(source, "Equity"))
+        self._xs = [p.time.timestamp() for p in points]
+        self._ys = [float(p.value) for p in points]
+        self.marker.setData([], [])
+        if not points:
+            self._stack.setCurrentWidget(self.empty)
+            self.readout.show_value("")
+            return True
+        self._stack.setCurrentWidget(self.plot)
+        few = len(points) <= 60
+        self.curve.setData(self._xs, self._ys, symbol="o" if few else None, symbolSize=5, symbolPen=None)
+        self.plot.getPlotItem().enableAutoRange()
+        last = len(points) - 1
+        self.readout.show_value(f"Latest: {self._describe(last)}")
+        return True
+
+    def _describe(self, index: int) -> str:
+        point = self._points[index]
+        value = fmt.amount(point.value) if self._source == "balance" else fmt.money(point.value)
+        return f"{fmt.timestamp(point.time, self._tz)} · {value}"
+
+    def nearest_index(self, x: float) -> int | None:
+        """Index of the point whose time is nearest to ``x`` (epoch seconds); ``None`` without points."""
+        if not self._xs:
+            return None
+        i = bisect_left(self._xs, x)
+        if i == 0:
+            return 0
+        if i == len(self._xs):
+            return i - 1
+        return i if self._xs[i] - x < x - self._xs[i - 1] else i - 1
+
+    def readout_at(self, x: float) -> str:
+        """``2025-11-20 14:32:05 · +$125.00`` for the point nearest to time ``x``; "" without points."""
+        index = self.nearest_index(x)
+        return "" if index is None else self._describe(index)
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        box = self.plot.getPlotItem().getViewBox()
+        if not self._xs or not box.sceneBoundingRect().contains(pos):
+            return
+        x = box.mapSceneToView(pos).x()
+        index = self.nearest_index(x)
+        if index is None:
+            return
+        self.marker.setData([self._xs[index]], [self._ys[index]])
+        self.readout.show_value(self._describe(index))

@@ -1,0 +1,66 @@
+"""The notification feed: ``snap.notifications`` (oldest first in the snapshot) shown newest first, compact,
+one line per entry, coloured by kind. Rebuilt only when the feed changed."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from core.snapshots import Notification
+from panels import format as fmt
+from panels.theme import ERROR_FG, HEAT_AMBER, PROFIT
+
+KIND_COLORS = {
+    "opened": PROFIT,
+    "increased": PROFIT,
+    "decreased": "#2f6fb3",
+    "flipped": "#6a3fb3",
+    "closed": "#1d2733",
+    "reconciled": "#2f6fb3",
+    "stale": HEAT_AMBER,
+    "warning": HEAT_AMBER,
+    "error": ERROR_FG,
+}
+SHOWN = 50
+"""How many of the newest entries the list holds."""
+
+
+def line_for(note: Notification, tz: tzinfo | None = None) -> str:
+    """``14:32:05  SIM Sim1 · CLOSED · MESZ25 flat · trade P&L +36.25`` (the kind colours the line)."""
+    return f"{fmt.timestamp(note.time, tz, with_date=False)}  {note.text}"
+
+
+class NotificationFeed(QListWidget):
+    """Newest first; ``lines()`` returns what it shows."""
+
+    def __init__(self, parent: QWidget | None = None, tz: tzinfo | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notifications")
+        self._tz = tz
+        self._shown: tuple[int, Notification | None] = (0, None)
+        self.setUniformItemSizes(True)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumHeight(self.fontMetrics().height() * 3)
+
+    def render(self, notifications: tuple[Notification, ...]) -> None:
+        key = (len(notifications), notifications[-1] if notifications else None)
+        if key[0] == self._shown[0] and key[1] is self._shown[1]:
+            return
+        self._shown = key
+        self.clear()
+        for note in reversed(notifications[-SHOWN:]):
+            item = QListWidgetItem(line_for(note, self._tz))
+            item.setToolTip(f"{note.kind}: {note.text}")
+            color = KIND_COLORS.get(note.kind)
+            if color:
+                item.setForeground(QColor(color))
+            self.addItem(item)
+
+    def lines(self) -> list[str]:
+        return [self.item(i).text() for i in range(self.count())]

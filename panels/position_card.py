@@ -1,0 +1,217 @@
+"""One open position as a card: side banner, size @ average entry, last price (age, source, STALE), open P&L
+in money and points per contract, time in trade, heat, stop/target with distances, planned risk and live R,
+MAE/MFE, entry context (VWAP, cumulative delta, POC) beside its live value, and realized P&L of this trade.
+
+Ages are computed at render time against ``now`` (UTC); the window renders at least once per second."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from core.snapshots import PositionView
+from panels import format as fmt
+from panels.theme import (
+    CHIP,
+    HEAT_AMBER,
+    HEAT_RED,
+    LONG,
+    SHORT,
+    STALE_BG,
+    STALE_FG,
+    WARNING_BG,
+    WARNING_FG,
+    pnl_color,
+)
+from panels.widgets import ValueLabel, add_pairs, caption
+
+DEFAULT_HEAT_THRESHOLDS = (60.0, 180.0)
+"""Seconds in heat after which the heat turns amber, then red."""
+
+SOURCE_NAMES = {"dtc": "DTC", "csv": "CSV file", "position": "position report"}
+
+
+def heat_color(seconds: float | None, thresholds: tuple[float, float] = DEFAULT_HEAT_THRESHOLDS) -> str | None:
+    """Amber from ``thresholds[0]`` seconds in heat, red from ``thresholds[1]``; ``None`` below or not in heat."""
+    if seconds is None:
+        return None
+    if seconds >= thresholds[1]:
+        return HEAT_RED
+    if seconds >= thresholds[0]:
+        return HEAT_AMBER
+    return None
+
+
+def distance_text(level: Decimal | None, distance: Decimal | None, tick: Decimal) -> str:
+    """``5,995.00 · 6.00 pt away`` (positive = not reached yet), ``… · 1.00 pt through`` when passed."""
+    if level is None:
+        return fmt.DASH
+    text = fmt.price(level, tick)
+    if distance is None:
+        return text
+    how = "away" if distance >= 0 else "through"
+    return f"{text} · {abs(distance):,.2f} pt {how}"
+
+
+def context_text(entry: str, live: str) -> str:
+    """``entry → now``, or ``—`` when neither is known."""
+    return fmt.DASH if entry == live == fmt.DASH else f"{entry} → {live}"
+
+
+class PositionCard(QFrame):
+    """Shows one ``PositionView``; rebuilt only when the set of open symbols changes."""
+
+    def __init__(
+        self, heat_thresholds: tuple[float, float] = DEFAULT_HEAT_THRESHOLDS, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("positionCard")
+        self.heat_thresholds = heat_thresholds
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(12, 8, 12, 8)
+        outer.setSpacing(4)
+        head = QGridLayout()
+        head.setHorizontalSpacing(10)
+        head.setVerticalSpacing(0)
+        self.banner = ValueLabel("banner", "font-size:18pt; font-weight:800;")
+        self.entry = ValueLabel("entry", "font-size:12pt;")
+        self.open_pnl = ValueLabel("openPnl", "font-size:17pt; font-weight:700;")
+        self.open_points = ValueLabel("openPoints")
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        head.addWidget(self.banner, 0, 0)
+        head.addWidget(self.open_pnl, 0, 1, alignment=right)
+        head.addWidget(self.entry, 1, 0)
+        head.addWidget(self.open_points, 1, 1, alignment=right)
+        head.setColumnStretch(0, 1)
+        outer.addLayout(head)
+        flags = QHBoxLayout()
+        self.unconfirmed = QLabel("UNCONFIRMED — waiting for Sierra Chart", objectName="unconfirmed")
+        self.unconfirmed.setStyleSheet(f"background:{WARNING_BG}; color:{WARNING_FG}; {CHIP}")
+        self.stale = QLabel("STALE PRICE", objectName="stale")
+        self.stale.setStyleSheet(f"background:{STALE_BG}; color:{STALE_FG}; {CHIP}")
+        flags.addWidget(self.stale)
+        flags.addWidget(self.unconfirmed)
+        flags.addStretch(1)
+        self._flags = QWidget()
+        self._flags.setLayout(flags)
+        flags.setContentsMargins(0, 2, 0, 2)
+        outer.addWidget(self._flags)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(3)
+        self.last = ValueLabel("last")
+        self.in_trade = ValueLabel("inTrade")
+        self.heat = ValueLabel("heat")
+        self.realized = ValueLabel("realized")
+        self.stop = ValueLabel("stop")
+        self.target = ValueLabel("target")
+        self.risk = ValueLabel("risk")
+        self.live_r = ValueLabel("liveR", "font-weight:700;")
+        self.mae = ValueLabel("mae")
+        self.mfe = ValueLabel("mfe")
+        self.vwap = ValueLabel("vwap")
+        self.delta = ValueLabel("cumDelta")
+        self.poc = ValueLabel("poc")
+        self.commissions = ValueLabel("commissions")
+        left: list[tuple[str, QWidget]] = [
+            ("Last", self.last),
+            ("Stop", self.stop),
+            ("Target", self.target),
+            ("Planned risk", self.risk),
+            ("MAE", self.mae),
+            ("MFE", self.mfe),
+            ("VWAP", self.vwap),
+            ("Cum. delta", self.delta),
+            ("POC", self.poc),
+        ]
+        right: list[tuple[str, QWidget]] = [
+            ("In trade", self.in_trade),
+            ("Heat", self.heat),
+            ("Live R", self.live_r),
+            ("Realized", self.realized),
+            ("Commissions", self.commissions),
+        ]
+        add_pairs(grid, left, columns=1)
+        for row, (text, widget) in enumerate(right):
+            grid.addWidget(caption(text), row, 2)
+            grid.addWidget(widget, row, 3)
+        for text, widget in (("VWAP", self.vwap), ("Cum. delta", self.delta), ("POC", self.poc)):
+            widget.setToolTip(f"{text} when the position was opened → now")
+        self.realized.setToolTip("P&L already realized by partial exits of this trade (gross)")
+        self.live_r.setToolTip("Trade P&L so far (realized + open − commissions) ÷ planned risk")
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(3, 2)
+        outer.addLayout(grid)
+        self.note = QLabel(objectName="note")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color:{WARNING_FG};")
+        outer.addWidget(self.note)
+        self.stale.hide()
+        self.note.hide()
+
+    def render(self, view: PositionView, now: datetime) -> None:
+        """Show ``view`` with ages measured at ``now`` (aware UTC)."""
+        tick = view.tick_size
+        self.banner.show_value(
+            f"{view.side} {fmt.quantity(view.quantity)} {view.symbol}", LONG if view.quantity > 0 else SHORT
+        )
+        stale = view.last_price is not None and view.last_price_stale
+        self.unconfirmed.setVisible(not view.confirmed)
+        self.stale.setVisible(stale)
+        self._flags.setVisible(stale or not view.confirmed)
+        self.entry.show_value(f"{fmt.quantity(view.quantity)} @ {fmt.avg_price(view.avg_entry, tick)} avg entry")
+        stale_css = "color:#8a8f96;" if view.last_price_stale else ""
+        self.open_pnl.show_value(fmt.money(view.open_pnl), None if stale_css else pnl_color(view.open_pnl), stale_css)
+        per_contract = f"{fmt.points(view.open_points)} per contract" if view.open_points is not None else ""
+        self.open_points.show_value(per_contract, None if stale_css else pnl_color(view.open_points), stale_css)
+        self._render_last(view, now)
+        self.in_trade.show_value(fmt.age(view.entry_time, now))
+        heat_seconds = fmt.seconds_since(view.heat_since, now)
+        color = heat_color(heat_seconds, self.heat_thresholds)
+        heat_text = "not in heat" if heat_seconds is None else f"{fmt.duration(heat_seconds)} in heat"
+        self.heat.show_value(heat_text, color, "font-weight:700;" if color else "")
+        self.realized.show_value(fmt.money(view.realized_in_trade), pnl_color(view.realized_in_trade))
+        self.commissions.show_value(fmt.amount(view.commissions))
+        self.stop.show_value(distance_text(view.stop_price, view.stop_distance, tick))
+        self.target.show_value(distance_text(view.target_price, view.target_distance, tick))
+        self.risk.show_value(fmt.amount(view.initial_risk) if view.initial_risk is not None else "— (no stop at entry)")
+        self.live_r.show_value(fmt.r_multiple(view.live_r), pnl_color(view.live_r))
+        self.mae.show_value(f"{fmt.money(view.mae)} · {fmt.points(view.mae_points)}", pnl_color(view.mae))
+        self.mfe.show_value(f"{fmt.money(view.mfe)} · {fmt.points(view.mfe_points)}", pnl_color(view.mfe))
+        self.vwap.show_value(context_text(fmt.price(view.entry_vwap, tick), fmt.price(view.live_vwap, tick)))
+        self.delta.show_value(
+            context_text(fmt.signed_number(view.entry_cum_delta), fmt.signed_number(view.live_cum_delta))
+        )
+        self.poc.show_value(context_text(fmt.price(view.entry_poc, tick), fmt.price(view.live_poc, tick)))
+        self._render_note(view)
+
+    def _render_last(self, view: PositionView, now: datetime) -> None:
+        if view.last_price is None:
+            self.last.show_value(f"{fmt.DASH} (no price source yet)")
+            return
+        source = SOURCE_NAMES.get(view.last_price_source, view.last_price_source or "unknown source")
+        text = f"{fmt.price(view.last_price, view.tick_size)} · {fmt.age(view.last_price_time, now)} ago · {source}"
+        if view.last_price_stale:
+            self.last.show_value(text, STALE_FG, f"background:{STALE_BG}; font-weight:700;")  # + the STALE chip
+        else:
+            self.last.show_value(text)
+
+    def _render_note(self, view: PositionView) -> None:
+        notes = []
+        if not view.point_value_known:
+            notes.append(f"Point value of {view.symbol} unknown: P&L uses 1 per point; set it in Settings.")
+        if not view.confirmed and view.broker_quantity is not None and view.broker_quantity != view.quantity:
+            qty = view.broker_quantity
+            side = "flat" if qty == 0 else ("long" if qty > 0 else "short")
+            notes.append(f"Sierra Chart reports {fmt.quantity(qty)} ({side}).")
+        text = " ".join(notes)
+        if self.note.text() != text:
+            self.note.setText(text)
+        self.note.setVisible(bool(notes))
+
+    def summary(self) -> str:
+        """banner · entry · open P&L, as one line (tests and the end-to-end check read this)."""
+        return " · ".join([self.banner.text(), self.entry.text(), self.open_pnl.text()])

@@ -1,0 +1,246 @@
+"""The settings dialog: edits a copy of ``core.settings.Settings`` and hands the new one, with the password
+typed (or ``None`` = keep the stored one), to ``on_saved(settings, password)``.
+
+It never writes a file, and the password never goes into the ``Settings``, a log or an exception message:
+it leaves this dialog only as the second argument of ``on_saved``. Open it with ``open()`` (not ``exec()``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from PySide6.QtCore import QTime
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.settings import Settings
+from panels.theme import ERROR_FG
+
+SavedCallback = Callable[[Settings, str | None], None]
+
+
+def format_commissions(values: dict[str, Decimal]) -> str:
+    """``{"MES": 0.62, "*": 2.25}`` → ``MES=0.62, *=2.25``."""
+    return ", ".join(f"{root}={value}" for root, value in values.items())
+
+
+def parse_commissions(text: str) -> dict[str, Decimal]:
+    """``MES=0.62, *=2.25`` → per-contract-per-side commissions by root. Raises ``ValueError``."""
+    out: dict[str, Decimal] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        root, sep, value = (s.strip() for s in part.partition("="))
+        if not sep or not root:
+            raise ValueError(f"commission {part!r}: write ROOT=amount, e.g. MES=0.62")
+        amount = _decimal(value, f"commission of {root}")
+        if amount < 0:
+            raise ValueError(f"commission of {root} cannot be negative")
+        out[root.upper() if root != "*" else root] = amount
+    return out
+
+
+def format_point_values(values: dict[str, tuple[Decimal, Decimal]]) -> str:
+    """``{"XYZ": (10, 0.01)}`` → ``XYZ=10/0.01``."""
+    return ", ".join(f"{root}={pv}/{tick}" for root, (pv, tick) in values.items())
+
+
+def parse_point_values(text: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """``XYZ=10/0.01`` → (point value, tick size) by root. Raises ``ValueError``."""
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        root, sep, value = (s.strip() for s in part.partition("="))
+        point_value, slash, tick = (s.strip() for s in value.partition("/"))
+        if not sep or not slash or not root:
+            raise ValueError(f"point value {part!r}: write ROOT=point value/tick size, e.g. XYZ=10/0.01")
+        pv, ts = _decimal(point_value, f"point value of {root}"), _decimal(tick, f"tick size of {root}")
+        if pv <= 0 or ts <= 0:
+            raise ValueError(f"point value and tick size of {root} must be positive")
+        out[root.upper()] = (pv, ts)
+    return out
+
+
+def _decimal(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{what} must be a number, got {text!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"{what} must be a finite number")
+    return value
+
+
+class SettingsDialog(QDialog):
+    """Edits ``settings``; on OK with valid input calls ``on_saved(new_settings, password_or_None)``."""
+
+    def __init__(self, settings: Settings, on_saved: SavedCallback | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("DTC Panel — Settings")
+        self._settings = settings
+        self._on_saved = on_saved
+        self.saved: Settings | None = None
+        form = QFormLayout()
+        self.host = QLineEdit(settings.host, objectName="host")
+        self.port = QSpinBox(objectName="port")
+        self.port.setRange(1, 65535)
+        self.port.setValue(settings.port)
+        self.heartbeat = QSpinBox(objectName="heartbeat")
+        self.heartbeat.setRange(1, 300)
+        self.heartbeat.setSuffix(" s")
+        self.heartbeat.setValue(settings.heartbeat_seconds)
+        self.encoding = QCheckBox("Send the binary encoding request first (DTC Encoding = Automatic)")
+        self.encoding.setChecked(settings.encoding_request)
+        self.tls = QCheckBox("Connect with TLS (Sierra Chart's DTC server requires it)", objectName="tls")
+        self.tls.setChecked(settings.tls)
+        self.certificate = QLineEdit(settings.tls_trusted_certificate, objectName="certificate")
+        self.certificate.setPlaceholderText("system trust store")
+        cert_row = self._path_row(
+            self.certificate, "Trusted certificate (PEM)", "Certificates (*.pem *.crt);;All files (*)"
+        )
+        self.username = QLineEdit(settings.username, objectName="username")
+        self.password = QLineEdit(objectName="password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("leave empty to keep the stored password")
+        self.forget_password = QCheckBox("Remove the stored password", objectName="forgetPassword")
+        self.sim_pattern = QLineEdit(settings.sim_account_pattern, objectName="simPattern")
+        self.commissions = QLineEdit(format_commissions(settings.commission_per_contract), objectName="commissions")
+        self.commissions.setPlaceholderText("MES=0.62, *=2.25   (per contract per side)")
+        self.point_values = QLineEdit(format_point_values(settings.point_values), objectName="pointValues")
+        self.point_values.setPlaceholderText("XYZ=10/0.01   (point value / tick size, for unknown symbols)")
+        self.session_start = QTimeEdit(objectName="sessionStart")
+        self.session_start.setDisplayFormat("HH:mm")
+        self.session_start.setTime(QTime.fromString(settings.session_start, "HH:mm"))
+        self.timezone = QComboBox(objectName="timezone")
+        self.timezone.setEditable(True)
+        self.timezone.addItems(sorted(available_timezones()))
+        self.timezone.setCurrentText(settings.session_timezone)
+        self.csv_path = QLineEdit(settings.price_csv_path, objectName="csvPath")
+        self.csv_path.setPlaceholderText("none")
+        csv_row = self._path_row(
+            self.csv_path, "Price CSV written by a Sierra Chart study", "CSV files (*.csv);;All files (*)"
+        )
+        self.csv_symbol = QLineEdit(settings.price_csv_symbol, objectName="csvSymbol")
+        self.csv_symbol.setPlaceholderText("every symbol")
+        form.addRow("Sierra Chart host", self.host)
+        form.addRow("DTC port", self.port)
+        form.addRow("Heartbeat", self.heartbeat)
+        form.addRow("", self.encoding)
+        form.addRow("", self.tls)
+        form.addRow("Trusted certificate", cert_row)
+        form.addRow("Username", self.username)
+        form.addRow("Password", self.password)
+        form.addRow("", self.forget_password)
+        form.addRow("SIM accounts (regex)", self.sim_pattern)
+        form.addRow("Commissions", self.commissions)
+        form.addRow("Point values", self.point_values)
+        form.addRow("Trading day starts", self.session_start)
+        form.addRow("Session time zone", self.timezone)
+        form.addRow("Price CSV file", csv_row)
+        form.addRow("Price CSV symbol", self.csv_symbol)
+        self.error = QLabel(objectName="settingsError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"color:{ERROR_FG}; font-weight:600;")
+        self.error.hide()
+        hint = QLabel("Connection changes take effect when DTC Panel is restarted.")
+        hint.setProperty("muted", True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self._file_dialog: QFileDialog | None = None
+
+    def build(self) -> Settings:
+        """The edited settings (paths and the pinned account unchanged). Raises ``ValueError`` with a message
+        naming the field; the message never contains the password."""
+        host = self.host.text().strip()
+        if not host:
+            raise ValueError("Sierra Chart host is empty")
+        pattern = self.sim_pattern.text().strip() or r"^sim"
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"SIM account pattern is not a valid regular expression: {exc}") from None
+        zone = self.timezone.currentText().strip()
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}") from None
+        return replace(
+            self._settings,
+            host=host,
+            port=self.port.value(),
+            heartbeat_seconds=self.heartbeat.value(),
+            encoding_request=self.encoding.isChecked(),
+            tls=self.tls.isChecked(),
+            tls_trusted_certificate=self.certificate.text().strip(),
+            username=self.username.text().strip(),
+            sim_account_pattern=pattern,
+            commission_per_contract=parse_commissions(self.commissions.text()),
+            point_values=parse_point_values(self.point_values.text()),
+            session_start=self.session_start.time().toString("HH:mm"),
+            session_timezone=zone,
+            price_csv_path=self.csv_path.text().strip(),
+            price_csv_symbol=self.csv_symbol.text().strip(),
+        )
+
+    def password_change(self) -> str | None:
+        """The new password; "" to remove the stored one; ``None`` to keep it."""
+        if self.forget_password.isChecked():
+            return ""
+        return self.password.text() or None
+
+    def accept(self) -> None:
+        try:
+            settings = self.build()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        if self._on_saved is not None:
+            try:
+                self._on_saved(settings, self.password_change())
+            except OSError as exc:  # the settings file could not be written: say so, stay open
+                self.error.setText(f"Settings not saved: {exc.strerror or exc.__class__.__name__}")
+                self.error.show()
+                return
+        self.saved = settings
+        self.password.clear()
+        super().accept()
+
+    def _path_row(self, field: QLineEdit, title: str, filters: str) -> QHBoxLayout:
+        """``field`` with a "Browse…" button that opens a file dialog (``open()``, never ``exec()``)."""
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(lambda: self._browse(field, title, filters))
+        row = QHBoxLayout()
+        row.addWidget(field, 1)
+        row.addWidget(browse)
+        return row
+
+    def _browse(self, field: QLineEdit, title: str, filters: str) -> None:
+        dialog = QFileDialog(self, title, field.text())
+        dialog.setNameFilter(filters)
+        dialog.fileSelected.connect(field.setText)
+        self._file_dialog = dialog
+        dialog.open()
