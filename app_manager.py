@@ -39,6 +39,7 @@ from data.db import make_engine
 from data.repository import PositionStore
 from dtc.client import ClientConfig, DTCClient, LinkState
 from dtc.messages import DTCMessage
+from panels.alerts import DesktopAlerts
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
 
@@ -133,6 +134,7 @@ class PanelApp:
     window: MainWindow
     csv_source: CsvPriceSource | None = None
     reconcile: ReconcileController | None = None
+    alerts: DesktopAlerts | None = None
 
     def start(self) -> None:
         if self.csv_source is not None:
@@ -199,6 +201,9 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
     state.snapshot_ready.connect(window.render)
     reconcile = ReconcileController(state.resolve, window)
     state.snapshot_ready.connect(reconcile.on_snapshot)
+    alerts = DesktopAlerts(window, desktop=settings.desktop_notifications, sound=settings.sound)
+    alerts.on_snapshot(state.snapshot())  # what is in the feed at startup is not news
+    state.snapshot_ready.connect(alerts.on_snapshot)
 
     def send(message: DTCMessage) -> None:
         client.send(message)  # the client is created below; resync only sends after it has started
@@ -264,7 +269,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
     csv_source = None
     if settings.price_csv_path:
         csv_source = CsvPriceSource(Path(settings.price_csv_path), state.on_price, symbol=settings.price_csv_symbol)
-    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile)
+    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts)
 
 
 def main(argv: list[str] | None = None) -> int:

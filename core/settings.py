@@ -59,6 +59,10 @@ class Settings:
     """A snapshot CSV (``last,high,low,vwap,poc,cum_delta``) written by a Sierra Chart study; empty = none."""
     price_csv_symbol: str = ""
     """The symbol the CSV's prices are for when it has no symbol column; empty = every symbol."""
+    desktop_notifications: bool = False
+    """Announce position changes, reconciliation warnings and errors as desktop notifications."""
+    sound: bool = False
+    """Play the system alert sound with each announcement."""
     heat_warning_seconds: float = 60.0
     """Heat (time the open P&L has been negative) turns amber after this many seconds, red after the next."""
     heat_alarm_seconds: float = 180.0

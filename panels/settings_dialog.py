@@ -138,6 +138,10 @@ class SettingsDialog(QDialog):
         )
         self.csv_symbol = QLineEdit(settings.price_csv_symbol, objectName="csvSymbol")
         self.csv_symbol.setPlaceholderText("every symbol")
+        self.desktop = QCheckBox("Desktop notification for each position change and warning", objectName="desktop")
+        self.desktop.setChecked(settings.desktop_notifications)
+        self.sound = QCheckBox("Play the alert sound with it", objectName="sound")
+        self.sound.setChecked(settings.sound)
         form.addRow("Sierra Chart host", self.host)
         form.addRow("DTC port", self.port)
         form.addRow("Heartbeat", self.heartbeat)
@@ -154,11 +158,13 @@ class SettingsDialog(QDialog):
         form.addRow("Session time zone", self.timezone)
         form.addRow("Price CSV file", csv_row)
         form.addRow("Price CSV symbol", self.csv_symbol)
+        form.addRow("Notifications", self.desktop)
+        form.addRow("", self.sound)
         self.error = QLabel(objectName="settingsError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color:{ERROR_FG}; font-weight:600;")
         self.error.hide()
-        hint = QLabel("Connection changes take effect when DTC Panel is restarted.")
+        hint = QLabel("Connection and notification changes take effect when DTC Panel is restarted.")
         hint.setProperty("muted", True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -203,6 +209,8 @@ class SettingsDialog(QDialog):
             session_timezone=zone,
             price_csv_path=self.csv_path.text().strip(),
             price_csv_symbol=self.csv_symbol.text().strip(),
+            desktop_notifications=self.desktop.isChecked(),
+            sound=self.sound.isChecked(),
         )
 
     def password_change(self) -> str | None:
