@@ -72,6 +72,22 @@ def _row_to_position(row: OpenPosition) -> Position:
     )
 
 
+def _new_position_row(mode: str, pos: Position) -> OpenPosition:
+    """A new ``OpenPosition`` row for ``pos`` (the remaining columns are set by ``_fill_position_row``)."""
+    return OpenPosition(
+        mode=mode,
+        account=pos.account,
+        symbol=pos.symbol,
+        qty=pos.quantity,
+        side=pos.side,
+        entry_price=pos.avg_entry,
+        cost_basis=pos.cost_basis,
+        entry_time=pos.entry_time,
+        opened_quantity=pos.opened_quantity,
+        opened_value=pos.opened_value,
+    )
+
+
 def _fill_position_row(row: OpenPosition, pos: Position) -> None:
     row.qty = pos.quantity
     row.side = pos.side
@@ -211,18 +227,7 @@ class PositionStore:
                         if row is not None:
                             session.delete(row)
                             session.flush()
-                        row = OpenPosition(
-                            mode=mode,
-                            account=fill.account,
-                            symbol=fill.symbol,
-                            qty=after.quantity,
-                            side=after.side,
-                            entry_price=after.avg_entry,
-                            cost_basis=after.cost_basis,
-                            entry_time=after.entry_time,
-                            opened_quantity=after.opened_quantity,
-                            opened_value=after.opened_value,
-                        )
+                        row = _new_position_row(mode, after)
                     _fill_position_row(row, after)
                     session.add(row)
                 session.add(
@@ -310,18 +315,7 @@ class PositionStore:
                         session.delete(row)
                 else:
                     if row is None:
-                        row = OpenPosition(
-                            mode=mode,
-                            account=account,
-                            symbol=symbol,
-                            qty=position.quantity,
-                            side=position.side,
-                            entry_price=position.avg_entry,
-                            cost_basis=position.cost_basis,
-                            entry_time=position.entry_time,
-                            opened_quantity=position.opened_quantity,
-                            opened_value=position.opened_value,
-                        )
+                        row = _new_position_row(mode, position)
                     _fill_position_row(row, position)
                     session.add(row)
                 session.add(

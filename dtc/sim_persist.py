@@ -122,16 +122,18 @@ def decode_world(data: bytes, scenario: Scenario, source: str) -> World:
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: temp file in the same directory, fsync, ``os.replace``, dir fsync."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    replaced = False
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        replaced = True
+    finally:
+        if not replaced:  # never leave a half-written temp file behind
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     if os.name == "posix":  # make the rename itself durable; Windows cannot open a directory
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
