@@ -262,7 +262,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
         on_message=router.route,
         on_bad_frame=router.skip,
         on_link=on_link,
-        on_chunk_end=state.publish,
+        on_chunk_end=state.publish_throttled,  # price storms: at most ~30 snapshots a second
         on_tick=on_tick,
     )
     state.set_connection(ConnectionState.DISCONNECTED, "not connected yet", f"{settings.host}:{settings.port}")
