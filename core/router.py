@@ -128,6 +128,12 @@ class MessageRouter:
             handler(message)
         except (InvalidMessage, InvalidFill) as exc:
             self.skip(f"invalid {type(message).__name__}", str(exc))
+        except (ArithmeticError, ValueError, TypeError, LookupError, AttributeError) as exc:
+            # a message this code did not foresee: the DTC thread must not die from input (ARCHITECTURE §9)
+            kind = f"unhandled {type(message).__name__}"
+            if self.bad_input[kind] == 0:
+                log.exception("error while handling %s; the message is skipped", type(message).__name__)
+            self.skip(kind, f"{exc.__class__.__name__}: {exc}")
 
     # --- handlers -----------------------------------------------------------------------------------
 

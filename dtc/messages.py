@@ -492,8 +492,8 @@ def decode_message(frame: bytes | bytearray | memoryview) -> DTCMessage | Unknow
     """Decode one JSON frame (without its 0x00 terminator) into a typed message.
 
     Returns an ``UnknownMessage`` for a well-formed object whose ``Type`` is not modelled here.
-    Raises ``DecodeError`` for malformed JSON, a missing or non-integer ``Type``, or a known type whose
-    fields have the wrong JSON types (e.g. a string where the protocol has a number).
+    Raises ``DecodeError`` for malformed JSON, invalid UTF-8 text, a missing or non-integer ``Type``, or a
+    known type whose fields have the wrong JSON types (e.g. a string where the protocol has a number).
     """
     try:
         return _decoder.decode(frame)
@@ -507,6 +507,8 @@ def decode_message(frame: bytes | bytearray | memoryview) -> DTCMessage | Unknow
         raise DecodeError(f"Type {head.Type}: {exc}") from None
     except msgspec.DecodeError as exc:
         raise DecodeError(f"malformed JSON: {exc}") from None
+    except UnicodeDecodeError as exc:  # invalid UTF-8 inside a text field (Sierra Chart sends 8-bit text)
+        raise DecodeError(f"text is not valid UTF-8 at byte {exc.start}") from None
 
 
 def encode_message(message: DTCMessage) -> bytes:

@@ -15,7 +15,10 @@ def epoch_seconds(value: float | int | None) -> float | None:
     """Seconds since the Unix epoch for a DTC time in s, ms or µs; ``None`` for 0, unset or absurd values."""
     if value is None:
         return None
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an integer beyond the float range: no time at all
+        return None
     if not math.isfinite(v) or v <= 0:
         return None
     if v >= 1e14:
