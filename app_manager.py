@@ -245,6 +245,10 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
             state.set_data_age(now - client.last_received if connected else None)
         state.publish_throttled()
 
+    def on_chunk_end() -> None:
+        router.end_of_chunk()  # the prices held during the chunk
+        state.publish_throttled()  # price storms: at most ~30 snapshots a second
+
     client = DTCClient(
         ClientConfig(
             host=settings.host,
@@ -262,7 +266,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
         on_message=router.route,
         on_bad_frame=router.skip,
         on_link=on_link,
-        on_chunk_end=state.publish_throttled,  # price storms: at most ~30 snapshots a second
+        on_chunk_end=on_chunk_end,
         on_tick=on_tick,
     )
     state.set_connection(ConnectionState.DISCONNECTED, "not connected yet", f"{settings.host}:{settings.port}")

@@ -7,6 +7,7 @@ RESPONSE`` 507, registered with ``InstrumentBook.define``) → trader's settings
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -88,6 +89,7 @@ _SUFFIX = re.compile(r"(?:[-.][A-Z]+|_FUT_[A-Z]+)$")
 _CONTRACT = re.compile(rf"^(?P<root>[A-Z0-9]+?)(?P<month>[{_MONTH_CODES}])(?P<year>\d{{1,4}})$")
 
 
+@functools.lru_cache(maxsize=4096)
 def symbol_root(symbol: str) -> str:
     """The product root of a futures symbol: ``F.US.MESZ25``, ``MESZ25``, ``MESZ25-CME``, ``MESZ5.CME``,
     ``MESZ25_FUT_CME`` all give ``MES``. A symbol with no recognisable contract month is returned
@@ -119,13 +121,23 @@ class InstrumentBook:
     def __init__(self, overrides: dict[str, tuple[Decimal, Decimal]] | None = None) -> None:
         self._overrides = dict(overrides or {})
         self._defined: dict[str, Instrument] = {}
+        self._resolved: dict[str, Instrument] = {}  # symbol → instrument, cleared when a definition arrives
 
     def define(self, symbol: str, point_value: Decimal, tick_size: Decimal) -> None:
         """Register what the server said (507 ``CurrencyValuePerIncrement`` / ``MinPriceIncrement``)."""
         root = symbol_root(symbol)
         self._defined[root] = Instrument(root, point_value, tick_size)
+        self._resolved = {}
 
     def lookup(self, symbol: str) -> Instrument:
+        found = self._resolved.get(symbol)
+        if found is None:
+            if len(self._resolved) >= 4096:  # symbols come from the wire: stay bounded
+                self._resolved = {}
+            found = self._resolved[symbol] = self._resolve(symbol)
+        return found
+
+    def _resolve(self, symbol: str) -> Instrument:
         root = symbol_root(symbol)
         if root in self._defined:
             return self._defined[root]

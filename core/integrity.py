@@ -42,14 +42,14 @@ class IntegrityProblem:
 
 
 def _baseline(store: PositionStore, mode: str, account: str, symbol: str) -> tuple[Position | None, datetime | None]:
-    for event in reversed(store.events(mode, account, symbol)):
-        if event.kind == "reconciled" and event.source == "trader":
-            if event.quantity_after == 0 or event.avg_entry_after is None:
-                return None, event.at
-            qty, avg = event.quantity_after, event.avg_entry_after
-            position = Position(account, symbol, qty, avg * qty, event.at, abs(qty), avg * abs(qty))
-            return position, event.at
-    return None, None
+    """Where the fold starts: flat after the last close, or the trader's last decision; else flat at the start."""
+    event = store.last_baseline_event(mode, account, symbol)
+    if event is None:
+        return None, None
+    if event.kind == "closed" or event.quantity_after == 0 or event.avg_entry_after is None:
+        return None, event.at
+    qty, avg = event.quantity_after, event.avg_entry_after
+    return Position(account, symbol, qty, avg * qty, event.at, abs(qty), avg * abs(qty)), event.at
 
 
 def check(store: PositionStore) -> list[IntegrityProblem]:

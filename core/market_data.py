@@ -51,6 +51,7 @@ class MarketDataFeed:
         self._ids: dict[str, int] = {}
         self._symbols: dict[int, str] = {}
         self._rejected: dict[str, str] = {}
+        self._held: dict[int, list[float]] = {}  # SymbolID → [last price, its time, low, high] since the flush
 
     @property
     def rejected(self) -> dict[str, str]:
@@ -80,6 +81,10 @@ class MarketDataFeed:
 
     def handle(self, message: DTCMessage) -> None:
         """Route one of 103/104/107/112 (anything else is ignored)."""
+        if type(message) is MarketDataUpdateTrade and message.F is None:  # the hot path: a named-JSON 107
+            self._hold(message.SymbolID, message.Price, message.DateTime)
+            return
+        self.flush()
         if isinstance(message, MarketDataReject):
             symbol = self._symbols.get(message.SymbolID, f"SymbolID {message.SymbolID}")
             self._rejected[symbol] = message.RejectText
@@ -105,6 +110,32 @@ class MarketDataFeed:
                 self._emit(symbol_id, price, when)
             else:
                 self._emit(message.SymbolID, message.Price, message.DateTime)
+
+    def _hold(self, symbol_id: int, price: float | None, when: float) -> None:
+        """Keep a 107 trade until ``flush``: per SymbolID the last price and time and the low and the high."""
+        if price is None or not -1e12 < price < 1e12:  # also false for NaN
+            return
+        held = self._held.get(symbol_id)
+        if held is None:
+            self._held[symbol_id] = [price, when, price, price]
+            return
+        held[0] = price
+        held[1] = max(held[1], when)
+        if price < held[2]:
+            held[2] = price
+        elif price > held[3]:
+            held[3] = price
+
+    def flush(self) -> None:
+        """Turn the held trades into quotes: the low and the high (when not the last), then the last, stamped
+        with the newest trade time. Called before any other message is routed and at the end of each chunk."""
+        if not self._held:
+            return
+        held, self._held = self._held, {}
+        for symbol_id, (last, when, low, high) in held.items():
+            for price in sorted({low, high} - {last}):
+                self._emit(symbol_id, price, when)
+            self._emit(symbol_id, last, when)
 
     def _emit(
         self, symbol_id: object, price: object, when: object, high: Decimal | None = None, low: Decimal | None = None

@@ -113,6 +113,11 @@ class MessageRouter:
         if self._feed is not None:
             self._feed.ensure(symbols)
 
+    def end_of_chunk(self) -> None:
+        """The received chunk is done: apply the prices held back during it (the client's ``on_chunk_end``)."""
+        if self._feed is not None:
+            self._feed.flush()
+
     def skip(self, kind: str, reason: str) -> None:
         """Count and log one skipped piece of input (``kind`` groups the counter, ``reason`` is logged)."""
         self.bad_input[kind] += 1
@@ -120,6 +125,8 @@ class MessageRouter:
         log.log(level, "skipped %s: %s", kind, reason)
 
     def route(self, message: DTCMessage | UnknownMessage) -> None:
+        if self._feed is not None and type(message) is not MarketDataUpdateTrade:
+            self._feed.flush()  # held prices are older than this message: apply them first
         handler = self._handlers.get(type(message))
         self.routed[type(message).__name__] += 1
         if handler is None:

@@ -65,59 +65,100 @@ class Statistics:
     avg_r: Decimal | None = None
 
 
-def _mean(values: Sequence[Decimal]) -> Decimal | None:
-    return sum(values, ZERO) / len(values) if values else None
-
-
 def compute(trades: Sequence[TradeFacts]) -> Statistics:
     """Statistics of ``trades`` (oldest first). An empty list gives zeros and "not available"."""
-    if not trades:
-        return Statistics()
-    wins = [t.net_pnl for t in trades if t.net_pnl > 0]
-    losses = [t.net_pnl for t in trades if t.net_pnl < 0]
-    gross_profit, gross_loss = sum(wins, ZERO), sum(losses, ZERO)
-    decided = len(wins) + len(losses)
-    win_rate = Decimal(len(wins)) / decided if decided else None
-    avg_win, avg_loss = _mean(wins), _mean(losses)
-    expectancy = None
-    if win_rate is not None:
-        expectancy = (avg_win or ZERO) * win_rate + (avg_loss or ZERO) * (1 - win_rate)
-
-    cumulative = peak = trough = ZERO
-    drawdown = runup = ZERO
-    streak_w = streak_l = best_w = best_l = 0
+    running = RunningStatistics()
     for t in trades:
-        cumulative += t.net_pnl
-        peak, trough = max(peak, cumulative), min(trough, cumulative)
-        drawdown, runup = max(drawdown, peak - cumulative), max(runup, cumulative - trough)
-        streak_w = streak_w + 1 if t.net_pnl > 0 else 0
-        streak_l = streak_l + 1 if t.net_pnl < 0 else 0
-        best_w, best_l = max(best_w, streak_w), max(best_l, streak_l)
+        running.add(t)
+    return running.result()
 
-    holds = [Decimal(str((t.exit_time - t.entry_time).total_seconds())) for t in trades]
-    return Statistics(
-        trades=len(trades),
-        wins=len(wins),
-        losses=len(losses),
-        breakevens=len(trades) - decided,
-        net_pnl=gross_profit + gross_loss,
-        gross_profit=gross_profit,
-        gross_loss=gross_loss,
-        commissions=sum((t.commissions for t in trades), ZERO),
-        win_rate=win_rate,
-        avg_win=avg_win,
-        avg_loss=avg_loss,
-        expectancy=expectancy,
-        profit_factor=gross_profit / -gross_loss if losses else None,
-        max_drawdown=drawdown,
-        max_runup=runup,
-        best=max(t.net_pnl for t in trades),
-        worst=min(t.net_pnl for t in trades),
-        longest_win_streak=best_w,
-        longest_loss_streak=best_l,
-        avg_hold_seconds=_mean(holds),
-        avg_mae=_mean([t.mae for t in trades if t.mae is not None]),
-        avg_mfe=_mean([t.mfe for t in trades if t.mfe is not None]),
-        avg_efficiency=_mean([t.total_efficiency for t in trades if t.total_efficiency is not None]),
-        avg_r=_mean([t.r_multiple for t in trades if t.r_multiple is not None]),
-    )
+
+class _Mean:
+    __slots__ = ("count", "total")
+
+    def __init__(self) -> None:
+        self.total, self.count = ZERO, 0
+
+    def add(self, value: Decimal | None) -> None:
+        if value is not None:
+            self.total += value
+            self.count += 1
+
+    def value(self) -> Decimal | None:
+        return self.total / self.count if self.count else None
+
+
+class RunningStatistics:
+    """``compute`` as a fold: ``add`` one more closed trade (oldest exit first), ``result()`` at any time — the
+    same Decimal operations in the same order, so the result equals ``compute`` of the trades added."""
+
+    def __init__(self) -> None:
+        self.trades = self.wins = self.losses = 0
+        self.gross_profit = self.gross_loss = self.commissions = ZERO
+        self.cumulative = self.peak = self.trough = self.drawdown = self.runup = ZERO
+        self.streak_w = self.streak_l = self.best_w = self.best_l = 0
+        self.best: Decimal | None = None
+        self.worst: Decimal | None = None
+        self.hold, self.mae, self.mfe, self.efficiency, self.r = _Mean(), _Mean(), _Mean(), _Mean(), _Mean()
+
+    def add(self, t: TradeFacts) -> None:
+        pnl = t.net_pnl
+        self.trades += 1
+        if pnl > 0:
+            self.wins += 1
+            self.gross_profit += pnl
+        elif pnl < 0:
+            self.losses += 1
+            self.gross_loss += pnl
+        self.commissions += t.commissions
+        self.cumulative += pnl
+        self.peak, self.trough = max(self.peak, self.cumulative), min(self.trough, self.cumulative)
+        self.drawdown = max(self.drawdown, self.peak - self.cumulative)
+        self.runup = max(self.runup, self.cumulative - self.trough)
+        self.streak_w = self.streak_w + 1 if pnl > 0 else 0
+        self.streak_l = self.streak_l + 1 if pnl < 0 else 0
+        self.best_w, self.best_l = max(self.best_w, self.streak_w), max(self.best_l, self.streak_l)
+        self.best = pnl if self.best is None or pnl > self.best else self.best
+        self.worst = pnl if self.worst is None or pnl < self.worst else self.worst
+        self.hold.add(Decimal(str((t.exit_time - t.entry_time).total_seconds())))
+        self.mae.add(t.mae)
+        self.mfe.add(t.mfe)
+        self.efficiency.add(t.total_efficiency)
+        self.r.add(t.r_multiple)
+
+    def result(self) -> Statistics:
+        if not self.trades:
+            return Statistics()
+        decided = self.wins + self.losses
+        win_rate = Decimal(self.wins) / decided if decided else None
+        avg_win = self.gross_profit / self.wins if self.wins else None
+        avg_loss = self.gross_loss / self.losses if self.losses else None
+        expectancy = None
+        if win_rate is not None:
+            expectancy = (avg_win or ZERO) * win_rate + (avg_loss or ZERO) * (1 - win_rate)
+        return Statistics(
+            trades=self.trades,
+            wins=self.wins,
+            losses=self.losses,
+            breakevens=self.trades - decided,
+            net_pnl=self.gross_profit + self.gross_loss,
+            gross_profit=self.gross_profit,
+            gross_loss=self.gross_loss,
+            commissions=self.commissions,
+            win_rate=win_rate,
+            avg_win=avg_win,
+            avg_loss=avg_loss,
+            expectancy=expectancy,
+            profit_factor=self.gross_profit / -self.gross_loss if self.losses else None,
+            max_drawdown=self.drawdown,
+            max_runup=self.runup,
+            best=self.best,
+            worst=self.worst,
+            longest_win_streak=self.best_w,
+            longest_loss_streak=self.best_l,
+            avg_hold_seconds=self.hold.value(),
+            avg_mae=self.mae.value(),
+            avg_mfe=self.mfe.value(),
+            avg_efficiency=self.efficiency.value(),
+            avg_r=self.r.value(),
+        )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, and_, or_
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -357,6 +357,30 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot store event: {exc.__class__.__name__}: {exc}") from exc
 
+    def last_baseline_event(self, mode: str, account: str, symbol: str) -> PositionEvent | None:
+        """The newest event from which the fills of (mode, account, symbol) fold to its open position: the
+        last close to flat (``closed``) or the trader's last reconciliation decision; ``None`` if neither.
+        Walks the (mode, account, symbol, at) index backwards, so it costs the same for any history length."""
+        try:
+            with Session(self._engine) as session:
+                stmt = (
+                    select(PositionEvent)
+                    .where(
+                        PositionEvent.mode == mode,
+                        PositionEvent.account == account,
+                        PositionEvent.symbol == symbol,
+                        or_(
+                            PositionEvent.kind == "closed",
+                            and_(PositionEvent.kind == "reconciled", PositionEvent.source == "trader"),
+                        ),
+                    )
+                    .order_by(col(PositionEvent.at).desc(), col(PositionEvent.id).desc())
+                    .limit(1)
+                )
+                return session.exec(stmt).first()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read events: {exc.__class__.__name__}: {exc}") from exc
+
     def events(self, mode: str, account: str, symbol: str) -> list[PositionEvent]:
         """The audit trail of (mode, account, symbol), oldest first."""
         with Session(self._engine) as session:
@@ -397,6 +421,25 @@ class PositionStore:
                 return list(session.exec(stmt.order_by(col(TradeRecord.exit_time), col(TradeRecord.id))).all())
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+
+    def trades_after(self, mode: str, account: str, after_id: int) -> list[TradeRecord]:
+        """Closed trades of (mode, account) stored after the trade with id ``after_id``, in id order. Reads by
+        primary key, so it costs the same whatever the history's length."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(TradeRecord).where(col(TradeRecord.id) > after_id).order_by(col(TradeRecord.id))
+                return [r for r in session.exec(stmt).all() if r.mode == mode and r.account == account]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+
+    def balances_after(self, account: str, after_id: int) -> list[AccountBalance]:
+        """Balance history of ``account`` stored after the row with id ``after_id``, in id order."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(AccountBalance).where(col(AccountBalance.id) > after_id).order_by(col(AccountBalance.id))
+                return [b for b in session.exec(stmt).all() if b.account == account]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read balances: {exc.__class__.__name__}: {exc}") from exc
 
     def balances_since(self, account: str, since: datetime | None) -> list[AccountBalance]:
         """Balance history of ``account`` from ``since`` (all if ``None``), oldest first."""

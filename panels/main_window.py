@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Slot
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self._scopes_key: object = None
         self.settings_dialog: SettingsDialog | None = None
         self.last_snapshot: AppSnapshot | None = None
+        self._shown: tuple[tuple[str, str, Decimal], ...] | None = None
         self.renders = 0
 
         central = QWidget(objectName="central")
@@ -243,6 +245,11 @@ class MainWindow(QMainWindow):
             )
         self.storage.setVisible(bool(snap.storage_error))
         self.panel2.render(snap)
+        shown = tuple((v.account, v.symbol, v.quantity) for v in snap.positions)
+        if shown != self._shown:  # a position opened, changed size or closed: put it on screen first
+            self._shown = shown
+            self.panel2.layout().activate()
+            self.panel2.repaint()  # paints and flushes now; the other panels follow in the next paint
         self.panel1.render(snap)
         self.panel3.render(snap)
         self.feed.render(snap.notifications)

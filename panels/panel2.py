@@ -14,6 +14,8 @@ from panels import format as fmt
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS, PositionCard
 from panels.theme import ERROR_BG, ERROR_FG, FLAT, WARNING_BG, WARNING_FG
 
+SPARE_CARDS = 4
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -70,19 +72,24 @@ class Panel2(QWidget):
         scroll.setWidget(body)
         outer.addWidget(scroll)
         self._cards: dict[str, PositionCard] = {}
+        self._spare: list[PositionCard] = []  # hidden cards kept for the next position (building one costs ms)
 
     def render(self, snap: AppSnapshot) -> None:
         now = self._clock()
         symbols = [v.symbol for v in snap.positions]
-        if list(self._cards) != symbols:  # the set of cards changed: rebuild only then
-            for symbol in list(self._cards):
-                card = self._cards.pop(symbol)
+        if list(self._cards) != symbols:  # the set of cards changed: re-lay them out, reusing the widgets
+            spare = [*self._cards.values(), *self._spare]
+            for card in spare:
                 self._cards_box.removeWidget(card)
                 card.hide()
-                card.deleteLater()
-            for symbol in symbols:
-                card = self._cards[symbol] = PositionCard(self._heat_thresholds, self)
+            self._cards = {}
+            for symbol in symbols:  # a hidden card is re-rendered below before it is shown again
+                card = self._cards[symbol] = spare.pop() if spare else PositionCard(self._heat_thresholds, self)
                 self._cards_box.addWidget(card)
+                card.show()
+            self._spare = spare[:SPARE_CARDS]
+            for card in spare[SPARE_CARDS:]:
+                card.deleteLater()
         for view in snap.positions:
             self._cards[view.symbol].render(view, now)
         self.flat.setVisible(not snap.positions)

@@ -136,6 +136,7 @@ class Panel3(QGroupBox):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setResizeContentsPrecision(0)  # visible rows only: O(1), not O(trades)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setMinimumHeight(110)
         right.addWidget(self.table, 1)
@@ -156,8 +157,7 @@ class Panel3(QGroupBox):
         for name, _, formatter in STAT_FIELDS:
             text, color = formatter(snap.statistics)
             self.stats[name].show_value(text, color)
-        if self.model.set_trades(snap.trades):
-            self.table.resizeColumnsToContents()
+        self.model.set_trades(snap.trades)  # ResizeToContents columns follow by themselves
         count = len(snap.trades)
         self.trades_title.setText(f"{count} closed trade{'s' if count != 1 else ''} — {period}")
         self.period_caption.setText(f"Closed trades, {period.lower() if period != 'All' else 'all time'}:")

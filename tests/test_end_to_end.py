@@ -81,7 +81,7 @@ def test_round_trip_shows_every_position_and_stores_exact_trades(settings, simul
         ]
         for side, qty, price, partials, expected in orders:
             simulator.fill("Sim1", "MESZ25", side, qty, price, partials)
-            qtbot.waitUntil(lambda expected=expected: screen(app, with_pnl=True) == expected, timeout=5000)
+            qtbot.waitUntil(lambda expected=expected: screen(app, with_pnl=True) == expected, timeout=10_000)
     finally:
         app.stop()
     assert shown[-6:] == [
@@ -122,7 +122,7 @@ def test_bad_input_is_skipped_and_next_fill_applied(settings, simulator, qtbot, 
         simulator.send_raw(b'{"Type":9999,"Whatever":1}\x00')
         simulator.send_raw(json.dumps(negative).encode() + b"\x00")
         simulator.fill("Sim1", "MESZ25", "BUY", 1, 6010.25)
-        qtbot.waitUntil(lambda: screen(app) == "LONG 1 MESZ25 · 1 @ 6,010.25 avg entry", timeout=5000)
+        qtbot.waitUntil(lambda: screen(app) == "LONG 1 MESZ25 · 1 @ 6,010.25 avg entry", timeout=10_000)
         assert app.client.alive
     finally:
         app.stop()

@@ -80,3 +80,9 @@ def test_database_from_before_migrations_is_stamped_and_upgraded(tmp_path: Path)
     assert current_revision(engine) == head_revision()
     with Session(engine) as session:
         assert len(session.exec(select(OpenPosition)).all()) == 1
+
+
+def test_head_revision_constant_is_alembics_head() -> None:
+    from data.migrate import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION

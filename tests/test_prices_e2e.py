@@ -46,10 +46,10 @@ def test_market_data_and_security_definition_drive_open_pnl_and_excursions(setti
     app = start(settings, simulator.port, qtbot)
     try:
         simulator.fill("Sim1", "XYZZ25", "BUY", 2, 100.0)
-        qtbot.waitUntil(lambda: (v := view(app)) is not None and v.point_value == 25, timeout=5000)
+        qtbot.waitUntil(lambda: (v := view(app)) is not None and v.point_value == 25, timeout=10_000)
         for price in (99.0, 102.0, 101.5):  # −1, +2, +1.5 points on 2 contracts × $25: −50, +100, +75
             simulator.price("XYZZ25", price)
-            qtbot.waitUntil(lambda p=price: (v := view(app)) is not None and v.last_price == D(str(p)), timeout=5000)
+            qtbot.waitUntil(lambda p=price: (v := view(app)) is not None and v.last_price == D(str(p)), timeout=10_000)
         v = view(app)
         assert v is not None and v.point_value_known and v.last_price_source == "dtc" and not v.last_price_stale
         assert (v.open_pnl, v.mae, v.mfe) == (D("75.0"), D("-50.0"), D("100.0"))
@@ -64,8 +64,8 @@ def test_cme_market_data_rejected_falls_back_to_the_price_csv(settings, simulato
     app = start(settings, simulator.port, qtbot, price_csv_path=str(csv))
     try:
         simulator.fill("Sim1", "MESZ25", "SELL", 1, 6000.00)
-        qtbot.waitUntil(lambda: view(app) is not None, timeout=5000)
-        qtbot.waitUntil(lambda: "MESZ25" in app.router._feed.rejected, timeout=5000)  # type: ignore[union-attr]
+        qtbot.waitUntil(lambda: view(app) is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: "MESZ25" in app.router._feed.rejected, timeout=10_000)  # type: ignore[union-attr]
         assert view(app).last_price is None  # type: ignore[union-attr]
         assert app.window.panel2.card_texts() == ["SHORT 1 MESZ25 · 1 @ 6,000.00 avg entry · —"]
         csv.write_text("last,high,low,vwap,poc,cum_delta\n5998.75,6003,5997,5999.5,6000,-310\n")
