@@ -1,0 +1,145 @@
+"""Profiles behind the figures of docs/PERFORMANCE.md (stdlib cProfile; no extra dependency).
+
+    uv run python -m benchmarks.profile route      # the receive path, on its worker thread
+    uv run python -m benchmarks.profile startup    # build_app over a 100,000-trade database
+    uv run python -m benchmarks.profile stats      # StatisticsCache.get(ALL) over 100,000 trades
+    uv run python -m benchmarks.profile screen     # GUI events slower than 3 ms around the slowest fills
+
+``route``/``startup``/``stats`` print the top functions by own time (``--sort cumtime`` for cumulative);
+``screen`` replaces ``QApplication.notify`` to time every GUI event and prints the timeline (ms after
+``simulator.fill()``) of the slowest fill. Times under a profiler are slower than the figures themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _route(profiler: cProfile.Profile) -> None:
+    from benchmarks.stream import StreamMaker, build_receive_path, split_chunks
+
+    with tempfile.TemporaryDirectory(prefix="dtc-profile-", ignore_cleanup_errors=True) as tmp:
+        path = build_receive_path(Path(tmp))
+        chunks = split_chunks(b"".join(StreamMaker().frames(200_000)))
+
+        def profiled() -> object:  # enabled on the worker thread: cProfile profiles one thread
+            profiler.enable()
+            yield from chunks
+            profiler.disable()
+
+        path.feed_in_thread(profiled())
+        path.close()
+
+
+def _database(tmp: str, trades: int = 100_000) -> Path:
+    from benchmarks.dbgen import generate
+
+    data_dir = Path(tmp) / "data"
+    generate(data_dir, trades)
+    return data_dir
+
+
+def _startup(profiler: cProfile.Profile) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from app_manager import build_app
+    from core.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="dtc-profile-", ignore_cleanup_errors=True) as tmp:
+        settings = Settings.for_directories(_database(tmp))
+        QApplication.instance() or QApplication([])
+        profiler.enable()
+        app = build_app(settings)
+        profiler.disable()
+        app.window.close()
+
+
+def _stats(profiler: cProfile.Profile) -> None:
+    from core.statistics_cache import StatisticsCache
+    from core.tradingday import Period
+    from data.db import make_engine
+    from data.repository import PositionStore
+
+    with tempfile.TemporaryDirectory(prefix="dtc-profile-", ignore_cleanup_errors=True) as tmp:
+        engine = make_engine(_database(tmp))
+        cache = StatisticsCache(PositionStore(engine), "18:00", "America/New_York")
+        profiler.enable()
+        cache.get("SIM", "Sim1", Period.ALL)
+        profiler.disable()
+        engine.dispose()
+
+
+def _screen(fills: int) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    events: list[tuple[float, float, str]] = []
+
+    class TimedApp(QApplication):
+        def notify(self, receiver: object, event: object) -> bool:  # Qt's name
+            name = f"{event.type().name} {type(receiver).__name__} {receiver.objectName()}"  # type: ignore[attr-defined]
+            began = time.perf_counter()
+            result = super().notify(receiver, event)  # type: ignore[arg-type]
+            took = time.perf_counter() - began
+            if took > 0.003:  # the receiver may be gone by now: its name was taken before
+                events.append((began, took, name))
+            return result
+
+    TimedApp([])
+    import benchmarks.latency as latency
+    from dtc.simulator import SimulatorServer
+
+    starts: list[float] = []
+    original = SimulatorServer.fill
+
+    def fill(self: SimulatorServer, *args: object, **kwargs: object) -> list[str]:
+        starts.append(time.perf_counter())
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    SimulatorServer.fill = fill  # type: ignore[method-assign]
+    samples: list[list[float]] = []
+    percentile = latency.percentile
+
+    def keep(values: list[float], fraction: float) -> float:
+        samples.append(list(values))
+        return percentile(values, fraction)
+
+    latency.percentile = keep  # type: ignore[assignment]
+    for figure in latency.measure_fill_to_screen(fills):
+        print(figure.line())
+    measured = samples[-1]
+    worst = max(range(1, len(measured)), key=lambda i: measured[i])  # the first fill is a warm-up
+    t0 = starts[worst]
+    kind = ("opens LONG 1", "adds: LONG 2", "reduces: LONG 1", "closes the trade")[worst % 4]
+    print(f"slowest fill: #{worst} ({kind}), {measured[worst]:.1f} ms")
+    for began, took, name in events:
+        if t0 <= began <= t0 + measured[worst] / 1000 + 0.01:
+            print(f"  at {(began - t0) * 1000:6.1f} ms  took {took * 1000:5.1f} ms  {name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=("route", "startup", "stats", "screen"))
+    parser.add_argument("--sort", default="tottime", help="pstats sort key (default tottime)")
+    parser.add_argument("--lines", type=int, default=25, help="functions to print (default 25)")
+    parser.add_argument("--fills", type=int, default=120, help="screen: fills to measure (default 120)")
+    args = parser.parse_args(argv)
+    if args.what == "screen":
+        _screen(args.fills)
+        return 0
+    profiler = cProfile.Profile()
+    {"route": _route, "startup": _startup, "stats": _stats}[args.what](profiler)
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(args.lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
