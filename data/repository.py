@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, and_, or_
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core.accounting import ClosedTrade, Fill, FillOutcome, Position
 from data.models import (
@@ -350,12 +350,16 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
 
-    def add_event(self, event: PositionEvent) -> None:
+    def _add(self, row: SQLModel, what: str) -> None:
+        """Insert one row in its own transaction. Raises ``StorageError``."""
         try:
             with Session(self._engine) as session, session.begin():
-                session.add(event)
+                session.add(row)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot store event: {exc.__class__.__name__}: {exc}") from exc
+            raise StorageError(f"cannot store {what}: {exc.__class__.__name__}: {exc}") from exc
+
+    def add_event(self, event: PositionEvent) -> None:
+        self._add(event, "event")
 
     def last_baseline_event(self, mode: str, account: str, symbol: str) -> PositionEvent | None:
         """The newest event from which the fills of (mode, account, symbol) fold to its open position: the
@@ -453,11 +457,7 @@ class PositionStore:
             raise StorageError(f"cannot read balances: {exc.__class__.__name__}: {exc}") from exc
 
     def add_balance(self, row: AccountBalance) -> None:
-        try:
-            with Session(self._engine) as session, session.begin():
-                session.add(row)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot store balance: {exc.__class__.__name__}: {exc}") from exc
+        self._add(row, "balance")
 
     def trades(self, mode: str | None = None, account: str | None = None) -> list[TradeRecord]:
         """Closed trades, oldest first, optionally for one scope."""
