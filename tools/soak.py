@@ -2,9 +2,11 @@
 
     uv run python -m tools.soak --minutes 60 [--price-rate 400] [--fill-interval 1] [--drop-every 30]
 
-A child process (``--serve``) runs the DTC simulator and the traffic: random orders with partial fills on two
-accounts and two symbols, trades (107) at ``--price-rate`` per second, a bad frame every 10 s, and every
-``--drop-every`` seconds (± 20 %) ``drop_connections()``, half of the time mid-frame. This process runs the
+A child process (``--serve``) runs the DTC simulator and, once the app has synced (fills made before the
+panel first saw an account are, by design, never asked for), the traffic: random orders with partial fills
+on two accounts (declared, so the 401 answer lists them from the first logon) and two symbols, trades (107)
+at ``--price-rate`` per second, a bad frame every 10 s, and every ``--drop-every`` seconds (± 20 %)
+``drop_connections()``, half of the time mid-frame. This process runs the
 app as ``app_manager`` builds it (``build_app``, window shown, offscreen Qt event loop), so its memory is the
 app's alone. Every ``--report-every`` seconds it prints one line:
 
@@ -50,13 +52,16 @@ BAD_FRAME_EVERY = 10.0
 
 
 def serve(price_rate: float, fill_interval: float, drop_every: float, seed: int) -> int:
-    """Run the simulator and its traffic until stdin closes or says ``stop``; print ``PORT n`` first and
-    ``SUMMARY {json}`` last (fill execution ids and counts)."""
+    """Run the simulator; start the traffic at the first stdin line (``start``), end it at ``stop`` and
+    serve on until stdin closes. Prints ``PORT n`` first and ``SUMMARY {json}`` (fill execution ids, counts)
+    at ``stop``."""
+    from dtc.scenario import AccountSpec, Scenario
     from dtc.simulator import SimulatorServer
 
     logging.basicConfig(level=logging.WARNING)
     rng = random.Random(seed)
-    simulator = SimulatorServer(None, autoplay=False)
+    accounts = tuple(AccountSpec(name, CashBalance=50_000.0) for name in ACCOUNTS)  # listed in 401 from the start
+    simulator = SimulatorServer(Scenario(name="soak", accounts=accounts), autoplay=False)
     simulator.start()
     print(f"PORT {simulator.port}", flush=True)
     stop = threading.Event()
@@ -104,6 +109,7 @@ def serve(price_rate: float, fill_interval: float, drop_every: float, seed: int)
                         counts["drops mid-frame" if mid_frame else "drops"] += 1
 
     threads = [threading.Thread(target=f, daemon=True) for f in (prices, fills, faults)]
+    sys.stdin.readline()  # "start": the app has synced, so every fill is one it must end up with
     for thread in threads:
         thread.start()
     for line in sys.stdin:  # "stop": end the traffic and report, but keep serving until stdin closes
@@ -195,6 +201,19 @@ def _open_files() -> int:
     return len(list(fd_dir.iterdir())) if fd_dir.exists() else -1
 
 
+def _wait_synced(qt: Any, app: Any, seconds: float) -> None:
+    """Run the Qt loop until the app shows a synced connection (or ``seconds`` pass)."""
+    from core.snapshots import ConnectionState
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        snap = app.window.last_snapshot
+        if snap is not None and snap.connection.state == ConnectionState.SYNCED:
+            return
+        qt.processEvents()
+        time.sleep(0.02)
+
+
 def _current_buffer(decoders: list[weakref.ref[Any]]) -> int:
     """Bytes the current session's decoder holds while waiting for a terminator."""
     current = decoders[-1]() if decoders else None
@@ -245,6 +264,9 @@ def soak(minutes: float, report_every: float, price_rate: float, fill_interval: 
         app.window.resize(1366, 768)
         app.window.show()
         app.start()
+        _wait_synced(qt, app, 60.0)
+        child.stdin.write("start\n")  # the traffic begins once the app knows the accounts (see serve)
+        child.stdin.flush()
         lateness: list[float] = []
         clock = QElapsedTimer()
         expected = [0.0]
