@@ -139,10 +139,13 @@ class PanelApp:
     def start(self) -> None:
         if self.csv_source is not None:
             self.csv_source.start()
+        self.state.attach_worker(True)  # the client's tick runs the GUI's requests from now on
         self.client.start()
 
     def stop(self) -> None:
         self.client.stop()
+        self.state.attach_worker(False)
+        self.state.run_commands()
         if self.csv_source is not None:
             self.csv_source.stop()
         self.state.flush_marks(force=True)

@@ -17,6 +17,7 @@ from core.instruments import InstrumentBook, snap_to_tick, symbol_root
 from dtc.messages import HistoricalOrderFillResponse, OrderUpdate
 from dtc.timeconv import to_utc
 from dtc.types import FILL_REASONS, BuySellEnum
+from dtc.values import wire_decimal
 
 MAX_ABS_PRICE = 1e9
 MAX_QUANTITY = 1e6
@@ -27,9 +28,10 @@ class InvalidMessage(ValueError):
 
 
 def _price(value: float | None, what: str) -> Decimal:
-    if value is None or not math.isfinite(value) or abs(value) >= MAX_ABS_PRICE:
+    price = wire_decimal(value, limit=MAX_ABS_PRICE)
+    if price is None:
         raise InvalidMessage(f"{what} is missing or absurd ({value!r})")
-    return Decimal(repr(float(value)))
+    return price
 
 
 def _quantity(value: float | None, what: str) -> Decimal:

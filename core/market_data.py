@@ -11,7 +11,6 @@ DTC thread; SymbolIDs are allocated per connection.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,16 +28,9 @@ from dtc.messages import (
     SecurityDefinitionResponse,
 )
 from dtc.timeconv import to_utc
+from dtc.values import wire_decimal
 
 log = logging.getLogger(__name__)
-
-
-def _price(value: object) -> Decimal | None:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    if not math.isfinite(value) or value <= -1e12 or value >= 1e12:
-        return None  # NaN, infinities and DBL_MAX "unset" sentinels
-    return Decimal(repr(float(value)))
 
 
 class MarketDataFeed:
@@ -95,8 +87,8 @@ class MarketDataFeed:
                 message.SymbolID,
                 message.LastTradePrice,
                 message.LastTradeDateTime,
-                _price(message.SessionHighPrice),
-                _price(message.SessionLowPrice),
+                wire_decimal(message.SessionHighPrice),
+                wire_decimal(message.SessionLowPrice),
             )
         elif isinstance(message, MarketDataUpdateTrade):
             if message.F is not None and len(message.F) >= 5:
@@ -141,7 +133,7 @@ class MarketDataFeed:
         self, symbol_id: object, price: object, when: object, high: Decimal | None = None, low: Decimal | None = None
     ) -> None:
         symbol = self._symbols.get(symbol_id) if isinstance(symbol_id, int) else None
-        value = _price(price)
+        value = wire_decimal(price)
         if symbol is None or value is None:
             return
         stamp = to_utc(when) if isinstance(when, int | float) else None
@@ -181,8 +173,8 @@ class SecurityDefinitions:
         if isinstance(message, SecurityDefinitionReject):
             log.info("no security definition for %s: %s", symbol or message.RequestID, message.RejectText)
             return
-        tick = _price(message.MinPriceIncrement)
-        tick_value = _price(message.CurrencyValuePerIncrement)
+        tick = wire_decimal(message.MinPriceIncrement)
+        tick_value = wire_decimal(message.CurrencyValuePerIncrement)
         name = message.Symbol or symbol
         if not name or tick is None or tick_value is None or tick <= 0 or tick_value <= 0:
             return

@@ -8,13 +8,13 @@ order on the closing side of the position; a target a LIMIT order on the closing
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
 from dtc.messages import OrderUpdate
 from dtc.types import BuySellEnum, OrderStatusEnum, OrderTypeEnum
+from dtc.values import wire_decimal
 
 WORKING = frozenset(
     {
@@ -54,12 +54,6 @@ class WorkingOrder:
         return self.order_type == OrderTypeEnum.ORDER_TYPE_LIMIT
 
 
-def _decimal(value: float | None) -> Decimal | None:
-    if value is None or not math.isfinite(value) or abs(value) >= 1e12:
-        return None
-    return Decimal(repr(float(value)))
-
-
 class OrderBook:
     """Working orders by ``ServerOrderID``; thread-safe."""
 
@@ -88,8 +82,8 @@ class OrderBook:
                     symbol=msg.Symbol,
                     side=1 if msg.BuySell == BuySellEnum.BUY else -1,
                     order_type=msg.OrderType,
-                    price=_decimal(msg.Price1),
-                    quantity=_decimal(msg.RemainingQuantity if msg.RemainingQuantity else msg.OrderQuantity),
+                    price=wire_decimal(msg.Price1),
+                    quantity=wire_decimal(msg.RemainingQuantity if msg.RemainingQuantity else msg.OrderQuantity),
                     parent_id=msg.ParentServerOrderID,
                     oco_id=msg.OCOLinkedOrderServerOrderID,
                     pending_child=msg.OrderStatus == OrderStatusEnum.ORDER_STATUS_PENDING_CHILD,

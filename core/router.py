@@ -8,7 +8,6 @@ decode, an unknown ``Type``, a message with absurd values — is logged with its
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -47,6 +46,7 @@ from dtc.messages import (
 )
 from dtc.timeconv import to_utc
 from dtc.types import FILL_REASONS, LogonStatusEnum, OrderUpdateReasonEnum
+from dtc.values import wire_decimal
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,8 @@ LOUD_LOG_LIMIT = 50
 
 
 def _money(value: float | None) -> Decimal | None:
-    if value is None or not math.isfinite(value) or abs(value) >= 1e15:
-        return None
-    return Decimal(repr(float(value)))
+    """Account-currency amounts may exceed a price's sentinel bound; 1e15 is still a sentinel."""
+    return wire_decimal(value, limit=1e15)
 
 
 class MessageRouter:

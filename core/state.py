@@ -93,6 +93,7 @@ class StateManager(ReconciliationDecisions, QObject):
         self.reconciler = Reconciler()
         self._accounts_reported: set[str] = set()
         self._commands: deque[Callable[[], None]] = deque()
+        self._worker = False
         self._accounts: dict[str, AccountView] = {}
         self._pending: deque[Fill] = deque()
         self._marks_dirty: set[Key] = set()
@@ -422,25 +423,36 @@ class StateManager(ReconciliationDecisions, QObject):
 
     # --- scope and period ----------------------------------------------------------------------------
 
+    def attach_worker(self, attached: bool) -> None:
+        """Whether a thread runs ``run_commands`` (the DTC client's tick). While one does, the GUI's requests
+        are published from it, so a statistics load for a new scope or period never runs on the GUI thread."""
+        self._worker = attached
+
+    def _publish_from_worker(self) -> None:
+        if self._worker:
+            self._commands.append(self.publish)
+        else:
+            self.publish()
+
     def set_scope(self, mode: str, account: str, pinned: bool = True) -> None:
         """Show (mode, account). Never touches any position; the other scopes stay as they are."""
         with self._lock:
             self._scope = (mode, account)
             self._pinned = pinned
             self._dirty = True
-        self.publish()
+        self._publish_from_worker()
 
     def follow_latest_fill(self) -> None:
         with self._lock:
             self._pinned = False
             self._dirty = True
-        self.publish()
+        self._publish_from_worker()
 
     def set_period(self, period: Period) -> None:
         with self._lock:
             self._period = Period(period)
             self._dirty = True
-        self.publish()
+        self._publish_from_worker()
 
     # --- publication ---------------------------------------------------------------------------------
 

@@ -73,19 +73,9 @@ def _row_to_position(row: OpenPosition) -> Position:
 
 
 def _new_position_row(mode: str, pos: Position) -> OpenPosition:
-    """A new ``OpenPosition`` row for ``pos`` (the remaining columns are set by ``_fill_position_row``)."""
-    return OpenPosition(
-        mode=mode,
-        account=pos.account,
-        symbol=pos.symbol,
-        qty=pos.quantity,
-        side=pos.side,
-        entry_price=pos.avg_entry,
-        cost_basis=pos.cost_basis,
-        entry_time=pos.entry_time,
-        opened_quantity=pos.opened_quantity,
-        opened_value=pos.opened_value,
-    )
+    """A new ``OpenPosition`` row for ``pos``; ``_fill_position_row`` sets every other column before it is
+    flushed (table models are not validated on construction)."""
+    return OpenPosition(mode=mode, account=pos.account, symbol=pos.symbol)
 
 
 def _fill_position_row(row: OpenPosition, pos: Position) -> None:
