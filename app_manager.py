@@ -290,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     simulator = None
     if args.demo:
-        from dtc.scenario import load_scenario
-        from dtc.simulator import SimulatorServer
+        from dtc.sim.scenario import load_scenario
+        from dtc.sim.server import SimulatorServer
 
         scenario_path = args.scenario or DEMO_SCENARIO
         # the simulated "Sierra Chart" keeps its world beside the demo database, so a restarted demo

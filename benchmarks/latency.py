@@ -117,7 +117,7 @@ def _holds(snap: AppSnapshot | None, quantity: int) -> bool:
 def measure_fill_to_screen(count: int) -> list[Figure]:
     """p50/p99 (ms) from ``simulator.fill()`` to Panel2 painting the new position, over ``count`` fills."""
     from app_manager import build_app  # Qt widgets: imported only when this figure runs
-    from dtc.simulator import SimulatorServer
+    from dtc.sim.server import SimulatorServer
 
     qt = QApplication.instance() or QApplication([])
     samples: list[float] = []

@@ -95,7 +95,7 @@ def _screen(fills: int) -> None:
 
     TimedApp([])
     import benchmarks.latency as latency
-    from dtc.simulator import SimulatorServer
+    from dtc.sim.server import SimulatorServer
 
     starts: list[float] = []
     original = SimulatorServer.fill

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QApplication
 from core.accounting import Fill
 from dtc.framing import FrameDecoder
 from dtc.messages import DecodeError, LogonResponse, MarketDataUpdateTrade, OrderUpdate, PositionUpdate, decode_message
-from dtc.sim_wire import frame
+from dtc.sim.wire import frame
 from dtc.types import BuySellEnum, OrderStatusEnum, OrderTypeEnum, OrderUpdateReasonEnum
 
 if TYPE_CHECKING:

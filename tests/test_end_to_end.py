@@ -23,7 +23,7 @@ from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
 from data.db import database_path, make_engine
 from data.models import FillRecord, OpenPosition, TradeRecord
-from dtc.simulator import SimulatorServer
+from dtc.sim.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from app_manager import build_app
 from core.settings import Settings
 from dtc.framing import MAX_FRAME_BYTES
-from dtc.simulator import SimulatorServer
+from dtc.sim.server import SimulatorServer
 from tools import fuzz_wire as fw
 
 CI = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)

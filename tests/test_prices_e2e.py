@@ -15,8 +15,8 @@ import pytest
 from app_manager import PanelApp, build_app
 from core.settings import Settings
 from core.snapshots import ConnectionState, PositionView
-from dtc.scenario import AccountSpec, Scenario
-from dtc.simulator import SimulatorServer
+from dtc.sim.scenario import AccountSpec, Scenario
+from dtc.sim.server import SimulatorServer
 
 
 @pytest.fixture

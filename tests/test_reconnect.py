@@ -15,8 +15,8 @@ from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
 from data.db import make_engine
 from data.models import FillRecord, OpenPosition, TradeRecord
-from dtc.scenario import AccountSpec, Scenario
-from dtc.simulator import SimulatorServer
+from dtc.sim.scenario import AccountSpec, Scenario
+from dtc.sim.server import SimulatorServer
 
 
 @pytest.fixture

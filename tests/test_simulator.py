@@ -15,8 +15,8 @@ import pytest
 
 from dtc import messages as m
 from dtc.framing import FrameDecoder, encoding_request
-from dtc.scenario import Scenario
-from dtc.simulator import SimulatorServer
+from dtc.sim.scenario import Scenario
+from dtc.sim.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "resources" / "scenarios"

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from dtc import messages as m
-from dtc.scenario import Scenario, load_scenario
-from dtc.simulator import SimulatorServer
+from dtc.sim.scenario import Scenario, load_scenario
+from dtc.sim.server import SimulatorServer
 from tests.test_simulator import SCENARIOS, TIMEOUT, Harness, RawClient, harness_session
 from tests.test_simulator_persist import wait_until
 

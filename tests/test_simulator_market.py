@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from dtc import messages as m
-from dtc.scenario import FillSpec, Scenario, load_scenario
-from dtc.sim_market import restriction_text, symbol_root, walk_path
-from dtc.sim_steps import PriceWalkSpec
+from dtc.sim.market import restriction_text, symbol_root, walk_path
+from dtc.sim.scenario import FillSpec, Scenario, load_scenario
+from dtc.sim.steps import PriceWalkSpec
 from tests.test_simulator import SCENARIOS, TIMEOUT, Harness, harness_session
 
 MES = "MESZ25-CME"

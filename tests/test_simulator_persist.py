@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from dtc import messages as m
-from dtc import sim_persist
-from dtc.scenario import Scenario
-from dtc.simulator import SimulatorServer
+from dtc.sim import persist as sim_persist
+from dtc.sim.scenario import Scenario
+from dtc.sim.server import SimulatorServer
 from tests.test_simulator import TIMEOUT, Harness, harness_session
 
 

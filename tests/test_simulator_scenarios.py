@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dtc import messages as m
-from dtc.scenario import Scenario, load_scenario
+from dtc.sim.scenario import Scenario, load_scenario
 from tests.test_simulator import SCENARIOS, TIMEOUT, Harness, harness_session
 
 

@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 from app_manager import build_app
 from core.snapshots import ConnectionState
 from data.models import FillRecord, OpenPosition
-from dtc.scenario import AccountSpec, Scenario
-from dtc.simulator import SimulatorServer
+from dtc.sim.scenario import AccountSpec, Scenario
+from dtc.sim.server import SimulatorServer
 
 
 @pytest.fixture

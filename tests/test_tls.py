@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from dtc.client import ClientConfig, DTCClient, LinkState
-from dtc.simulator import SimulatorServer
+from dtc.sim.server import SimulatorServer
 
 
 def self_signed(tmp_path: Path) -> tuple[Path, Path]:

@@ -28,7 +28,7 @@ from pathlib import Path
 from core.accounting import Fill, replay
 from core.instruments import InstrumentBook
 from data.db import database_path
-from dtc.simulator import SimulatorServer
+from dtc.sim.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNTS = ("Sim1", "120005")

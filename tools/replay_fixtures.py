@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 from app_manager import PanelApp, build_app
 from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
-from dtc.simulator import SimulatorServer
+from dtc.sim.server import SimulatorServer
 
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sierra_observed.jsonl"
 

@@ -55,8 +55,8 @@ def serve(price_rate: float, fill_interval: float, drop_every: float, seed: int)
     """Run the simulator; start the traffic at the first stdin line (``start``), end it at ``stop`` and
     serve on until stdin closes. Prints ``PORT n`` first and ``SUMMARY {json}`` (fill execution ids, counts)
     at ``stop``."""
-    from dtc.scenario import AccountSpec, Scenario
-    from dtc.simulator import SimulatorServer
+    from dtc.sim.scenario import AccountSpec, Scenario
+    from dtc.sim.server import SimulatorServer
 
     logging.basicConfig(level=logging.WARNING)
     rng = random.Random(seed)

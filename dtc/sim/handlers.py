@@ -1,4 +1,4 @@
-"""Answers to client requests, Sierra-style, from the ground truth (``dtc.sim_world``).
+"""Answers to client requests, Sierra-style, from the ground truth (``dtc.sim.world``).
 
 400 → 401s; 601 → 600s/602; 305 → 306s (or 307 while a positions reject is injected); 300 → one 301
 NoOrders; 303 → 304s/308; 506 → 507/509; 101 → 104 (+ subscription for later 107s) or 103. Runs on the
@@ -13,15 +13,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dtc import messages as m
-from dtc.sim_connection import Client, Faults
-from dtc.sim_market import restriction_text
-from dtc.sim_steps import InstrumentSpec
-from dtc.sim_wire import balance_update, fill_response, market_snapshot, position_update, security_definition
-from dtc.sim_world import World
+from dtc.sim.connection import Client, Faults
+from dtc.sim.market import restriction_text
+from dtc.sim.steps import InstrumentSpec
+from dtc.sim.wire import balance_update, fill_response, market_snapshot, position_update, security_definition
+from dtc.sim.world import World
 from dtc.timeconv import epoch_seconds
 from dtc.types import OrderUpdateReasonEnum
 
-log = logging.getLogger("dtc.simulator")
+log = logging.getLogger("dtc.sim.server")
 
 SUBSCRIBE, UNSUBSCRIBE, SNAPSHOT = 1, 2, 3
 

@@ -1,4 +1,4 @@
-"""Persistence of the simulator's world (``dtc.sim_world``) in one JSON state file.
+"""Persistence of the simulator's world (``dtc.sim.world``) in one JSON state file.
 
 The file is replaced atomically (temp file in the same directory, fsync, ``os.replace``, then a directory
 fsync on POSIX), so after a crash it holds either the previous or the new world, never a mix. A file that
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import msgspec
 
-from dtc.scenario import AccountSpec, Scenario
-from dtc.sim_world import EXECUTION_PREFIX, ORDER_PREFIX, FillRecord, Playback, Position, Quote, World
+from dtc.sim.scenario import AccountSpec, Scenario
+from dtc.sim.world import EXECUTION_PREFIX, ORDER_PREFIX, FillRecord, Playback, Position, Quote, World
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Builders of the DTC messages the simulator sends, shaped like Sierra Chart's (every field present).
 
-Pure functions of ground-truth values (``dtc.sim_world``): prices in points, quantities in contracts,
+Pure functions of ground-truth values (``dtc.sim.world``): prices in points, quantities in contracts,
 money in the account currency. Time fields follow dtc-protocol §9: ``LastFillDateTime`` epoch ms,
 ``DateTime``/``EntryDateTime``/``OrderReceivedDateTime`` whole UTC seconds, market-data times UTC seconds
 with fraction.
@@ -14,9 +14,9 @@ from collections.abc import Iterable
 import msgspec
 
 from dtc import messages as m
-from dtc.scenario import AccountSpec
-from dtc.sim_steps import InstrumentSpec
-from dtc.sim_world import FillRecord, Position, Quote
+from dtc.sim.scenario import AccountSpec
+from dtc.sim.steps import InstrumentSpec
+from dtc.sim.world import FillRecord, Position, Quote
 from dtc.types import PROTOCOL_VERSION, BuySellEnum, OrderStatusEnum, OrderUpdateReasonEnum
 
 SERVER_NAME = "DTC Panel simulator"

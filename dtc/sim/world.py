@@ -1,6 +1,6 @@
 """The simulator's ground truth: accounts and balances, positions, every fill, last prices, id counters and
-the scenario playback position. Thread-safe; sends nothing itself (``dtc.simulator`` turns changes into
-DTC messages) and is serialised by ``dtc.sim_persist``.
+the scenario playback position. Thread-safe; sends nothing itself (``dtc.sim.server`` turns changes into
+DTC messages) and is serialised by ``dtc.sim.persist``.
 
 Units: prices in points, quantities in contracts (signed for positions: short < 0), money in the account
 currency, times in UTC epoch seconds (float).
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
-from dtc.scenario import AccountSpec, BalanceSpec, FillSpec
+from dtc.sim.scenario import AccountSpec, BalanceSpec, FillSpec
 
 FLAT_EPSILON = 1e-9
 EXECUTION_PREFIX, ORDER_PREFIX, CLIENT_ORDER_PREFIX = "SIM-", "SIMORD-", "SIMCL-"
@@ -282,7 +282,7 @@ class World:
         with self.lock:
             return self._next_order, self._next_execution
 
-    # --- (de)serialisation helpers for dtc.sim_persist --------------------------------------------
+    # --- (de)serialisation helpers for dtc.sim.persist --------------------------------------------
 
     def export(
         self,

@@ -1,7 +1,7 @@
 """Scenario step kinds for market data and fault injection, and the scenario's instrument table.
 
 Each spec is a frozen dataclass with a ``from_dict(data, where)`` parser registered in
-``dtc.scenario.STEP_KINDS``. Units: prices and ticks in points, tick values in the instrument currency per
+``dtc.sim.scenario.STEP_KINDS``. Units: prices and ticks in points, tick values in the instrument currency per
 contract, quantities in contracts, durations in seconds (divided by the playback speed).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dtc.sim_validate import boolean, integer, mapping, number, optional_text, text
+from dtc.sim.validate import boolean, integer, mapping, number, optional_text, text
 
 LOGON_RESULTS = (1, 2, 3, 4)
 """LOGON_RESPONSE.Result values: 1 success, 2 error, 3 error/no reconnect, 4 reconnect elsewhere."""

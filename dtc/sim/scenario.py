@@ -1,4 +1,4 @@
-"""Declarative scenarios for the DTC simulator (``dtc.simulator``).
+"""Declarative scenarios for the DTC simulator (``dtc.sim.server``).
 
 A scenario is a JSON object::
 
@@ -12,7 +12,7 @@ A scenario is a JSON object::
 Each step waits ``wait`` seconds (before speed scaling) and then performs exactly one action; the action
 kind is the step's only key besides ``wait`` and ``note``. Kinds (``STEP_KINDS``): ``fill``, ``balance``
 (below); ``price``, ``price_walk``, ``set_position``, ``drop``, ``silence``, ``duplicate_fill``, ``logoff``,
-``heartbeats``, ``logon_result``, ``positions_reject`` (``dtc.sim_steps``). New kinds are added by writing
+``heartbeats``, ``logon_result``, ``positions_reject`` (``dtc.sim.steps``). New kinds are added by writing
 a ``from_dict`` parser and registering it in ``STEP_KINDS``. Optional top-level ``instruments`` and
 ``market_data_rejected`` feed security definitions and market data (see ``Scenario``). Units: prices in
 points, quantities in contracts, money in the account currency. Every validation problem raises
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dtc.sim_steps import (
+from dtc.sim.steps import (
     DropSpec,
     DuplicateFillSpec,
     HeartbeatsSpec,
@@ -40,9 +40,9 @@ from dtc.sim_steps import (
     SetPositionSpec,
     SilenceSpec,
 )
-from dtc.sim_validate import mapping as _mapping
-from dtc.sim_validate import number as _number
-from dtc.sim_validate import text as _text
+from dtc.sim.validate import mapping as _mapping
+from dtc.sim.validate import number as _number
+from dtc.sim.validate import text as _text
 
 SIDES = ("BUY", "SELL")
 QTY_TOLERANCE = 1e-9

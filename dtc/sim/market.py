@@ -10,7 +10,7 @@ import random
 import re
 from collections.abc import Iterable
 
-from dtc.sim_steps import exchange_of
+from dtc.sim.steps import exchange_of
 
 _MONTH_YEAR = re.compile(r"^(?P<root>[A-Z0-9]+?)[FGHJKMNQUVXZ]\d{1,2}$")
 _CME_GROUP = frozenset({"CME", "CBOT", "NYMEX", "COMEX", "GLOBEX", "CME_MINI", "CBT", "NYM"})

@@ -10,10 +10,10 @@ import logging
 from collections.abc import Callable
 
 from dtc import framing
-from dtc.sim_steps import LogonResultSpec
-from dtc.sim_wire import heartbeat
+from dtc.sim.steps import LogonResultSpec
+from dtc.sim.wire import heartbeat
 
-log = logging.getLogger("dtc.simulator")
+log = logging.getLogger("dtc.sim.server")
 
 DEFAULT_HEARTBEAT_S, MAX_HEARTBEAT_S = 10, 3600
 READ_CHUNK = 65536

@@ -3,13 +3,13 @@
 Used by the app's ``--demo`` mode and by end-to-end and crash-torture tests; serves from an asyncio loop on
 one daemon thread. Wire behaviour follows ``dtc-protocol.md``: an optional 16-byte binary encoding
 handshake, then NUL-terminated JSON; 1 → 2 and HEARTBEAT (3) every ``HeartbeatIntervalInSeconds``;
-requests are answered by ``dtc.sim_handlers``; each fill piece → unsolicited 301 + 306, each balance step →
+requests are answered by ``dtc.sim.handlers``; each fill piece → unsolicited 301 + 306, each balance step →
 unsolicited 600, to every logged-on client; each trade (fill piece, price, walk update) → 107 to the
-clients subscribed to that symbol. The ground truth is ``dtc.sim_world``, optionally persisted across
-restarts by ``dtc.sim_persist``; faults (drops, silence, logon results, rejects, duplicates, outside
-position changes) are injected through this class's API or scenario steps (``dtc.sim_steps``).
+clients subscribed to that symbol. The ground truth is ``dtc.sim.world``, optionally persisted across
+restarts by ``dtc.sim.persist``; faults (drops, silence, logon results, rejects, duplicates, outside
+position changes) are injected through this class's API or scenario steps (``dtc.sim.steps``).
 
-CLI: ``python -m dtc.simulator --scenario FILE --port P [--host H] [--no-loop] [--speed X] [--state FILE]``.
+CLI: ``python -m dtc.sim --scenario FILE --port P [--host H] [--no-loop] [--speed X] [--state FILE]``.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dtc.scenario import FillSpec, Scenario, load_scenario
-from dtc.sim_engine import SimEngine
-from dtc.sim_persist import StateFile, encode_world
-from dtc.sim_steps import InstrumentSpec, LogonResultSpec, SetPositionSpec
-from dtc.sim_validate import number, text
-from dtc.sim_wire import SERVER_NAME
-from dtc.sim_world import FILL_LOG_KEYS, World
+from dtc.sim.engine import SimEngine
+from dtc.sim.persist import StateFile, encode_world
+from dtc.sim.scenario import FillSpec, Scenario, load_scenario
+from dtc.sim.steps import InstrumentSpec, LogonResultSpec, SetPositionSpec
+from dtc.sim.validate import number, text
+from dtc.sim.wire import SERVER_NAME
+from dtc.sim.world import FILL_LOG_KEYS, World
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +340,7 @@ class SimulatorServer:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point: serve a scenario until Ctrl+C; returns the process exit code."""
-    parser = argparse.ArgumentParser(prog="python -m dtc.simulator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dtc.sim", description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", required=True, type=Path, help="scenario JSON file")
     parser.add_argument("--port", type=int, default=11099, help="TCP port (default 11099, 0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -13,11 +13,11 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 
-from dtc.scenario import Scenario, StepAction
-from dtc.sim_steps import PriceWalkSpec
-from dtc.sim_world import World
+from dtc.sim.scenario import Scenario, StepAction
+from dtc.sim.steps import PriceWalkSpec
+from dtc.sim.world import World
 
-log = logging.getLogger("dtc.simulator")
+log = logging.getLogger("dtc.sim.server")
 
 
 async def play(

@@ -1,16 +1,16 @@
 """The simulator's event-loop side: connections, logon, state changes, broadcasts, faults and playback.
 
 Every method runs on the simulator's loop thread (or on the caller's thread when the loop is not
-running); ``dtc.simulator.SimulatorServer`` is the thread-safe facade. Messages sent:
+running); ``dtc.sim.server.SimulatorServer`` is the thread-safe facade. Messages sent:
 
 - logon 1 → 2 (Result as injected; not 1 → close), then HEARTBEAT (3) at the requested interval;
-- requests → ``dtc.sim_handlers``;
+- requests → ``dtc.sim.handlers``;
 - a fill piece → unsolicited 301 + 306 to every logged-on client, then 107 to the symbol's subscribers;
 - a balance → unsolicited 600; an outside position change → unsolicited 306 (if notified);
 - a trade (price step, walk update, fill piece) → 107 to each subscription of that symbol;
 - faults: half a 301/306 frame then close; LOGOFF (5) then close; a repeated 301; silence; no heartbeats.
 
-The world is saved (``dtc.sim_persist``) before clients hear of a change, so no client ever holds an
+The world is saved (``dtc.sim.persist``) before clients hear of a change, so no client ever holds an
 execution id that a restarted simulator could forget.
 """
 
@@ -25,13 +25,13 @@ from collections.abc import Callable
 from typing import Any
 
 from dtc import messages as m
-from dtc.scenario import BalanceSpec, FillSpec, Scenario, StepAction
-from dtc.sim_connection import Client, Faults, read_frames
-from dtc.sim_handlers import RequestHandlers
-from dtc.sim_market import walk_path
-from dtc.sim_persist import StateFile
-from dtc.sim_playback import play
-from dtc.sim_steps import (
+from dtc.sim.connection import Client, Faults, read_frames
+from dtc.sim.handlers import RequestHandlers
+from dtc.sim.market import walk_path
+from dtc.sim.persist import StateFile
+from dtc.sim.playback import play
+from dtc.sim.scenario import BalanceSpec, FillSpec, Scenario, StepAction
+from dtc.sim.steps import (
     DropSpec,
     DuplicateFillSpec,
     HeartbeatsSpec,
@@ -44,7 +44,7 @@ from dtc.sim_steps import (
     SetPositionSpec,
     SilenceSpec,
 )
-from dtc.sim_wire import (
+from dtc.sim.wire import (
     balance_update,
     encode_all,
     fill_order_update,
@@ -53,9 +53,9 @@ from dtc.sim_wire import (
     position_update,
     trade_update,
 )
-from dtc.sim_world import Position, World
+from dtc.sim.world import Position, World
 
-log = logging.getLogger("dtc.simulator")
+log = logging.getLogger("dtc.sim.server")
 
 
 class SimEngine:
