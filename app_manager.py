@@ -40,6 +40,7 @@ from data.repository import PositionStore
 from dtc.client import ClientConfig, DTCClient, LinkState
 from dtc.messages import DTCMessage
 from panels.alerts import DesktopAlerts
+from panels.bridge import QtBridge
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
 
@@ -150,6 +151,7 @@ class PanelApp:
             self.csv_source.stop()
         self.state.flush_marks(force=True)
         self.state.publish()
+        self.state.close()
 
 
 def build_app(settings: Settings, password: str = "", persisted: Settings | None = None) -> PanelApp:
@@ -174,6 +176,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
         session_start=settings.session_start,
         session_timezone=settings.session_timezone,
     )
+    state.background_statistics(True)  # a period's history loads off the DTC and GUI threads
     for result in import_legacy_files(settings.data_dir, store):
         log.info("legacy timer file %s: %s", result.path.name, result.note)
     problems = integrity.check(store)
@@ -200,13 +203,14 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
         ui_state_path=settings.config_dir / "ui_state.json",
         heat_thresholds=(settings.heat_warning_seconds, settings.heat_alarm_seconds),
     )
-    window.render(state.snapshot())
-    state.snapshot_ready.connect(window.render)
     reconcile = ReconcileController(state.resolve, window)
-    state.snapshot_ready.connect(reconcile.on_snapshot)
+    window.shown.connect(reconcile.on_snapshot)
     alerts = DesktopAlerts(window, desktop=settings.desktop_notifications, sound=settings.sound)
-    alerts.on_snapshot(state.snapshot())  # what is in the feed at startup is not news
-    state.snapshot_ready.connect(alerts.on_snapshot)
+    window.shown.connect(alerts.on_snapshot)  # the first snapshot shown is not news: alerts skip it
+    bridge = QtBridge(window)
+    bridge.updated.connect(window.apply)
+    state.subscribe(bridge.publish)
+    state.publish(force=True)  # the recovered state, on screen before the window shows
 
     def send(message: DTCMessage) -> None:
         client.send(message)  # the client is created below; resync only sends after it has started
@@ -250,7 +254,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
 
     def on_chunk_end() -> None:
         router.end_of_chunk()  # the prices held during the chunk
-        state.publish_throttled()  # price storms: at most ~30 snapshots a second
+        state.end_of_chunk()  # the chunk's fills in one transaction, then one publication
 
     client = DTCClient(
         ClientConfig(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from core.accounting import Fill, Position, apply_fill
+from core.records import stored_positions
 from data.models import PositionEvent
 from data.repository import PositionStore, StorageError
 
@@ -41,24 +42,32 @@ class IntegrityProblem:
         )
 
 
-def _baseline(store: PositionStore, mode: str, account: str, symbol: str) -> tuple[Position | None, datetime | None]:
-    """Where the fold starts: flat after the last close, or the trader's last decision; else flat at the start."""
+def _baseline(
+    store: PositionStore, mode: str, account: str, symbol: str
+) -> tuple[Position | None, dict[str, Any]]:
+    """Where the fold starts: flat after the last close, or the trader's last decision; else flat at the start.
+    Returns the position there and the ``fills_for`` filter for the fills applied after it."""
     event = store.last_baseline_event(mode, account, symbol)
     if event is None:
-        return None, None
+        return None, {}
+    # a close is a fill ("source:execution id"): the fills after it are the rows after that one (a group
+    # commit gives its fills one receive time); a decision has no fill: the fills received after it
+    after: dict[str, Any] = {"received_after": event.at}
+    if event.kind == "closed" and ":" in event.source:
+        after = {"after_execution_id": event.source.split(":", 1)[1]}
     if event.kind == "closed" or event.quantity_after == 0 or event.avg_entry_after is None:
-        return None, event.at
+        return None, after
     qty, avg = event.quantity_after, event.avg_entry_after
-    return Position(account, symbol, qty, avg * qty, event.at, abs(qty), avg * abs(qty)), event.at
+    return Position(account, symbol, qty, avg * qty, event.at, abs(qty), avg * abs(qty)), after
 
 
 def check(store: PositionStore) -> list[IntegrityProblem]:
     """Compare every stored open position with its fills. Raises ``StorageError`` if they cannot be read."""
     problems = []
-    for item in store.load_open_positions():
+    for item in stored_positions(store):
         pos = item.position
-        position, since = _baseline(store, item.mode, pos.account, pos.symbol)
-        for row in store.fills_for(item.mode, pos.account, pos.symbol, received_after=since):
+        position, after = _baseline(store, item.mode, pos.account, pos.symbol)
+        for row in store.fills_for(item.mode, pos.account, pos.symbol, **after):
             fill = Fill(row.execution_id, row.account, row.symbol, row.quantity, row.price, row.time, row.commission)
             position = apply_fill(position, fill, Decimal(1)).position
         quantity = position.quantity if position else Decimal(0)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from core.records import replace_position, stored_positions
 from data.repository import PositionStore
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def import_legacy_files(data_dir: Path, store: PositionStore) -> list[LegacyResu
     """Import and rename every legacy timer file in ``data_dir``. Unreadable files are renamed to
     ``*.unreadable`` and reported; nothing here raises except ``StorageError`` from the database."""
     results = []
-    positions = store.load_open_positions()
+    positions = stored_positions(store)
     for path in sorted(data_dir.glob("state_*.json")):
         match = PATTERN.match(path.name)
         if not match:
@@ -81,8 +82,17 @@ def import_legacy_files(data_dir: Path, store: PositionStore) -> list[LegacyResu
         except InvalidOperation:
             pass
         updated = replace(pos, **changes)  # type: ignore[arg-type]
-        store.replace_position(
-            mode, account, pos.symbol, updated, "imported", f"legacy {path.name}", source="legacy file"
+        replace_position(
+            store,
+            mode,
+            account,
+            pos.symbol,
+            updated,
+            "imported",
+            f"legacy {path.name}",
+            source="legacy file",
+            before=pos,
+            at=datetime.now(UTC),
         )
         path.rename(path.with_suffix(".json.imported"))
         note = ", ".join(sorted(changes)) or "nothing newer than the database"

@@ -1,6 +1,7 @@
 """``MessageRouter``: DTC message type → handler. Knows nothing about panels.
 
-Runs on the DTC thread. Fills go to ``StateManager.apply_fill``; position reports, accounts and balances to
+Runs on the DTC thread. Live fills go to ``StateManager.stage_fill`` (stored together when the received chunk
+ends), missed fills (304) to ``StateManager.apply_fills`` in groups; position reports, accounts and balances to
 their ``StateManager`` methods; batch bookkeeping to ``ResyncController``. Bad input — a frame that does not
 decode, an unknown ``Type``, a message with absurd values — is logged with its reason, counted, and skipped.
 """
@@ -50,6 +51,8 @@ from dtc.values import wire_decimal
 
 log = logging.getLogger(__name__)
 
+HISTORY_GROUP = 2000
+"""Missed fills (304) stored per transaction."""
 LOUD_LOG_LIMIT = 50
 """Each kind of bad input is logged at WARNING this many times, then at DEBUG (still counted)."""
 
@@ -164,7 +167,7 @@ class MessageRouter:
             if self._resync.history_pending:
                 self._deferred.append(fill)  # applied after the missed (older) fills
             else:
-                self._state.apply_fill(fill)
+                self._state.stage_fill(fill)  # stored with the rest of its chunk (end_of_chunk)
             self._watch({fill.symbol})
         if self._state.orders.on_order_update(message):
             self._state.on_orders_changed(message.TradeAccount, message.Symbol)
@@ -179,20 +182,21 @@ class MessageRouter:
             if message.MessageNumber >= message.TotalNumberMessages or message.NoOrderFills:
                 fills = sorted(self._history.pop(message.RequestID, []), key=lambda f: f.time)
                 log.info("historical fills (request %d): %d received", message.RequestID, len(fills))
-                for fill in fills:
-                    self._state.apply_fill(fill, publish=False)
+                self._apply_history(fills)
             self._resync.on_batch_part(message.RequestID, message.MessageNumber, message.TotalNumberMessages)
 
     def flush_deferred(self) -> None:
         """Apply the live fills held back while history was outstanding, in arrival order."""
         deferred, self._deferred = self._deferred, []
         for request_id in list(self._history):  # an unfinished batch (disconnect, timeout): keep its fills
-            for fill in sorted(self._history.pop(request_id), key=lambda f: f.time):
-                self._state.apply_fill(fill, publish=False)
-        for fill in deferred:
-            self._state.apply_fill(fill, publish=False)
+            self._apply_history(sorted(self._history.pop(request_id), key=lambda f: f.time))
         if deferred:
-            self._state.publish()
+            self._state.apply_fills(deferred)
+
+    def _apply_history(self, fills: list[Fill]) -> None:
+        """Missed fills, oldest first, in groups of ``HISTORY_GROUP`` (one transaction each)."""
+        for i in range(0, len(fills), HISTORY_GROUP):
+            self._state.apply_fills(fills[i : i + HISTORY_GROUP], publish=False)
 
     def _on_position_update(self, message: PositionUpdate) -> None:
         try:

@@ -196,3 +196,5 @@ class AppSnapshot:
     """Stored positions Sierra Chart's report does not explain, waiting for the trader's decision."""
     positions_status: str = ""
     """Where reconciliation stands: confirmed, waiting, unknown (with the reason), not available …"""
+    statistics_loading: bool = False
+    """The period's statistics and trades are being read in the background (``statistics``/``trades`` empty)."""

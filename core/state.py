@@ -1,12 +1,22 @@
-"""``StateManager``: the in-memory cache of positions, written through to SQLite, published as snapshots.
+"""``StateManager``: the one door into the panel's state — a facade over small parts with one job each.
 
-Write-through order for every fill: database commit first, then the cache, then a Qt signal carrying an
-immutable ``AppSnapshot``. If the commit fails the cache is unchanged, the error is shown, and the fill is
-held (in arrival order) and retried; it is never dropped and never written twice.
+Where a fill goes, in one walk:
 
-Threads: fills, reports and prices arrive on the DTC and price threads; ``set_scope``/``set_period`` on the
-GUI thread. One lock guards the cache. Live fills publish at once (every intermediate position reaches the
-screen); prices and everything else publish through ``publish_throttled`` (≤ ~30 per second).
+1. the router hands it to ``stage_fill`` (live 301) or ``apply_fills`` (a 304 history batch);
+2. ``PositionLedger`` (``core/ledger.py``) skips it if its execution id is stored, folds it into the working
+   positions and queues its rows;
+3. at the end of the received chunk (``end_of_chunk``) the ledger commits every staged fill in ONE SQLite
+   transaction; only then
+4. ``Marks`` (excursions, heat), ``ScopeState`` (accounts, displayed scope), the ``Reconciler`` and the
+   ``Publisher``'s change log learn what the fills did, and
+5. ``publish`` turns the changes into one batch of typed events (``core/events.py``) for the listeners —
+   the window's Qt bridge among them.
+
+If the commit fails, the working positions go back to the committed ones, the fills are held in order and
+retried (``retry_pending``), and the error is shown; nothing is dropped or written twice.
+
+Threads: the DTC thread stages, commits, publishes and runs queued commands (``run_commands``); the GUI
+thread only queues requests (scope, period, the trader's decisions). One lock guards the parts.
 """
 
 from __future__ import annotations
@@ -14,60 +24,51 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from PySide6.QtCore import QObject, Signal
-
-from core.accounting import Fill, FillOutcome, Position, PositionEventKind, apply_fill
+from core import records
+from core.accounting import Fill, Position, PositionEventKind
 from core.decisions import ReconciliationDecisions
-from core.instruments import InstrumentBook, symbol_root
+from core.events import Update
+from core.instruments import InstrumentBook
+from core.ledger import Applied, PositionLedger
+from core.marks import Marks
 from core.modes import ModeClassifier
 from core.orders import OrderBook
-from core.prices import WILDCARD, PriceBook, Quote
+from core.prices import PriceBook, Quote
+from core.publisher import Listener, Publisher
 from core.reconcile import BrokerPosition, Reconciler
-from core.snapshots import (
-    AccountView,
-    AppSnapshot,
-    BrokerOnlyPosition,
-    ConnectionInfo,
-    ConnectionState,
-    Notification,
-    PositionView,
-    ScopeSummary,
-)
+from core.scope import ScopeState
+from core.snapshots import AppSnapshot, ConnectionState
 from core.statistics_cache import StatisticsCache
 from core.tradingday import Period
-from core.views import position_view
 from data.models import AccountBalance
-from data.repository import DuplicateFill, PositionStore, StorageError
+from data.repository import PositionStore, StorageError
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (mode, account, symbol)
 PUBLISH_INTERVAL = 1 / 30
-MARKS_FLUSH_INTERVAL = 0.1
 
 
-def _describe(mode: str, account: str, outcome: FillOutcome, symbol: str) -> str:
-    pos = outcome.position
-    text = f"{mode} {account} · {outcome.event.value.upper()} · "
+def _describe(applied: Applied) -> str:
+    mode, account, symbol = applied.key
+    pos = applied.outcome.position
+    text = f"{mode} {account} · {applied.outcome.event.value.upper()} · "
     text += f"{symbol} flat" if pos is None else f"{pos.side} {abs(pos.quantity)} {symbol} @ {pos.avg_entry:.2f}"
-    if outcome.closed_trade is not None:
-        text += f" · trade P&L {outcome.closed_trade.net_pnl:+.2f}"
+    if applied.outcome.closed_trade is not None:
+        text += f" · trade P&L {applied.outcome.closed_trade.net_pnl:+.2f}"
     return text
 
 
-class StateManager(ReconciliationDecisions, QObject):
-    """Cache of open positions per (mode, account, symbol) over ``PositionStore``.
+class StateManager:
+    """Open positions per (mode, account, symbol) over ``PositionStore``, and everything the window shows.
 
-    Signals: ``snapshot_ready(AppSnapshot)``.
+    Listeners (``subscribe``) receive ``core.events.Update``s on the publishing thread.
     """
-
-    snapshot_ready = Signal(object)
 
     def __init__(
         self,
@@ -81,37 +82,22 @@ class StateManager(ReconciliationDecisions, QObject):
         session_start: str = "18:00",
         session_timezone: str = "America/New_York",
     ) -> None:
-        super().__init__()
         self._store = store
         self._instruments = instruments
-        self._modes = modes
         self.prices = prices or PriceBook()
         self.orders = orders or OrderBook()
-        self._stats = StatisticsCache(store, session_start, session_timezone)
         self._lock = threading.RLock()
-        self._positions: dict[Key, Position] = {}
+        self.scope = ScopeState(modes, pinned_account)
+        self.ledger = PositionLedger(store, instruments, self.scope.mode_of, self._with_entry_context)
+        self.marks = Marks(self.ledger.positions, instruments, self.orders, store)
         self.reconciler = Reconciler()
-        self._accounts_reported: set[str] = set()
-        self._commands: deque[Callable[[], None]] = deque()
+        self.stats = StatisticsCache(store, session_start, session_timezone, on_loaded=self._statistics_loaded)
+        self.publisher = Publisher(
+            self.ledger, self.marks, self.scope, self.reconciler, self.prices, instruments, self.orders, self.stats
+        )
+        self.decisions = ReconciliationDecisions(self.ledger, self.reconciler, store, self.publisher, self._applied)
         self._worker = False
-        self._accounts: dict[str, AccountView] = {}
-        self._pending: deque[Fill] = deque()
-        self._marks_dirty: set[Key] = set()
-        self._storage_error: str | None = None
-        self._connection = ConnectionInfo()
-        self._scope: tuple[str, str] | None = None
-        self._pinned = False
-        self._period = Period.TODAY
-        self._last_event = ""
-        self._notifications: deque[Notification] = deque(maxlen=200)
-        self._heat_since: dict[Key, datetime] = {}
-        self._seq = 0
-        self._dirty = True
         self._last_publish = 0.0
-        self._last_marks_flush = 0.0
-        if pinned_account:
-            self._scope = (self.mode_of(pinned_account), pinned_account)
-            self._pinned = True
 
     # --- startup -----------------------------------------------------------------------------------
 
@@ -121,68 +107,120 @@ class StateManager(ReconciliationDecisions, QObject):
         When no scope is pinned, the displayed scope becomes that of the most recently filled position.
         Raises ``StorageError`` if the database cannot be read.
         """
-        stored = self._store.load_open_positions()
+        stored = records.stored_positions(self._store)
         with self._lock:
+            self.ledger.load(stored)
             for item in stored:
-                key = (item.mode, item.position.account, item.position.symbol)
-                self._positions[key] = item.position
-                self.reconciler.recovered(key)
-                self._accounts.setdefault(item.position.account, AccountView(item.position.account, item.mode))
-            if not self._pinned and stored:
+                self.reconciler.recovered((item.mode, item.position.account, item.position.symbol))
+                self.scope.see(item.position.account)
+            if not self.scope.pinned and stored:
                 latest = max(stored, key=lambda s: s.position.last_fill_time or s.position.entry_time)
-                self._scope = (latest.mode, latest.position.account)
-            self._dirty = True
+                self.scope.scope = (latest.mode, latest.position.account)
+            self.publisher.changes.full = True
         log.info("recovered %d open position(s) from the database", len(stored))
         return len(stored)
 
+    def background_statistics(self, enabled: bool) -> None:
+        """Load statistics of a new scope or period on a loader thread (the running app) instead of inline."""
+        self.stats.background = enabled
+
     def mode_of(self, account: str) -> str:
-        return self._modes.mode_of(account).value
+        return self.scope.mode_of(account)
 
     def open_symbols(self) -> set[str]:
         with self._lock:
-            return {key[2] for key in self._positions}
+            return {key[2] for key in self.ledger.positions}
 
     def position(self, mode: str, account: str, symbol: str) -> Position | None:
         with self._lock:
-            return self._positions.get((mode, account, symbol))
+            return self.ledger.positions.get((mode, account, symbol))
 
     # --- fills -------------------------------------------------------------------------------------
 
-    def apply_fill(self, fill: Fill, publish: bool = True) -> bool:
-        """Apply one fill (idempotent by execution id). Returns True if it was stored or already known.
-
-        Held fills are retried first so fills are always stored in arrival order. With ``publish`` (live
-        301 fills) the new position is published at once; replays of history (304) pass ``False``.
-        """
+    def stage_fill(self, fill: Fill) -> None:
+        """A live fill (301): folded now, stored with the rest of its chunk at ``end_of_chunk``."""
         with self._lock:
-            self._pending.append(fill)
-            self._drain()
-            stored = fill not in self._pending
+            try:
+                self.ledger.stage([fill])
+            except StorageError:
+                self.publisher.changes.storage = True
+
+    def apply_fills(self, fills: Sequence[Fill], publish: bool = True) -> int:
+        """Apply ``fills`` (in the order given) as one group: one transaction, then one publication.
+        Returns how many were new. Idempotent by execution id."""
+        with self._lock:
+            try:
+                self.ledger.stage(fills)
+            except StorageError:
+                self.publisher.changes.storage = True
+            count = len(self._commit())
         if publish:
             self.publish()
-        return stored
+        return count
+
+    def apply_fill(self, fill: Fill, publish: bool = True) -> bool:
+        """Apply one fill now (its own group). Returns True if it is stored (now or before), False if it is
+        held after a storage failure."""
+        self.apply_fills([fill], publish)
+        with self._lock:
+            return self.ledger.held == 0
+
+    def _commit(self) -> list[Applied]:
+        """Commit the staged fills; on failure tell the reconciler which positions went back."""
+        try:
+            applied = self.ledger.commit()
+        except StorageError:
+            now = time.monotonic()
+            for key in self.ledger.restored:
+                self.reconciler.on_fill(key, self.ledger.positions.get(key), now)
+            self.publisher.changes.storage = True
+            return []
+        self._applied(applied)
+        return applied
+
+    def _applied(self, applied: list[Applied]) -> None:
+        """Committed fills: now the other parts learn what they did (cache first, then the publication)."""
+        if not applied:
+            return
+        changes = self.publisher.changes
+        now = time.monotonic()
+        for a in applied:
+            key, outcome = a.key, a.outcome
+            opened = outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED)
+            self.reconciler.on_fill(key, outcome.position, now)
+            self.marks.position_changed(key, opened, outcome.position is None)
+            if self.scope.see(key[1]):
+                changes.accounts = True
+            if self.scope.follow(key[0], key[1]):
+                changes.full = True
+            changes.positions[key] = opened or changes.positions.get(key, False)
+            if outcome.closed_trade is not None:
+                changes.trades = True
+            text = _describe(a)
+            self.publisher.notify(outcome.event.value, text, last_event=True)
+            log.info("%s (fill %s)", text, a.fill.execution_id)
+        changes.reconciliation = True
 
     def retry_pending(self) -> None:
-        """Retry fills held after a storage failure (called periodically by the DTC thread)."""
+        """Retry fills held after a storage failure (the DTC thread's tick)."""
         with self._lock:
-            if self._pending:
-                self._drain()
-
-    def _drain(self) -> None:
-        while self._pending:
-            try:
-                self._store_one(self._pending[0])
-            except StorageError as exc:
-                if self._storage_error != str(exc):
-                    log.error("storage failure, %d fill(s) held for retry: %s", len(self._pending), exc)
-                self._storage_error = str(exc)
-                self._dirty = True
+            if not self.ledger.held:
                 return
-            self._pending.popleft()
-            if self._storage_error is not None:
-                log.info("storage recovered")
-                self._storage_error = None
-                self._dirty = True
+            try:
+                self._applied(self.ledger.retry())
+            except StorageError:
+                log.debug("storage still failing; %d fill(s) held", self.ledger.held)
+            self.publisher.changes.storage = True
+
+    def end_of_chunk(self) -> None:
+        """The received chunk is done: store its fills in one transaction, then publish — at once when fills
+        were stored, else at most ~30 times a second."""
+        with self._lock:
+            committed = self._commit() if self.ledger.staged else []
+        if committed:
+            self.publish()
+        else:
+            self.publish_throttled()
 
     def _with_entry_context(self, position: Position) -> Position:
         """A just-opened position with the entry snapshot (VWAP, cum. delta, POC) and the working bracket."""
@@ -198,42 +236,10 @@ class StateManager(ReconciliationDecisions, QObject):
             entry_poc=quote.poc if quote else None,
         )
 
-    def _store_one(self, fill: Fill, reason: str = "fill") -> None:
-        mode = self.mode_of(fill.account)
-        key = (mode, fill.account, fill.symbol)
-        before = self._positions.get(key)
-        outcome = apply_fill(before, fill, self._instruments.lookup(fill.symbol).point_value)
-        if outcome.position is not None and outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED):
-            outcome = replace(outcome, position=self._with_entry_context(outcome.position))
-        try:
-            self._store.commit_fill(mode, fill, before, outcome, reason)
-        except DuplicateFill:
-            log.debug("fill %s already applied; ignored", fill.execution_id)
-            return
-        # committed: now the cache; the signal follows at publish
-        if outcome.position is None:
-            self._positions.pop(key, None)
-        else:
-            self._positions[key] = outcome.position
-        self.reconciler.on_fill(key, outcome.position, time.monotonic())
-        self._marks_dirty.discard(key)
-        self._accounts.setdefault(fill.account, AccountView(fill.account, mode))
-        if not self._pinned:
-            self._scope = (mode, fill.account)
-        if outcome.closed_trade is not None:
-            self._stats.invalidate()
-        if outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED) or outcome.position is None:
-            self._heat_since.pop(key, None)
-        self._last_event = _describe(mode, fill.account, outcome, fill.symbol)
-        self.notify(outcome.event.value, self._last_event)
-        log.info("%s (fill %s)", self._last_event, fill.execution_id)
-        self._dirty = True
-
     def notify(self, kind: str, text: str) -> None:
         """Add one entry to the in-window notification feed."""
         with self._lock:
-            self._notifications.append(Notification(datetime.now(UTC), kind, text))
-            self._dirty = True
+            self.publisher.notify(kind, text)
 
     # --- prices and orders ---------------------------------------------------------------------------
 
@@ -241,54 +247,19 @@ class StateManager(ReconciliationDecisions, QObject):
         """A new last price: updates open P&L, trade extremes and MAE/MFE of every position in that symbol."""
         if not self.prices.update(quote):
             return
-        root = None if quote.symbol == WILDCARD else symbol_root(quote.symbol)
         with self._lock:
-            for key, pos in self._positions.items():
-                if root is not None and symbol_root(key[2]) != root:
-                    continue
-                point_value = self._instruments.lookup(key[2]).point_value
-                marked = pos.mark(quote.price, point_value)
-                if marked is not pos:
-                    self._positions[key] = marked
-                    self._marks_dirty.add(key)
-                if marked.open_pnl(quote.price, point_value) < 0:
-                    self._heat_since.setdefault(key, quote.time)
-                else:
-                    self._heat_since.pop(key, None)
-            self._dirty = True
+            self.publisher.changes.marks.update(self.marks.on_price(quote))
 
     def on_orders_changed(self, account: str, symbol: str) -> None:
-        """The working orders of (account, symbol) changed: refresh the bracket of its position. The first
-        stop seen for a trade is kept as the stop at entry (initial risk); the target follows the order."""
+        """The working orders of (account, symbol) changed: refresh the bracket of its position."""
         with self._lock:
-            for key, pos in list(self._positions.items()):
-                if key[1:] != (account, symbol):
-                    continue
-                stop, target = self.orders.bracket(account, symbol, 1 if pos.quantity > 0 else -1)
-                updated = replace(
-                    pos, stop_price=pos.stop_price if pos.stop_price is not None else stop, target_price=target
-                )
-                if updated != pos:
-                    self._positions[key] = updated
-                    self._marks_dirty.add(key)
-                    self._dirty = True
+            self.publisher.changes.marks.update(self.marks.on_orders_changed(account, symbol))
+            self.publisher.changes.orders = True
 
     def flush_marks(self, force: bool = False) -> None:
         """Write changed MAE/MFE, extremes and brackets to the database, at most every 100 ms."""
-        now = time.monotonic()
         with self._lock:
-            if not self._marks_dirty or (not force and now - self._last_marks_flush < MARKS_FLUSH_INTERVAL):
-                return
-            self._last_marks_flush = now
-            for key in list(self._marks_dirty):
-                pos = self._positions.get(key)
-                try:
-                    if pos is not None:
-                        self._store.update_marks(key[0], pos)
-                except StorageError as exc:
-                    log.warning("excursions not stored yet (will retry): %s", exc)
-                    return
-                self._marks_dirty.discard(key)
+            self.marks.flush(force)
 
     # --- broker reports --------------------------------------------------------------------------------
 
@@ -304,66 +275,66 @@ class StateManager(ReconciliationDecisions, QObject):
     ) -> None:
         """Sierra Chart's position for (account, symbol) from a POSITION_UPDATE (306); ``quantity`` signed.
 
-        Solicited reports are compared when the batch ends (``end_position_report``); an unsolicited one
-        that agrees confirms the position, one that disagrees is flagged unless a fill explains it soon.
-        Nothing here ever overwrites a stored position.
+        Compared with the working position (fills of this chunk included). Solicited reports are compared
+        when the batch ends (``end_position_report``); an unsolicited one that agrees confirms the position,
+        one that disagrees is flagged unless a fill explains it soon. Nothing here overwrites a position.
         """
         with self._lock:
             key = (self.mode_of(account), account, symbol)
             report = BrokerPosition(quantity, average_price, entry_time)
-            self.reconciler.on_report(key, report, solicited, self._positions.get(key), time.monotonic())
-            self._accounts.setdefault(account, AccountView(account, key[0]))
-            self._dirty = True
+            self.reconciler.on_report(key, report, solicited, self.ledger.positions.get(key), time.monotonic())
+            if self.scope.see(account):
+                self.publisher.changes.accounts = True
+            self.publisher.changes.reconciliation = True
 
     def on_no_positions(self, account: str) -> None:
         """A 306 with ``NoPositions`` 1: Sierra Chart holds no position in ``account`` (any, if empty)."""
         with self._lock:
             self.reconciler.on_no_positions(account)
-            self._dirty = True
+            self.publisher.changes.reconciliation = True
 
     def begin_position_report(self) -> None:
         with self._lock:
             self.reconciler.begin_report(time.monotonic())
-            self._dirty = True
+            self.publisher.changes.reconciliation = True
 
     def end_position_report(self) -> None:
         """The 305 answer is complete: compare, announce every new discrepancy once."""
         with self._lock:
-            accounts = set(self._accounts_reported)
-            new = self.reconciler.end_report(self._positions, accounts, time.monotonic(), {})
+            self._commit()
+            new = self.reconciler.end_report(self.ledger.positions, set(self.scope.reported), time.monotonic(), {})
             for found in new:
-                self.notify("stale", found.text)
-            self._dirty = True
+                self.publisher.notify("stale", found.text)
+            self.publisher.changes.reconciliation = True
 
     def position_report_failed(self, reason: str) -> None:
         with self._lock:
             self.reconciler.report_failed(reason)
-            self.notify("warning", f"Sierra Chart's positions unknown: {reason}")
+            self.publisher.notify("warning", f"Sierra Chart's positions unknown: {reason}")
+            self.publisher.changes.reconciliation = True
 
     def check_reconciliation(self) -> None:
         """Flag unsolicited disagreements whose grace period passed (called by the DTC thread's tick)."""
         with self._lock:
-            for found in self.reconciler.due(self._positions, time.monotonic()):
-                self.notify("stale", found.text)
+            for found in self.reconciler.due(self.ledger.positions, time.monotonic()):
+                self.publisher.notify("stale", found.text)
+                self.publisher.changes.reconciliation = True
 
     def on_disconnected(self) -> None:
         """The link dropped: every position is unconfirmed until the next report agrees with it."""
         with self._lock:
+            self._commit()
             self.reconciler.on_disconnected()
-            self._dirty = True
+            self.publisher.changes.reconciliation = True
 
     def set_accounts(self, accounts: list[tuple[str, bool]]) -> None:
         """The trade accounts Sierra Chart reported (401): (name, trading disabled)."""
         with self._lock:
-            self._accounts_reported = {name for name, _ in accounts if name}
-            for name, disabled in accounts:
-                if name:
-                    current = self._accounts.get(name) or AccountView(name, self.mode_of(name))
-                    self._accounts[name] = replace(current, trading_disabled=disabled)
-            if self._scope is None and self._accounts:
-                first = sorted(self._accounts.values(), key=lambda a: (a.mode != "LIVE", a.account))[0]
-                self._scope = (first.mode, first.account)
-            self._dirty = True
+            before = self.scope.scope
+            self.scope.set_reported(accounts)
+            self.publisher.changes.accounts = True
+            if self.scope.scope != before:
+                self.publisher.changes.full = True
 
     def on_balance(
         self,
@@ -394,151 +365,128 @@ class StateManager(ReconciliationDecisions, QObject):
         except StorageError as exc:
             log.warning("balance history not stored: %s", exc)
         with self._lock:
-            current = self._accounts.get(account) or AccountView(account, mode)
-            self._accounts[account] = replace(
-                current,
-                cash_balance=cash,
-                currency=currency,
-                open_pnl=open_pnl,
-                daily_pnl=daily_pnl,
-                trading_disabled=trading_disabled,
-                available_funds=available_funds,
-                margin_requirement=margin_requirement,
+            self.scope.set_balance(
+                account, cash, currency, open_pnl, daily_pnl, trading_disabled, available_funds, margin_requirement
             )
-            self._stats.invalidate()  # the LIVE equity curve is the balance history
-            self._dirty = True
+            self.publisher.changes.accounts = True
+            if mode == "LIVE" and self.scope.scope == (mode, account):
+                self.publisher.changes.trades = True  # the LIVE equity curve is the balance history
 
     def set_connection(self, state: ConnectionState, detail: str = "", server: str = "") -> None:
         with self._lock:
-            self._connection = replace(
-                self._connection, state=state, detail=detail, server=server or self._connection.server
-            )
-            self._dirty = True
+            self.scope.set_connection(state, detail, server)
+            self.publisher.changes.connection = True
 
     def set_data_age(self, seconds: float | None) -> None:
         """Seconds since the last byte from Sierra Chart (``None`` when not connected)."""
         with self._lock:
-            self._connection = replace(self._connection, data_age_seconds=seconds)
-            self._dirty = True
+            self.scope.set_data_age(seconds)
+            self.publisher.changes.connection = True
 
-    # --- scope and period ----------------------------------------------------------------------------
+    # --- scope and period (GUI thread: queued for the DTC thread while it runs) -----------------------
 
     def attach_worker(self, attached: bool) -> None:
         """Whether a thread runs ``run_commands`` (the DTC client's tick). While one does, the GUI's requests
-        are published from it, so a statistics load for a new scope or period never runs on the GUI thread."""
+        are carried out there, so no database work runs on the GUI thread."""
         self._worker = attached
 
-    def _publish_from_worker(self) -> None:
+    def _request(self, command: Callable[[], None]) -> None:
         if self._worker:
-            self._commands.append(self.publish)
+            self.decisions.queue(command)
         else:
-            self.publish()
+            command()
 
     def set_scope(self, mode: str, account: str, pinned: bool = True) -> None:
         """Show (mode, account). Never touches any position; the other scopes stay as they are."""
-        with self._lock:
-            self._scope = (mode, account)
-            self._pinned = pinned
-            self._dirty = True
-        self._publish_from_worker()
+
+        def command() -> None:
+            with self._lock:
+                self.scope.scope, self.scope.pinned = (mode, account), pinned
+                self.publisher.changes.full = True
+            self.publish()
+
+        self._request(command)
 
     def follow_latest_fill(self) -> None:
-        with self._lock:
-            self._pinned = False
-            self._dirty = True
-        self._publish_from_worker()
+        def command() -> None:
+            with self._lock:
+                self.scope.pinned = False
+                self.publisher.changes.full = True
+            self.publish()
+
+        self._request(command)
 
     def set_period(self, period: Period) -> None:
-        with self._lock:
-            self._period = Period(period)
-            self._dirty = True
-        self._publish_from_worker()
+        def command() -> None:
+            with self._lock:
+                self.scope.period = Period(period)
+                self.publisher.changes.full = True
+            self.publish()
+
+        self._request(command)
+
+    def resolve(self, key: Key, choice: str, price: Decimal | None = None) -> None:
+        """Queue the trader's decision for a discrepancy (see ``ReconciliationDecisions.resolve``)."""
+        self.decisions.resolve(key, choice, price)
+
+    def run_commands(self) -> None:
+        """Carry out queued requests and decisions (the DTC thread), committing staged fills first."""
+        while True:
+            command = self.decisions.next()
+            if command is None:
+                return
+            with self._lock:
+                self._commit()
+                command()
+            self.publish()
 
     # --- publication ---------------------------------------------------------------------------------
 
-    def _view(self, key: Key, pos: Position) -> PositionView:
-        broker = self.reconciler.broker.get(key)
-        return position_view(
-            key,
-            pos,
-            self._instruments.lookup(key[2]),
-            self.prices.best(key[2]),
-            confirmed=self.reconciler.confirmed.get(key, False),
-            broker_quantity=broker.quantity if broker else None,
-            heat_since=self._heat_since.get(key),
-        )
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(Update)`` for every publication (on the publishing thread; it must not block)."""
+        self.publisher.subscribe(listener)
 
-    def _orphans(self) -> tuple[str, ...]:
-        open_keys = {(k[1], k[2]) for k in self._positions}
-        return tuple(
-            f"{o.account} {o.symbol}: {'stop' if o.is_stop else 'target'} "
-            f"{'buy' if o.side > 0 else 'sell'} @ {o.price} working on a flat position"
-            for o in self.orders.orphans(open_keys)
-        )
+    def unsubscribe(self, listener: Listener) -> None:
+        self.publisher.unsubscribe(listener)
 
     def snapshot(self) -> AppSnapshot:
-        """The current state as an immutable snapshot."""
+        """The whole state now, as an immutable snapshot (start-up; tests)."""
         with self._lock:
-            self._seq += 1
-            scope = self._scope
-            in_scope: list[PositionView] = []
-            other: list[PositionView] = []
-            for key, pos in sorted(self._positions.items()):
-                (in_scope if scope and key[:2] == scope else other).append(self._view(key, pos))
-            broker_only = tuple(
-                BrokerOnlyPosition(k[0], k[1], k[2], b.quantity, b.average_price)
-                for k, b in sorted(self.reconciler.broker.items())
-                if scope and k[:2] == scope and b.quantity != 0 and k not in self._positions
-            )
-            open_values = [v.open_pnl for v in in_scope if v.open_pnl is not None]
-            open_pnl = sum(open_values, Decimal(0)) if open_values else None
-            if scope:
-                today, statistics, trades, curve, curve_source = self._stats.get(scope[0], scope[1], self._period)
-            else:
-                today, statistics, trades, curve, curve_source = self._stats.empty()
-            return AppSnapshot(
-                seq=self._seq,
-                scope_mode=scope[0] if scope else None,
-                scope_account=scope[1] if scope else None,
-                scope_pinned=self._pinned,
-                positions=tuple(in_scope),
-                broker_only=broker_only,
-                other_open=tuple(other),
-                accounts=tuple(sorted(self._accounts.values(), key=lambda a: (a.mode, a.account))),
-                today=ScopeSummary(today.realized_pnl, today.trades, open_pnl),
-                period=self._period.value,
-                statistics=statistics,
-                trades=trades,
-                connection=self._connection,
-                storage_error=self._storage_error,
-                pending_fills=len(self._pending),
-                last_event=self._last_event,
-                notifications=tuple(self._notifications),
-                equity_curve=curve,
-                equity_source=curve_source,
-                orphan_orders=self._orphans(),
-                discrepancies=tuple(d for _, d in sorted(self.reconciler.discrepancies.items())),
-                positions_status=self.reconciler.status,
-            )
+            self._commit()
+            return self.publisher.snapshot()
 
-    def publish(self, force: bool = False) -> AppSnapshot | None:
-        """Emit ``snapshot_ready`` with a fresh snapshot if anything changed since the last one."""
+    def publish(self, force: bool = False) -> Update | None:
+        """Send an update with what changed since the last one (``force``: a full snapshot). Staged fills
+        are committed first: nothing reaches a listener before it is stored."""
         with self._lock:
-            if not (self._dirty or force):
-                return None
-            self._dirty = False
+            self._commit()
+            if force:
+                self.publisher.changes.full = True
+            update = self.publisher.build()
             self._last_publish = time.monotonic()
-            snap = self.snapshot()
-        self.snapshot_ready.emit(snap)
-        return snap
+        if update is not None:
+            self.publisher.send(update)
+        return update
 
-    def publish_throttled(self) -> AppSnapshot | None:
+    def publish_throttled(self) -> Update | None:
         """``publish()`` unless the last publication was less than 1/30 s ago (price storms)."""
         if time.monotonic() - self._last_publish < PUBLISH_INTERVAL:
             return None
         return self.publish()
 
     def touch(self) -> None:
-        """Mark the snapshot out of date (ages and staleness are time-dependent)."""
+        """Ages, time in trade and staleness change with the clock (and the trading day may have rolled)."""
         with self._lock:
-            self._dirty = True
+            self.publisher.changes.marks.update(self.ledger.positions)
+            self.publisher.changes.trades = True
+
+    def _statistics_loaded(self) -> None:
+        """The loader thread finished reading a period's history: the next publication shows it."""
+        with self._lock:
+            self.publisher.changes.full = True
+        if not self._worker:
+            self.publish()
+
+    def close(self) -> None:
+        """Stop the statistics loader thread."""
+        self.stats.close()

@@ -1,14 +1,23 @@
-"""Statistics and the equity curve of the displayed scope and period.
+"""Statistics, closed trades and the equity curve of the displayed scope and period.
 
-The first ``get`` of a (mode, account, period start) reads its trades and folds them; after that, when a trade
-closes or a balance arrives (``invalidate``), only the rows stored since are read (by primary key) and folded
-in, so a refresh costs the same with ten trades or a hundred thousand. A row that does not extend the history
-in time (a replayed older trade) makes the next ``get`` read everything again. Nothing is read per repaint."""
+The first request for a (mode, account, period start) loads that history with a column query
+(``core.history_load``) and folds it — in the background when ``background`` is set (the running app), so
+neither the DTC thread nor the window waits; meanwhile ``current`` answers ``None`` ("loading") and, when
+the load is done, ``on_loaded`` is called (from the loader thread) so the owner can publish. After that,
+``refresh`` folds in only the trades stored since (read by primary key) and hands them back, so the cost of
+a closed trade is the same with ten trades or a hundred thousand. A row that does not extend the history in
+time (a replayed older trade) makes the next request load everything again. Today's figures are kept as a
+running sum of the trades since the trading day's start.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -20,7 +29,32 @@ from data.repository import PositionStore, StorageError
 
 log = logging.getLogger(__name__)
 
-CacheValue = tuple[ScopeSummary, Statistics, tuple[TradeRow, ...], tuple[EquityPoint, ...], str]
+Base = tuple[str, str, Period, datetime | None]  # (mode, account, period, period start)
+
+
+@dataclass(frozen=True)
+class ScopeFigures:
+    """What the window shows of a scope's closed trades: today's realized P&L and count, the period's
+    statistics, its trades (oldest exit first) and equity curve (``source``: ``trades`` or ``balance``)."""
+
+    today: ScopeSummary
+    statistics: Statistics
+    trades: tuple[TradeRow, ...]
+    equity_curve: tuple[EquityPoint, ...]
+    equity_source: str
+
+
+@dataclass(frozen=True)
+class Increment:
+    """What ``refresh`` folded in: new trade rows, new equity points, and the figures after them."""
+
+    rows: tuple[TradeRow, ...]
+    equity: tuple[EquityPoint, ...]
+    statistics: Statistics
+    today: ScopeSummary
+
+
+EMPTY = ScopeFigures(ScopeSummary(), Statistics(), (), (), "")
 
 
 def _facts(row: TradeRecord) -> TradeFacts:
@@ -54,9 +88,9 @@ def _row(row: TradeRecord) -> TradeRow:
 
 
 class _Fold:
-    """The folded history of one (mode, account, period, start): statistics, trade rows, equity curve."""
+    """The folded history of one (mode, account, period, start)."""
 
-    def __init__(self, base: tuple[object, ...]) -> None:
+    def __init__(self, base: Base) -> None:
         self.base = base
         self.running = RunningStatistics()
         self.rows: list[TradeRow] = []
@@ -66,55 +100,107 @@ class _Fold:
         self.balances: list[EquityPoint] = []
         self.last_balance_id = 0
         self.last_balance_time: datetime | None = None
+        self.today_start: datetime | None = None
+        self.today_pnl = Decimal(0)
+        self.today_count = 0
+        self.trades_tuple: tuple[TradeRow, ...] | None = None
 
     def extends(self, rows: list[TradeRecord]) -> bool:
         return all(self.last_exit is None or r.exit_time >= self.last_exit for r in rows)
 
-    def add_trades(self, rows: list[TradeRecord]) -> None:
+    def add_trades(self, rows: list[TradeRecord]) -> tuple[list[TradeRow], list[EquityPoint]]:
+        new_rows: list[TradeRow] = []
+        new_points: list[EquityPoint] = []
         for r in sorted(rows, key=lambda r: (r.exit_time, r.id or 0)):
             facts = _facts(r)
             if not self.trade_curve:
                 self.trade_curve.append(EquityPoint(facts.entry_time, Decimal(0)))
+                new_points.append(self.trade_curve[-1])
             self.running.add(facts)
-            self.rows.append(_row(r))
+            row = _row(r)
+            self.rows.append(row)
+            new_rows.append(row)
             self.trade_curve.append(EquityPoint(facts.exit_time, self.running.cumulative))
+            new_points.append(self.trade_curve[-1])
             self.last_id = max(self.last_id, r.id or 0)
             self.last_exit = r.exit_time
+            if self.today_start is not None and row.exit_time >= self.today_start:
+                self.today_pnl += row.net_pnl
+                self.today_count += 1
+        if new_rows:
+            self.trades_tuple = None
+        return new_rows, new_points
 
-    def add_balances(self, rows: list[AccountBalance]) -> bool:
-        """Fold in balance rows; False if one is older than the newest folded (then read them all again)."""
+    def add_balances(self, rows: list[AccountBalance]) -> list[EquityPoint] | None:
+        """Fold in balance rows; ``None`` if one is older than the newest folded (then read them all again)."""
+        added = []
         for b in rows:
             if self.last_balance_time is not None and b.time < self.last_balance_time:
-                return False
+                return None
             self.last_balance_id = max(self.last_balance_id, b.id or 0)
             self.last_balance_time = b.time
             value = b.securities_value if b.securities_value else b.cash_balance
             if value is not None:
                 self.balances.append(EquityPoint(b.time, value))
-        return True
+                added.append(self.balances[-1])
+        return added
+
+    def set_today(self, today_start: datetime) -> None:
+        """Today's running sums start at ``today_start`` (recounted once per trading day, from the end)."""
+        if today_start == self.today_start:
+            return
+        self.today_start = today_start
+        self.today_pnl, self.today_count = Decimal(0), 0
+        for row in reversed(self.rows):
+            if row.exit_time < today_start:
+                break
+            self.today_pnl += row.net_pnl
+            self.today_count += 1
+
+    def figures(self) -> ScopeFigures:
+        if self.trades_tuple is None:
+            self.trades_tuple = tuple(self.rows)
+        curve, source = (tuple(self.balances), "balance") if self.balances else (tuple(self.trade_curve), "trades")
+        return ScopeFigures(self.today(), self.running.result(), self.trades_tuple, curve, source)
+
+    def today(self) -> ScopeSummary:
+        return ScopeSummary(self.today_pnl, self.today_count)
 
 
 class StatisticsCache:
-    """Caches (today's summary, period statistics, period trade rows, equity curve) of one scope and period."""
+    """Figures of one scope and period at a time (the displayed one)."""
 
-    def __init__(self, store: PositionStore, session_start: str, session_timezone: str) -> None:
+    def __init__(
+        self,
+        store: PositionStore,
+        session_start: str,
+        session_timezone: str,
+        *,
+        background: bool = False,
+        on_loaded: Callable[[], None] | None = None,
+    ) -> None:
         self._store = store
         self._session = (session_start, session_timezone)
-        self._version = 0
-        self._key: tuple[object, ...] | None = None
-        self._value: CacheValue = self.empty()
+        self.background = background
+        self.on_loaded = on_loaded
         self._fold: _Fold | None = None
+        self._stale = False
+        self._lock = threading.Lock()
+        self._loading: tuple[Base, Future[_Fold]] | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self.recomputations = 0
 
-    @staticmethod
-    def empty() -> CacheValue:
-        return ScopeSummary(), Statistics(), (), (), ""
+    def _bases(self, mode: str, account: str, period: Period) -> tuple[Base, datetime]:
+        now = datetime.fromtimestamp(time.time(), tz=UTC)
+        today_start = period_start(Period.TODAY, now, *self._session)
+        return (mode, account, Period(period), period_start(period, now, *self._session)), today_start
 
     def invalidate(self) -> None:
-        """A trade closed or a balance arrived: the next ``get`` folds in what was stored since."""
-        self._version += 1
+        """Something not folded incrementally changed: load again on the next request."""
+        self._stale = True
 
-    def _load(self, base: tuple[object, ...], mode: str, account: str, start: datetime | None) -> _Fold:
+    def _load(self, base: Base) -> _Fold:
+        mode, account, _, start = base
         fold = _Fold(base)
         rows = self._store.trades_since(mode, account, start)
         fold.add_trades(rows)
@@ -124,50 +210,86 @@ class StatisticsCache:
         self.recomputations += 1
         return fold
 
-    def _update(self, fold: _Fold, mode: str, account: str, start: datetime | None) -> _Fold | None:
-        """Fold in what was stored since; None when the new rows do not simply extend the history."""
-        new = self._store.trades_after(mode, account, fold.last_id)
-        new = [r for r in new if start is None or r.exit_time >= start]
-        if not fold.extends(new):
+    def _loaded_in_background(self, base: Base) -> _Fold:
+        try:
+            return self._load(base)
+        finally:
+            if self.on_loaded is not None:
+                self.on_loaded()
+
+    def _fold_for(self, base: Base) -> _Fold | None:
+        """The fold of ``base`` if it is loaded (loading it now, or starting a background load, if not)."""
+        fold = self._fold
+        if fold is not None and fold.base == base and not self._stale:
+            return fold
+        if not self.background:
+            self._fold, self._stale = self._load(base), False
+            return self._fold
+        with self._lock:
+            loading = self._loading
+            if loading is not None and loading[0] == base and not self._stale:
+                if not loading[1].done():
+                    return None
+                self._loading = None
+                self._fold = loading[1].result()  # StorageError of the load is raised here
+                return self._fold
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="statistics")
+            self._stale = False
+            self._loading = (base, self._executor.submit(self._loaded_in_background, base))
             return None
-        fold.add_trades(new)
+
+    def _catch_up(self, fold: _Fold) -> Increment | None:
+        """Fold in what was stored since ``fold`` was read; ``None`` (and ``_stale``: load again) if it does
+        not simply extend it."""
+        mode, account, _, start = fold.base
+        stored = self._store.trades_after(mode, account, fold.last_id)
+        new = [r for r in stored if start is None or r.exit_time >= start]
+        if not fold.extends(new):
+            self._stale = True
+            return None
+        rows, points = fold.add_trades(new)
         if mode == "LIVE":
             balances = self._store.balances_after(account, fold.last_balance_id)
-            if not fold.add_balances([b for b in balances if start is None or b.time >= start]):
+            added = fold.add_balances([b for b in balances if start is None or b.time >= start])
+            if added is None:
+                self._stale = True
                 return None
-        return fold
+            if fold.balances:
+                points = added
+        return Increment(tuple(rows), tuple(points), fold.running.result(), fold.today())
 
-    def get(self, mode: str, account: str, period: Period) -> CacheValue:
-        now = datetime.fromtimestamp(time.time(), tz=UTC)
-        today_start = period_start(Period.TODAY, now, *self._session)
-        start = period_start(period, now, *self._session)
-        base = (mode, account, period, start)
-        key = (*base, today_start, self._version)
-        if key == self._key:
-            return self._value
+    def figures(self, mode: str, account: str, period: Period) -> ScopeFigures | None:
+        """Everything of (mode, account, period) — ``None`` while it loads in the background. Costs the
+        history's length only on the first call for a scope and period (the trades tuple is built once)."""
+        base, today_start = self._bases(mode, account, period)
         try:
-            fold = self._fold if self._fold is not None and self._fold.base == base else None
-            if fold is not None:
-                fold = self._update(fold, mode, account, start)
+            fold = self._fold_for(base)
             if fold is None:
-                fold = self._load(base, mode, account, start)
+                return None
+            self._catch_up(fold)
+            if self._stale:  # a replayed older trade: read the history again
+                return self.figures(mode, account, period)
         except StorageError as exc:
             log.error("cannot read trades or balances for statistics: %s", exc)
-            return self._value
-        self._fold = fold
-        today = [r.net_pnl for r in _tail_since(fold.rows, today_start)]
-        summary = ScopeSummary(sum(today, Decimal(0)), len(today))
-        curve, source = (tuple(fold.balances), "balance") if fold.balances else (tuple(fold.trade_curve), "trades")
-        self._value = (summary, fold.running.result(), tuple(fold.rows), curve, source)
-        self._key = key
-        return self._value
+            return EMPTY
+        fold.set_today(today_start)
+        return fold.figures()
 
+    def refresh(self, mode: str, account: str, period: Period) -> Increment | None:
+        """Trades stored since the last call, folded in (O(new trades)); ``None`` when the fold is not loaded
+        (or must be loaded again — the next ``figures`` does it)."""
+        base, today_start = self._bases(mode, account, period)
+        fold = self._fold
+        if fold is None or fold.base != base or self._stale:
+            return None
+        try:
+            fold.set_today(today_start)
+            return self._catch_up(fold)
+        except StorageError as exc:
+            log.error("cannot read new trades for statistics: %s", exc)
+            return None
 
-def _tail_since(rows: list[TradeRow], since: datetime | None) -> list[TradeRow]:
-    """The rows (oldest exit first) whose exit is at or after ``since`` — a tail, found from the end."""
-    if since is None:
-        return rows
-    i = len(rows)
-    while i > 0 and rows[i - 1].exit_time >= since:
-        i -= 1
-    return rows[i:]
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,21 +1,24 @@
 """``PositionStore``: the only code that reads and writes the trading tables.
 
-Each fill is stored in one transaction — the ``FillRecord``, the ``OpenPosition`` upsert or delete, the
-``TradeRecord`` when a trade closes, and the ``PositionEvent`` — so a crash leaves the state before or
-after the fill, never between.
+A group of fills is stored in one transaction (``commit_batch``) — the ``FillRecord`` rows, the final
+``OpenPosition`` state of each touched position, the ``TradeRecord`` rows of closed trades and the
+``PositionEvent`` audit rows — so a crash leaves the state before or after the group, never between.
+It stores plain column values: the mapping from the accounting types lives in ``core/records.py``, and
+nothing here imports ``core/``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, and_, or_
+from sqlalchemy import Engine, and_, insert, or_
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, select
 
-from core.accounting import ClosedTrade, Fill, FillOutcome, Position
 from data.models import (
     AccountBalance,
     FillRecord,
@@ -23,7 +26,6 @@ from data.models import (
     PositionEvent,
     TradeAccount,
     TradeRecord,
-    utcnow,
 )
 
 
@@ -36,108 +38,40 @@ class DuplicateFill(Exception):
 
 
 @dataclass(frozen=True)
-class StoredPosition:
-    """An open position as loaded from ``OpenPosition``, with its scope."""
+class PositionWrite:
+    """The final state of one (mode, account, symbol) after a batch: ``values`` are the ``OpenPosition``
+    columns (``None``: the position is flat, the row goes); ``recreate`` replaces the row (a trade closed
+    in the batch, so the open position is a new one)."""
 
     mode: str
-    position: Position
+    account: str
+    symbol: str
+    values: dict[str, Any] | None
+    recreate: bool = False
 
 
-def _row_to_position(row: OpenPosition) -> Position:
-    return Position(
-        account=row.account,
-        symbol=row.symbol,
-        quantity=row.qty,
-        cost_basis=row.cost_basis,
-        entry_time=row.entry_time,
-        opened_quantity=row.opened_quantity,
-        opened_value=row.opened_value,
-        closed_quantity=row.closed_quantity,
-        closed_value=row.closed_value,
-        realized_gross=row.realized_gross,
-        commissions=row.commissions,
-        max_quantity=row.max_quantity,
-        trade_min_price=row.trade_min_price,
-        trade_max_price=row.trade_max_price,
-        last_fill_time=row.last_fill_time,
-        mae=row.mae or Decimal(0),
-        mfe=row.mfe or Decimal(0),
-        stop_price=row.stop_price,
-        target_price=row.target_price,
-        entry_vwap=row.entry_vwap,
-        entry_cum_delta=row.entry_cum_delta,
-        entry_poc=row.entry_poc,
-        initial_quantity=row.initial_quantity or row.opened_quantity,
-        initial_entry=row.initial_entry if row.initial_entry is not None else row.entry_price,
+def _position_stmt(mode: str, account: str, symbol: str) -> Any:
+    return select(OpenPosition).where(
+        OpenPosition.mode == mode, OpenPosition.account == account, OpenPosition.symbol == symbol
     )
 
 
-def _new_position_row(mode: str, pos: Position) -> OpenPosition:
-    """A new ``OpenPosition`` row for ``pos``; ``_fill_position_row`` sets every other column before it is
-    flushed (table models are not validated on construction)."""
-    return OpenPosition(mode=mode, account=pos.account, symbol=pos.symbol)
-
-
-def _fill_position_row(row: OpenPosition, pos: Position) -> None:
-    row.qty = pos.quantity
-    row.side = pos.side
-    row.entry_price = pos.avg_entry
-    row.cost_basis = pos.cost_basis
-    row.entry_time = pos.entry_time
-    row.opened_quantity = pos.opened_quantity
-    row.opened_value = pos.opened_value
-    row.closed_quantity = pos.closed_quantity
-    row.closed_value = pos.closed_value
-    row.realized_gross = pos.realized_gross
-    row.commissions = pos.commissions
-    row.max_quantity = pos.max_quantity
-    row.trade_min_price = pos.trade_min_price
-    row.trade_max_price = pos.trade_max_price
-    row.last_fill_time = pos.last_fill_time
-    row.mae = pos.mae
-    row.mfe = pos.mfe
-    row.stop_price = pos.stop_price
-    row.target_price = pos.target_price
-    row.entry_vwap = pos.entry_vwap
-    row.entry_cum_delta = pos.entry_cum_delta
-    row.entry_poc = pos.entry_poc
-    row.initial_quantity = pos.initial_quantity
-    row.initial_entry = pos.initial_entry
-    row.updated_at = utcnow()
-
-
-def _trade_row(mode: str, trade: ClosedTrade) -> TradeRecord:
-    eff = trade.efficiency
-    return TradeRecord(
-        mode=mode,
-        account=trade.account,
-        symbol=trade.symbol,
-        side=trade.side,
-        qty=trade.quantity,
-        max_qty=trade.max_quantity,
-        entry_price=trade.entry_price,
-        exit_price=trade.exit_price,
-        entry_time=trade.entry_time,
-        exit_time=trade.exit_time,
-        gross_pnl=trade.gross_pnl,
-        commissions=trade.commissions,
-        realized_pnl=trade.net_pnl,
-        point_value=trade.point_value,
-        trade_min_price=trade.trade_min_price,
-        trade_max_price=trade.trade_max_price,
-        mae=trade.mae,
-        mfe=trade.mfe,
-        stop_price=trade.stop_price,
-        target_price=trade.target_price,
-        initial_risk=trade.initial_risk,
-        r_multiple=trade.r_multiple,
-        entry_efficiency=eff.entry if eff else None,
-        exit_efficiency=eff.exit if eff else None,
-        total_efficiency=eff.total if eff else None,
-        entry_vwap=trade.entry_vwap,
-        entry_cum_delta=trade.entry_cum_delta,
-        entry_poc=trade.entry_poc,
-    )
+def _write_position(session: Session, write: PositionWrite, now: datetime) -> Decimal:
+    """Apply one ``PositionWrite`` in ``session``; returns the quantity stored before."""
+    row = session.exec(_position_stmt(write.mode, write.account, write.symbol)).first()
+    before = row.qty if row is not None else Decimal(0)
+    if row is not None and (write.values is None or write.recreate):
+        session.delete(row)
+        session.flush()
+        row = None
+    if write.values is not None:
+        if row is None:
+            row = OpenPosition(mode=write.mode, account=write.account, symbol=write.symbol)
+        for name, value in write.values.items():
+            setattr(row, name, value)
+        row.updated_at = now
+        session.add(row)
+    return before
 
 
 class PositionStore:
@@ -150,14 +84,34 @@ class PositionStore:
     def engine(self) -> Engine:
         return self._engine
 
-    def load_open_positions(self) -> list[StoredPosition]:
-        """Every ``OpenPosition`` row, for recovery on startup."""
+    def open_position_rows(self) -> list[OpenPosition]:
+        """Every ``OpenPosition`` row, for recovery on startup. Raises ``StorageError``."""
         try:
-            with Session(self._engine) as session:
-                rows = session.exec(select(OpenPosition)).all()
-                return [StoredPosition(row.mode, _row_to_position(row)) for row in rows]
+            with Session(self._engine, expire_on_commit=False) as session:
+                rows = list(session.exec(select(OpenPosition)).all())
+                session.expunge_all()
+                return rows
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read open positions: {exc.__class__.__name__}: {exc}") from exc
+
+    def existing_execution_ids(self, mode: str, account: str, execution_ids: Iterable[str]) -> set[str]:
+        """Which of ``execution_ids`` are already stored for (mode, account): one indexed query per 500 ids.
+        Raises ``StorageError``."""
+        wanted = list(dict.fromkeys(execution_ids))
+        found: set[str] = set()
+        try:
+            with self._engine.connect() as conn:
+                for i in range(0, len(wanted), 500):
+                    chunk = wanted[i : i + 500]
+                    stmt = select(FillRecord.execution_id).where(
+                        FillRecord.mode == mode,
+                        FillRecord.account == account,
+                        col(FillRecord.execution_id).in_(chunk),
+                    )
+                    found.update(conn.execute(stmt).scalars())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
+        return found
 
     def has_fill(self, mode: str, account: str, execution_id: str) -> bool:
         try:
@@ -171,76 +125,40 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
 
-    def commit_fill(
-        self, mode: str, fill: Fill, before: Position | None, outcome: FillOutcome, reason: str = "fill"
+    def commit_batch(
+        self,
+        fills: Sequence[dict[str, Any]],
+        trades: Sequence[dict[str, Any]],
+        events: Sequence[dict[str, Any]],
+        positions: Sequence[PositionWrite],
+        now: datetime,
     ) -> None:
-        """Store ``fill`` and its ``outcome`` atomically. ``reason`` goes to the audit event and, when the
-        fill closes a trade, to ``TradeRecord.exit_reason``.
+        """Store a group of fills and what they did in ONE transaction (group commit, one fsync): the
+        ``FillRecord`` rows, the ``TradeRecord`` rows of trades they closed, the ``PositionEvent`` audit rows
+        and the final ``OpenPosition`` state of every (mode, account, symbol) they touched. Rows are plain
+        column dicts. A crash leaves all of it or none of it.
 
-        Raises ``DuplicateFill`` if the execution id is already stored (nothing is written) and
-        ``StorageError`` for any database failure (nothing is written).
+        Raises ``DuplicateFill`` if an execution id is already stored (nothing is written; the caller
+        checks ``existing_execution_ids`` first, so this means a race) and ``StorageError`` for any database
+        failure (nothing is written).
         """
         try:
             with Session(self._engine) as session, session.begin():
-                session.add(
-                    FillRecord(
-                        mode=mode,
-                        account=fill.account,
-                        symbol=fill.symbol,
-                        execution_id=fill.execution_id,
-                        server_order_id=fill.server_order_id,
-                        quantity=fill.quantity,
-                        price=fill.price,
-                        commission=fill.commission,
-                        time=fill.time,
-                        source=fill.source,
-                    )
-                )
-                session.flush()  # the UNIQUE execution id is checked here, before anything else
-                row = session.exec(
-                    select(OpenPosition).where(
-                        OpenPosition.mode == mode,
-                        OpenPosition.account == fill.account,
-                        OpenPosition.symbol == fill.symbol,
-                    )
-                ).first()
-                if outcome.closed_trade is not None:
-                    trade_row = _trade_row(mode, outcome.closed_trade)
-                    trade_row.exit_reason = reason
-                    session.add(trade_row)
-                after = outcome.position
-                if after is None:
-                    if row is not None:
-                        session.delete(row)
-                else:
-                    if row is None or outcome.closed_trade is not None:
-                        if row is not None:
-                            session.delete(row)
-                            session.flush()
-                        row = _new_position_row(mode, after)
-                    _fill_position_row(row, after)
-                    session.add(row)
-                session.add(
-                    PositionEvent(
-                        mode=mode,
-                        account=fill.account,
-                        symbol=fill.symbol,
-                        kind=outcome.event.value,
-                        quantity_before=before.quantity if before else Decimal(0),
-                        quantity_after=after.quantity if after else Decimal(0),
-                        avg_entry_after=after.avg_entry if after else None,
-                        realized=outcome.realized_gross,
-                        reason=reason,
-                        source=f"{fill.source}:{fill.execution_id}",
-                    )
-                )
+                if fills:
+                    session.execute(insert(FillRecord), list(fills))
+                if trades:
+                    session.execute(insert(TradeRecord), list(trades))
+                for write in positions:
+                    _write_position(session, write, now)
+                if events:
+                    session.execute(insert(PositionEvent), list(events))
         except IntegrityError as exc:
             if "uq_fillrecord_execution" in str(exc) or "fillrecord.execution_id" in str(exc):
-                raise DuplicateFill(fill.execution_id) from exc
-            raise StorageError(f"integrity error storing fill: {exc.orig}") from exc
+                raise DuplicateFill(str(exc.orig)) from exc
+            raise StorageError(f"integrity error storing fills: {exc.orig}") from exc
         except SQLAlchemyError as exc:
             detail = getattr(exc, "orig", None) or exc
-            raise StorageError(f"cannot store fill: {exc.__class__.__name__}: {detail}") from exc
+            raise StorageError(f"cannot store fills: {exc.__class__.__name__}: {detail}") from exc
 
     def first_seen(self, accounts: list[tuple[str, str]], now: datetime) -> dict[str, datetime]:
         """When each (account, mode) was first seen. An unseen one is recorded as seen at its earliest stored
@@ -280,55 +198,31 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
 
-    def replace_position(
-        self,
-        mode: str,
-        account: str,
-        symbol: str,
-        position: Position | None,
-        kind: str,
-        reason: str,
-        source: str = "trader",
+    def replace_position_row(
+        self, mode: str, account: str, symbol: str, values: dict[str, Any] | None, event: dict[str, Any]
     ) -> None:
-        """Set (or, with ``None``, remove) the open position of (mode, account, symbol) without a fill, with
-        its audit event, in one transaction (reconciliation decisions). Raises ``StorageError``."""
+        """Set (``values``) or remove (``None``) the open position of (mode, account, symbol) without a fill,
+        with its audit ``event`` (its ``quantity_before`` is taken from the stored row), in one transaction
+        (reconciliation decisions, legacy import). Raises ``StorageError``."""
         try:
             with Session(self._engine) as session, session.begin():
-                row = session.exec(
-                    select(OpenPosition).where(
-                        OpenPosition.mode == mode, OpenPosition.account == account, OpenPosition.symbol == symbol
-                    )
-                ).first()
-                before = row.qty if row is not None else Decimal(0)
-                if position is None:
-                    if row is not None:
-                        session.delete(row)
-                else:
-                    if row is None:
-                        row = _new_position_row(mode, position)
-                    _fill_position_row(row, position)
-                    session.add(row)
-                session.add(
-                    PositionEvent(
-                        mode=mode,
-                        account=account,
-                        symbol=symbol,
-                        kind=kind,
-                        quantity_before=before,
-                        quantity_after=position.quantity if position else Decimal(0),
-                        avg_entry_after=position.avg_entry if position else None,
-                        reason=reason,
-                        source=source,
-                    )
-                )
+                now = event["at"]
+                before = _write_position(session, PositionWrite(mode, account, symbol, values), now)
+                session.execute(insert(PositionEvent), [{**event, "quantity_before": before}])
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot store the decision: {exc.__class__.__name__}: {exc}") from exc
 
     def fills_for(
-        self, mode: str, account: str, symbol: str, received_after: datetime | None = None
+        self,
+        mode: str,
+        account: str,
+        symbol: str,
+        received_after: datetime | None = None,
+        after_execution_id: str | None = None,
     ) -> list[FillRecord]:
-        """Stored fills of (mode, account, symbol) in the order they were applied (optionally only those
-        received after ``received_after``)."""
+        """Stored fills of (mode, account, symbol) in the order they were applied — optionally only those
+        received after ``received_after``, or applied after the fill ``after_execution_id`` (fills of one
+        group commit share their ``received_at``, so order within a group is the row order)."""
         try:
             with Session(self._engine) as session:
                 stmt = select(FillRecord).where(
@@ -336,6 +230,13 @@ class PositionStore:
                 )
                 if received_after is not None:
                     stmt = stmt.where(col(FillRecord.received_at) > received_after)
+                if after_execution_id is not None:
+                    after = select(FillRecord.id).where(
+                        FillRecord.mode == mode,
+                        FillRecord.account == account,
+                        FillRecord.execution_id == after_execution_id,
+                    )
+                    stmt = stmt.where(col(FillRecord.id) > after.scalar_subquery())
                 return list(session.exec(stmt.order_by(col(FillRecord.id))).all())
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
@@ -383,23 +284,17 @@ class PositionStore:
             )
             return list(session.exec(stmt.order_by(col(PositionEvent.id))).all())
 
-    def update_marks(self, mode: str, position: Position) -> None:
-        """Write a position's price extremes, MAE/MFE and bracket (coalesced by the caller)."""
+    def update_marks(self, mode: str, account: str, symbol: str, values: dict[str, Any], now: datetime) -> None:
+        """Write changed columns (price extremes, MAE/MFE, bracket) of an open position; a flat one is left
+        alone. Raises ``StorageError``."""
         try:
             with Session(self._engine) as session, session.begin():
-                row = session.exec(
-                    select(OpenPosition).where(
-                        OpenPosition.mode == mode,
-                        OpenPosition.account == position.account,
-                        OpenPosition.symbol == position.symbol,
-                    )
-                ).first()
+                row = session.exec(_position_stmt(mode, account, symbol)).first()
                 if row is None:
                     return
-                row.trade_min_price, row.trade_max_price = position.trade_min_price, position.trade_max_price
-                row.mae, row.mfe = position.mae, position.mfe
-                row.stop_price, row.target_price = position.stop_price, position.target_price
-                row.updated_at = utcnow()
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.updated_at = now
                 session.add(row)
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot store excursions: {exc.__class__.__name__}: {exc}") from exc

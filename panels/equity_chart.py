@@ -10,7 +10,7 @@ from bisect import bisect_left
 from datetime import tzinfo
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from core.snapshots import EquityPoint
@@ -27,6 +27,10 @@ SOURCE_TITLES = {
 NO_DATA = "No data for this period"
 
 
+REDRAW_MS = 250
+"""Appended points are drawn together at most this often (a burst of closing trades redraws once)."""
+
+
 class EquityChart(QWidget):
     """Shows ``snap.equity_curve``; ``readout_at(x)`` is the text shown when hovering at time ``x``."""
 
@@ -34,6 +38,9 @@ class EquityChart(QWidget):
         super().__init__(parent)
         self._tz = tz
         self._points: tuple[EquityPoint, ...] = ()
+        self._shown: list[EquityPoint] = []
+        self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._redraw.timeout.connect(self._draw)
         self._xs: list[float] = []
         self._ys: list[float] = []
         self._source = ""
@@ -91,23 +98,34 @@ class EquityChart(QWidget):
             return False
         self._points, self._source = points, source
         self.title.setText(SOURCE_TITLES.get(source, "Equity"))
+        self._shown = list(points)
         self._xs = [p.time.timestamp() for p in points]
         self._ys = [float(p.value) for p in points]
-        self.marker.setData([], [])
-        if not points:
-            self._stack.setCurrentWidget(self.empty)
-            self.readout.show_value("")
-            return True
-        self._stack.setCurrentWidget(self.plot)
-        few = len(points) <= 60
-        self.curve.setData(self._xs, self._ys, symbol="o" if few else None, symbolSize=5, symbolPen=None)
-        self.plot.getPlotItem().enableAutoRange()
-        last = len(points) - 1
-        self.readout.show_value(f"Latest: {self._describe(last)}")
+        self._draw()
         return True
 
+    def append(self, points: list[EquityPoint]) -> None:
+        """Points after the last one (a trade closed, a balance arrived); redrawn at most ~4 times a second."""
+        self._shown.extend(points)
+        self._xs.extend(p.time.timestamp() for p in points)
+        self._ys.extend(float(p.value) for p in points)
+        if not self._redraw.isActive():
+            self._redraw.start()
+
+    def _draw(self) -> None:
+        self.marker.setData([], [])
+        if not self._shown:
+            self._stack.setCurrentWidget(self.empty)
+            self.readout.show_value("")
+            return
+        self._stack.setCurrentWidget(self.plot)
+        few = len(self._shown) <= 60
+        self.curve.setData(self._xs, self._ys, symbol="o" if few else None, symbolSize=5, symbolPen=None)
+        self.plot.getPlotItem().enableAutoRange()
+        self.readout.show_value(f"Latest: {self._describe(len(self._shown) - 1)}")
+
     def _describe(self, index: int) -> str:
-        point = self._points[index]
+        point = self._shown[index]
         value = fmt.amount(point.value) if self._source == "balance" else fmt.money(point.value)
         return f"{fmt.timestamp(point.time, self._tz)} · {value}"
 

@@ -1,7 +1,11 @@
 """The main window: mode badge, scope picker, connection state, settings; on top Panel2 (live position),
 Panel1 (account, equity curve) and the notification feed; below, Panel3 (statistics, trades).
 
-It renders ``AppSnapshot``s and asks for things only through the callbacks it is given:
+It applies the core's ``Update``s (``apply``): a full ``AppSnapshot`` is rendered whole; a batch of events
+updates ``ViewState`` and the panels incrementally (the trades table appends rows, the chart appends
+points), so a fill costs the window the same with ten closed trades or a hundred thousand. ``shown`` is
+emitted with the snapshot now on screen (the reconnect dialog and the alerts follow it). It asks for
+things only through the callbacks it is given:
 ``on_scope_chosen(mode, account)``, ``on_follow()``, ``on_period_chosen(Period)`` and
 ``on_settings_saved(Settings, password | None)``. It never reads or writes state itself.
 
@@ -16,7 +20,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtCore import QByteArray, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.events import Update
 from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
 from core.tradingday import PERIOD_LABELS, Period
@@ -40,6 +45,7 @@ from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
 from panels.theme import ERROR_BG, ERROR_FG, Theme, badge_style, palette_for, theme_for, window_style
 from panels.ui_state import UiState, load_ui_state, save_ui_state
+from panels.view_state import ViewState
 from panels.widgets import ValueLabel
 
 FOLLOW = "__follow__"
@@ -60,7 +66,10 @@ def _now() -> datetime:
 
 
 class MainWindow(QMainWindow):
-    """Renders every ``AppSnapshot`` (older ``seq`` than the last shown is ignored).
+    shown = Signal(object)
+    """The ``AppSnapshot`` now on screen, after every full render or applied batch of events."""
+
+    """Shows every ``Update`` and ``AppSnapshot`` (an older ``seq`` than the one shown is ignored).
 
     ``settings`` pre-fills the settings dialog (without it, the dialog is unavailable); ``ui_state_path`` is
     the JSON file for geometry and the chosen period (``None``: not remembered); ``heat_thresholds`` seconds
@@ -95,7 +104,7 @@ class MainWindow(QMainWindow):
         self._theme: Theme | None = None
         self._scopes_key: object = None
         self.settings_dialog: SettingsDialog | None = None
-        self.last_snapshot: AppSnapshot | None = None
+        self.view_state = ViewState()
         self._shown: tuple[tuple[str, str, Decimal], ...] | None = None
         self.renders = 0
 
@@ -216,12 +225,39 @@ class MainWindow(QMainWindow):
 
     # --- rendering ------------------------------------------------------------------------------------
 
+    @property
+    def last_snapshot(self) -> AppSnapshot | None:
+        """What the window shows now (its ``trades`` are those of the last full render; rows appended since
+        are in ``panel3.model``)."""
+        return self.view_state.snapshot
+
+    @Slot(object)
+    def apply(self, update: Update) -> None:
+        """Show one update from the core: a full snapshot, or a batch of events applied incrementally."""
+        if update.snapshot is not None:
+            self.render(update.snapshot)
+            return
+        applied = self.view_state.apply(update)
+        snap = self.view_state.snapshot
+        if applied is None or snap is None:
+            return
+        if applied.trades:
+            self.panel3.append_trades(applied.trades)
+        if applied.equity:
+            self.panel1.chart.append(applied.equity)
+        self._show(snap, positions_first=applied.positions_changed)
+
     @Slot(object)
     def render(self, snap: AppSnapshot) -> None:
-        """Show ``snap``. Snapshots arrive in order; an older one than the last shown is ignored."""
-        if self.last_snapshot is not None and snap.seq < self.last_snapshot.seq:
+        """Show ``snap`` whole. Snapshots arrive in order; an older one than the last shown is ignored."""
+        current = self.view_state.snapshot
+        if current is not None and snap.seq < current.seq:
             return
-        self.last_snapshot = snap
+        self.view_state.reset(snap)
+        self.panel3.set_trades(snap.trades)
+        self._show(snap, positions_first=True)
+
+    def _show(self, snap: AppSnapshot, positions_first: bool) -> None:
         self.renders += 1
         self._apply_theme(theme_for(snap.scope_mode))
         title = f"DTC Panel — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "DTC Panel"
@@ -246,13 +282,14 @@ class MainWindow(QMainWindow):
         self.storage.setVisible(bool(snap.storage_error))
         self.panel2.render(snap)
         shown = tuple((v.account, v.symbol, v.quantity) for v in snap.positions)
-        if shown != self._shown:  # a position opened, changed size or closed: put it on screen first
+        if positions_first and shown != self._shown:  # a position opened, changed size or closed: first
             self._shown = shown
             self.panel2.layout().activate()
             self.panel2.repaint()  # paints and flushes now; the other panels follow in the next paint
         self.panel1.render(snap)
         self.panel3.render(snap)
         self.feed.render(snap.notifications)
+        self.shown.emit(snap)
 
     def _apply_theme(self, theme: Theme) -> None:
         """Re-style the window only when the theme changes (a style sheet change re-polishes every widget)."""

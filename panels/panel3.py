@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.snapshots import AppSnapshot
+from core.snapshots import AppSnapshot, TradeRow
 from core.stats import Statistics
 from panels import format as fmt
 from panels.theme import LOSS, pnl_color
@@ -157,11 +157,23 @@ class Panel3(QGroupBox):
         for name, _, formatter in STAT_FIELDS:
             text, color = formatter(snap.statistics)
             self.stats[name].show_value(text, color)
-        self.model.set_trades(snap.trades)  # ResizeToContents columns follow by themselves
-        count = len(snap.trades)
-        self.trades_title.setText(f"{count} closed trade{'s' if count != 1 else ''} — {period}")
+        count = self.model.rowCount()
+        if snap.statistics_loading:
+            title = f"Loading closed trades — {period}…"
+        else:
+            title = f"{count} closed trade{'s' if count != 1 else ''} — {period}"
+        if self.trades_title.text() != title:
+            self.trades_title.setText(title)
         self.period_caption.setText(f"Closed trades, {period.lower() if period != 'All' else 'all time'}:")
-        self.export_button.setEnabled(bool(snap.trades))
+        self.export_button.setEnabled(count > 0)
+
+    def set_trades(self, trades: tuple[TradeRow, ...]) -> None:
+        """The period's closed trades after a scope or period change (ResizeToContents columns follow)."""
+        self.model.set_trades(trades)
+
+    def append_trades(self, rows: list[TradeRow]) -> None:
+        """Trades that just closed, added to the table (sorting keeps the chosen order)."""
+        self.model.append(rows)
 
     def stat_texts(self) -> dict[str, str]:
         """What each statistic shows, by ``Statistics`` field name."""

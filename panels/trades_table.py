@@ -103,30 +103,43 @@ COLUMNS: tuple[Column, ...] = (
 
 
 class TradesModel(QAbstractTableModel):
-    """Read-only model over a tuple of ``TradeRow``; ``set_trades`` resets it only when the rows changed.
+    """Read-only model over closed trades (``TradeRow``, oldest exit first). ``set_trades`` replaces them
+    (a scope or period change) and resets only when they differ; ``append`` inserts new rows at the end,
+    costing the number of new rows, not the number shown.
 
     ``tz`` is the zone times are shown in (``None``: this computer's local time)."""
 
     def __init__(self, tz: tzinfo | None = None) -> None:
         super().__init__()
         self._tz = tz
-        self._trades: tuple[TradeRow, ...] = ()
+        self._source: tuple[TradeRow, ...] = ()
+        self._trades: list[TradeRow] = []
         self.resets = 0
 
     @property
     def trades(self) -> tuple[TradeRow, ...]:
-        return self._trades
+        return tuple(self._trades)
 
     def set_trades(self, trades: tuple[TradeRow, ...]) -> bool:
         """Show ``trades``; returns True if the model was reset (the rows differed)."""
-        if trades is self._trades or trades == self._trades:
-            self._trades = trades
+        if trades is self._source or (len(trades) == len(self._trades) and list(trades) == self._trades):
+            self._source = trades
             return False
         self.beginResetModel()
-        self._trades = trades
+        self._source = trades
+        self._trades = list(trades)
         self.endResetModel()
         self.resets += 1
         return True
+
+    def append(self, rows: list[TradeRow]) -> None:
+        """Add newly closed trades after the others."""
+        if not rows:
+            return
+        first = len(self._trades)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self._trades.extend(rows)
+        self.endInsertRows()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._trades)

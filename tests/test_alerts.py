@@ -14,6 +14,7 @@ from data.db import make_engine
 from data.repository import PositionStore
 from panels.alerts import DesktopAlerts
 from panels.main_window import MainWindow
+from tests.wiring import attach
 
 T0 = datetime(2025, 11, 20, 14, 30, tzinfo=UTC)
 
@@ -26,8 +27,8 @@ def test_each_position_change_is_announced_once(settings: Settings, qtbot) -> No
     loud = DesktopAlerts(window, desktop=True, sound=True)
     state.apply_fill(Fill("E0", "Sim1", "MESZ25", D(1), D(6000), T0), publish=False)  # before startup
     for alerts in (quiet, loud):
-        alerts.on_snapshot(state.snapshot())
-        state.snapshot_ready.connect(alerts.on_snapshot)
+        window.shown.connect(alerts.on_snapshot)
+    attach(state, window)  # the first snapshot shown is what the feed held at startup: not news
     state.apply_fill(Fill("E1", "Sim1", "MESZ25", D(1), D(6001), T0))
     state.apply_fill(Fill("E2", "Sim1", "MESZ25", D(-2), D(6003), T0))
     state.publish(force=True)  # the same feed again: nothing new

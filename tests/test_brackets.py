@@ -54,6 +54,7 @@ def test_bracket_gives_stop_target_risk_and_r_then_orphans_are_flagged(settings:
     assert state.snapshot().positions[0].stop_price == D("5990.0")  # R keeps the stop at entry
     assert state.snapshot().orphan_orders == ()
     router.route(fill("TGT1", 2, 2, 6020.00, "X2"))  # target fills: +$200
+    state.end_of_chunk()  # the DTC thread stores the chunk's fills when the chunk ends
     (trade,) = store.trades("LIVE", "120005")
     assert (trade.stop_price, trade.initial_risk, trade.r_multiple) == (D("5990.0"), D(100), D(2))
     # the platform did not cancel the stop: it is working on a flat position

@@ -23,6 +23,7 @@ from dtc.messages import OrderUpdate
 from dtc.types import BuySellEnum, OrderStatusEnum, OrderTypeEnum
 from panels.main_window import MainWindow
 from panels.theme import HEAT_AMBER, HEAT_RED, LIVE, SIM, STALE_BG
+from tests.wiring import attach
 
 FROZEN = datetime(2025, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -61,8 +62,7 @@ def make_window(state: StateManager, clock: Clock, qtbot, **kwargs) -> MainWindo
         **kwargs,
     )
     qtbot.addWidget(window)
-    window.render(state.snapshot())
-    state.snapshot_ready.connect(window.render)
+    attach(state, window)
     return window
 
 

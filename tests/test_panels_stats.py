@@ -119,7 +119,7 @@ def test_trades_table_sorts_by_value_not_text(tmp_path: Path, qtbot) -> None:  #
     assert panel.table_column(11) == ["+2.00 R", "-2.00 R", "-5.00 R", "—", "—", "—"]
 
 
-def test_trades_model_resets_only_when_trades_change(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_closed_trade_is_appended_to_the_table_without_a_reset(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
     state, window = window_with_trades(tmp_path, qtbot)
     resets = window.panel3.model.resets
     for _ in range(5):
@@ -128,8 +128,11 @@ def test_trades_model_resets_only_when_trades_change(tmp_path: Path, qtbot) -> N
     assert window.panel3.model.resets == resets
     state.apply_fill(fill(99, "1", "100", T0 + timedelta(hours=9), symbol="XYZ"))
     state.apply_fill(fill(98, "-1", "101", T0 + timedelta(hours=9, minutes=1), symbol="XYZ"))
-    assert window.panel3.model.resets == resets + 1
+    assert window.panel3.model.resets == resets  # the new trade is inserted, the table is not rebuilt
     assert len(window.panel3.table_column(0)) == 7
+    assert "XYZ" in {t.symbol for t in window.panel3.model.trades}
+    assert window.panel3.trades_title.text().startswith("7 closed trades")
+    assert window.panel3.stats["trades"].text() == "7"
 
 
 def test_csv_writer_writes_raw_values(tmp_path: Path) -> None:

@@ -224,7 +224,7 @@ def test_price_burst_from_another_thread_ends_on_the_last_price(tmp_path: Path, 
     window = make_window(state, clock, qtbot)
     state.apply_fill(fill(1, "1", "6000", now))
     recorder = Recorder(window)
-    state.snapshot_ready.connect(recorder.on_snapshot)
+    window.shown.connect(recorder.on_snapshot)
     count = 6000
     sent = [D("6000") + D("0.25") * i for i in range(1, count + 1)]
 

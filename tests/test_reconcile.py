@@ -20,6 +20,7 @@ from data.models import OpenPosition, TradeRecord
 from data.repository import PositionStore
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
+from tests.wiring import attach
 
 T0 = datetime(2025, 11, 20, 14, 30, tzinfo=UTC)
 KEY = ("LIVE", "120005", "MESZ25")
@@ -108,8 +109,8 @@ def test_dialog_choices_leave_database_and_panel2_in_the_chosen_state(settings: 
     window = MainWindow()
     qtbot.addWidget(window)
     controller = ReconcileController(state.resolve, window)
-    state.snapshot_ready.connect(window.render)
-    state.snapshot_ready.connect(controller.on_snapshot)
+    window.shown.connect(controller.on_snapshot)
+    attach(state, window)
     report(state)
     state.publish(force=True)
     dialog = controller.dialog

@@ -37,7 +37,7 @@ class Running:
         self.qtbot = qtbot
         qtbot.addWidget(self.app.window)
         self.states: list[ConnectionState] = []
-        self.app.state.snapshot_ready.connect(self._record)
+        self.app.window.shown.connect(self._record)
         self.app.start()
 
     def _record(self, snap: AppSnapshot) -> None:
@@ -65,7 +65,7 @@ class Running:
 
     def stop(self) -> None:
         self.app.stop()
-        self.app.state.snapshot_ready.disconnect(self._record)
+        self.app.window.shown.disconnect(self._record)
         QCoreApplication.processEvents()  # deliver what the stopped DTC thread queued, while all is alive
 
 

@@ -1,0 +1,227 @@
+"""``PositionLedger``: the open positions, a fold over fills, written through to SQLite in groups.
+
+A group of fills — every fill decoded from one received chunk, or a batch of missed fills from history —
+is *staged*: checked against the stored execution ids (one query per group and account), folded in order
+into the working positions, and queued as rows. ``commit()`` then writes the whole group in ONE SQLite
+transaction (WAL, ``synchronous=FULL``: one fsync). Only after the commit does anything reach the screen:
+``commit()`` returns what was applied, and the caller publishes it.
+
+If the commit fails, the working positions go back to their committed state, the group's fills are held
+(in arrival order, ahead of newer fills) and retried; nothing is dropped, nothing is written twice.
+
+Exactly-once: a fill whose execution id is stored (or already staged) for (mode, account) is skipped.
+Runs on the DTC thread; the caller holds the state lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core.accounting import Fill, FillOutcome, Position, PositionEventKind, apply_fill
+from core.instruments import InstrumentBook
+from core.records import StoredPosition, fill_event_values, fill_values, position_values, trade_values
+from data.repository import DuplicateFill, PositionStore, PositionWrite, StorageError
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str, str]  # (mode, account, symbol)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One fill folded into the positions: its scope key, the position before, and what it did."""
+
+    key: Key
+    fill: Fill
+    before: Position | None
+    outcome: FillOutcome
+    reason: str
+
+
+class PositionLedger:
+    """Positions per (mode, account, symbol) and the group commit that stores them.
+
+    ``mode_of(account)`` gives SIM/LIVE; ``entry_context(position)`` decorates a just-opened position (entry
+    VWAP/delta/POC, working bracket) before it is stored.
+    """
+
+    def __init__(
+        self,
+        store: PositionStore,
+        instruments: InstrumentBook,
+        mode_of: Callable[[str], str],
+        entry_context: Callable[[Position], Position],
+    ) -> None:
+        self._store = store
+        self._instruments = instruments
+        self._mode_of = mode_of
+        self._entry_context = entry_context
+        self.positions: dict[Key, Position] = {}
+        self._staged: list[Applied] = []
+        self._staged_ids: set[tuple[str, str, str]] = set()
+        self._committed: dict[Key, Position | None] = {}
+        self._held: deque[tuple[Fill, str]] = deque()
+        self.storage_error: str | None = None
+        self.restored: list[Key] = []
+        """After a failed ``commit``: the keys whose working position went back to the committed one."""
+        self.commits = 0
+        """Transactions written (a benchmark and test figure)."""
+
+    # --- recovery ----------------------------------------------------------------------------------
+
+    def load(self, stored: Iterable[StoredPosition]) -> None:
+        for item in stored:
+            self.positions[(item.mode, item.position.account, item.position.symbol)] = item.position
+
+    @property
+    def held(self) -> int:
+        """Fills held after a storage failure, waiting to be stored."""
+        return len(self._held)
+
+    @property
+    def staged(self) -> bool:
+        return bool(self._staged)
+
+    # --- staging -----------------------------------------------------------------------------------
+
+    def stage(self, fills: Sequence[Fill], reason: str = "fill") -> list[Applied]:
+        """Fold ``fills`` (in the order given) into the working positions and queue them for ``commit``.
+
+        Returns what each new fill did (duplicates are left out). While fills are held after a storage
+        failure, new fills queue behind them (returns ``[]``) so fills are always stored in arrival order.
+        Raises ``StorageError`` if the stored execution ids cannot be read (nothing is staged; the fills are
+        held).
+        """
+        if self._held:
+            self._held.extend((f, reason) for f in fills)
+            return []
+        try:
+            duplicates = self._duplicates(fills)
+        except StorageError as exc:
+            self._held.extend((f, reason) for f in fills)
+            self.storage_error = str(exc)
+            raise
+        out: list[Applied] = []
+        for fill in fills:
+            mode = self._mode_of(fill.account)
+            ident = (mode, fill.account, fill.execution_id)
+            if ident in duplicates or ident in self._staged_ids:
+                log.debug("fill %s already applied; ignored", fill.execution_id)
+                continue
+            out.append(self._fold(mode, fill, reason))
+            self._staged_ids.add(ident)
+        return out
+
+    def _duplicates(self, fills: Sequence[Fill]) -> set[tuple[str, str, str]]:
+        by_account: dict[tuple[str, str], list[str]] = {}
+        for fill in fills:
+            by_account.setdefault((self._mode_of(fill.account), fill.account), []).append(fill.execution_id)
+        found: set[tuple[str, str, str]] = set()
+        for (mode, account), ids in by_account.items():
+            found.update((mode, account, i) for i in self._store.existing_execution_ids(mode, account, ids))
+        return found
+
+    def _fold(self, mode: str, fill: Fill, reason: str) -> Applied:
+        key = (mode, fill.account, fill.symbol)
+        before = self.positions.get(key)
+        outcome = apply_fill(before, fill, self._instruments.lookup(fill.symbol).point_value)
+        if outcome.position is not None and outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED):
+            outcome = FillOutcome(
+                self._entry_context(outcome.position), outcome.closed_trade, outcome.event, outcome.realized_gross
+            )
+        self._committed.setdefault(key, before)
+        if outcome.position is None:
+            self.positions.pop(key, None)
+        else:
+            self.positions[key] = outcome.position
+        applied = Applied(key, fill, before, outcome, reason)
+        self._staged.append(applied)
+        return applied
+
+    # --- commit ------------------------------------------------------------------------------------
+
+    def commit(self) -> list[Applied]:
+        """Write every staged fill in one transaction; returns them (oldest first) once durable.
+
+        On ``StorageError`` the working positions are restored to their committed state (their keys are in
+        ``restored``), the staged fills are held for ``retry`` (ahead of any newer fill), ``storage_error`` is
+        set, and the error is raised.
+        """
+        self.restored = []
+        if not self._staged:
+            return []
+        staged = self._staged
+        try:
+            self._write(staged)
+        except DuplicateFill:
+            # stored meanwhile by another writer: go back and fold again without those (rare)
+            fills = self._unstage()
+            for fill, reason in fills:
+                self.stage([fill], reason)
+            return self.commit()
+        except StorageError as exc:
+            self._held.extendleft(reversed(self._unstage()))
+            if self.storage_error != str(exc):
+                log.error("storage failure, %d fill(s) held for retry: %s", len(self._held), exc)
+            self.storage_error = str(exc)
+            raise
+        self._staged, self._committed = [], {}
+        self._staged_ids.clear()
+        self.commits += 1
+        if self.storage_error is not None:
+            log.info("storage recovered")
+            self.storage_error = None
+        return staged
+
+    def _unstage(self) -> list[tuple[Fill, str]]:
+        """Drop the staged fills: the working positions go back to their committed state. Returns the fills."""
+        for key, position in self._committed.items():
+            if position is None:
+                self.positions.pop(key, None)
+            else:
+                self.positions[key] = position
+        self.restored = list(self._committed)
+        fills = [(a.fill, a.reason) for a in self._staged]
+        self._staged, self._committed = [], {}
+        self._staged_ids.clear()
+        return fills
+
+    def _write(self, staged: list[Applied]) -> None:
+        now = datetime.now(UTC)
+        fills, trades, events = [], [], []
+        final: dict[Key, Position | None] = {}
+        recreate: set[Key] = set()
+        for a in staged:
+            mode = a.key[0]
+            fills.append(fill_values(mode, a.fill, now))
+            if a.outcome.closed_trade is not None:
+                trades.append(trade_values(mode, a.outcome.closed_trade, a.reason, now))
+                recreate.add(a.key)
+            events.append(fill_event_values(mode, a.fill, a.before, a.outcome, a.reason, now))
+            # the working position: the fold's result plus what prices and orders did since (in this chunk)
+            final[a.key] = self.positions.get(a.key)
+        writes = [
+            PositionWrite(*key, position_values(pos) if pos is not None else None, key in recreate)
+            for key, pos in final.items()
+        ]
+        self._store.commit_batch(fills, trades, events, writes, now)
+
+    def retry(self) -> list[Applied]:
+        """Stage and commit the held fills, oldest first (the DTC thread's tick). Returns what was stored;
+        raises ``StorageError`` (fills still held) while the database refuses."""
+        if not self._held or self._staged:
+            return []
+        held = list(self._held)
+        self._held.clear()
+        for i, (fill, reason) in enumerate(held):
+            try:
+                self.stage([fill], reason)
+            except StorageError:
+                self._held.clear()
+                self._held.extend([*self._unstage(), *held[i:]])
+                raise
+        return self.commit()

@@ -1,0 +1,294 @@
+"""``Publisher``: turns what changed in the state into ``Update``s for the window and other listeners.
+
+The state parts record *what* changed (``Changes``: position keys, marked keys, closed trades, connection,
+accounts, …); ``publish`` turns that into one batch of typed events — building a view only for the
+positions that changed — or into a full ``AppSnapshot`` when the window must start over (start-up, scope
+or period change, statistics loaded). Listeners are plain callables (``subscribe``); the Qt bridge in
+``panels/`` is one of them. Nothing here imports Qt, and nothing here costs more with a longer history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from core import events as ev
+from core.accounting import Position
+from core.instruments import InstrumentBook
+from core.ledger import PositionLedger
+from core.marks import Marks
+from core.orders import OrderBook
+from core.prices import PriceBook
+from core.reconcile import Reconciler
+from core.scope import ScopeState
+from core.snapshots import AppSnapshot, BrokerOnlyPosition, Notification, PositionView, ScopeSummary
+from core.statistics_cache import StatisticsCache
+from core.stats import Statistics
+from core.views import position_view
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str, str]
+Listener = Callable[[ev.Update], None]
+NOTIFICATIONS_KEPT = 200
+
+
+@dataclass
+class Changes:
+    """What changed since the last publication (filled by the state parts, emptied by ``publish``)."""
+
+    positions: dict[Key, bool] = field(default_factory=dict)
+    """Keys whose position a fill or a decision changed → True if it was opened (or flipped)."""
+    marks: set[Key] = field(default_factory=set)
+    trades: bool = False
+    notifications: list[tuple[Notification, str]] = field(default_factory=list)
+    connection: bool = False
+    accounts: bool = False
+    reconciliation: bool = False
+    orders: bool = False
+    storage: bool = False
+    full: bool = True
+    """The next publication replaces everything (start-up, scope/period change, statistics loaded)."""
+
+    def any(self) -> bool:
+        return bool(
+            self.full
+            or self.positions
+            or self.marks
+            or self.trades
+            or self.notifications
+            or self.connection
+            or self.accounts
+            or self.reconciliation
+            or self.orders
+            or self.storage
+        )
+
+
+class Publisher:
+    """Builds updates from the state parts. The caller holds the state lock while calling ``build``."""
+
+    def __init__(
+        self,
+        ledger: PositionLedger,
+        marks: Marks,
+        scope: ScopeState,
+        reconciler: Reconciler,
+        prices: PriceBook,
+        instruments: InstrumentBook,
+        orders: OrderBook,
+        stats: StatisticsCache,
+    ) -> None:
+        self._ledger = ledger
+        self._marks = marks
+        self._scope = scope
+        self._reconciler = reconciler
+        self._prices = prices
+        self._instruments = instruments
+        self._orders = orders
+        self._stats = stats
+        self.changes = Changes()
+        self.notifications: deque[Notification] = deque(maxlen=NOTIFICATIONS_KEPT)
+        self.last_event = ""
+        self._listeners: list[Listener] = []
+        self._seq = 0
+        self._sent_orphans: tuple[str, ...] = ()
+        self._sent_storage: tuple[str | None, int] = (None, 0)
+        self._sent_reconciliation: object = None
+        self._statistics = Statistics()
+        self._today_closed = ScopeSummary()
+        self._loading = False
+
+    # --- listeners ---------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(update)`` for every update (on the publishing thread; it must not block)."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def send(self, update: ev.Update) -> None:
+        for listener in list(self._listeners):
+            listener(update)
+
+    # --- recording -----------------------------------------------------------------------------------
+
+    def notify(self, kind: str, text: str, last_event: bool = False) -> None:
+        note = Notification(datetime.now(UTC), kind, text)
+        self.notifications.append(note)
+        if last_event:
+            self.last_event = text
+        self.changes.notifications.append((note, text if last_event else ""))
+
+    # --- views ---------------------------------------------------------------------------------------
+
+    def view(self, key: Key, pos: Position) -> PositionView:
+        broker = self._reconciler.broker.get(key)
+        return position_view(
+            key,
+            pos,
+            self._instruments.lookup(key[2]),
+            self._prices.best(key[2]),
+            confirmed=self._reconciler.confirmed.get(key, False),
+            broker_quantity=broker.quantity if broker else None,
+            heat_since=self._marks.heat_since.get(key),
+        )
+
+    def _orphans(self) -> tuple[str, ...]:
+        open_keys = {(k[1], k[2]) for k in self._ledger.positions}
+        return tuple(
+            f"{o.account} {o.symbol}: {'stop' if o.is_stop else 'target'} "
+            f"{'buy' if o.side > 0 else 'sell'} @ {o.price} working on a flat position"
+            for o in self._orders.orphans(open_keys)
+        )
+
+    def _broker_only(self) -> tuple[BrokerOnlyPosition, ...]:
+        scope = self._scope.scope
+        return tuple(
+            BrokerOnlyPosition(k[0], k[1], k[2], b.quantity, b.average_price)
+            for k, b in sorted(self._reconciler.broker.items())
+            if scope and k[:2] == scope and b.quantity != 0 and k not in self._ledger.positions
+        )
+
+    def _open_pnl(self) -> Decimal | None:
+        scope = self._scope.scope
+        values = []
+        for key, pos in self._ledger.positions.items():
+            if scope and key[:2] == scope:
+                best = self._prices.best(key[2])
+                if best is not None:
+                    values.append(pos.open_pnl(best[0].price, self._instruments.lookup(key[2]).point_value))
+        return sum(values, Decimal(0)) if values else None
+
+    # --- building ------------------------------------------------------------------------------------
+
+    def snapshot(self) -> AppSnapshot:
+        """Everything, now (start-up, scope or period change). Statistics may still be loading."""
+        self._seq += 1
+        scope = self._scope.scope
+        in_scope: list[PositionView] = []
+        other: list[PositionView] = []
+        for key, pos in sorted(self._ledger.positions.items()):
+            (in_scope if scope and key[:2] == scope else other).append(self.view(key, pos))
+        figures = self._stats.figures(scope[0], scope[1], self._scope.period) if scope else None
+        self._loading = scope is not None and figures is None
+        open_values = [v.open_pnl for v in in_scope if v.open_pnl is not None]
+        open_pnl = sum(open_values, Decimal(0)) if open_values else None
+        today = self._today_closed = figures.today if figures else ScopeSummary()
+        self._statistics = figures.statistics if figures else Statistics()
+        self._sent_orphans = self._orphans()
+        self._sent_storage = (self._ledger.storage_error, self._ledger.held)
+        self._sent_reconciliation = self._reconciliation_key()
+        return AppSnapshot(
+            seq=self._seq,
+            scope_mode=scope[0] if scope else None,
+            scope_account=scope[1] if scope else None,
+            scope_pinned=self._scope.pinned,
+            positions=tuple(in_scope),
+            broker_only=self._broker_only(),
+            other_open=tuple(other),
+            accounts=self._scope.account_views(),
+            today=ScopeSummary(today.realized_pnl, today.trades, open_pnl),
+            period=self._scope.period.value,
+            statistics=self._statistics,
+            trades=figures.trades if figures else (),
+            connection=self._scope.connection,
+            storage_error=self._ledger.storage_error,
+            pending_fills=self._ledger.held,
+            last_event=self.last_event,
+            notifications=tuple(self.notifications),
+            equity_curve=figures.equity_curve if figures else (),
+            equity_source=figures.equity_source if figures else "",
+            orphan_orders=self._sent_orphans,
+            discrepancies=tuple(d for _, d in sorted(self._reconciler.discrepancies.items())),
+            positions_status=self._reconciler.status,
+            statistics_loading=self._loading,
+        )
+
+    def _reconciliation_key(self) -> object:
+        return (
+            tuple(sorted(self._reconciler.discrepancies.items())),
+            self._reconciler.status,
+            self._broker_only(),
+            tuple(sorted(self._reconciler.confirmed.items())),
+        )
+
+    def build(self) -> ev.Update | None:
+        """The update for what changed since the last one (``None`` if nothing did); clears ``changes``."""
+        changes, self.changes = self.changes, Changes(full=False)
+        if not changes.any() and self._orphans() == self._sent_orphans:
+            return None
+        if changes.full or (self._loading and self._stats_ready()):
+            return ev.Update(self._seq + 1, datetime.now(UTC), snapshot=self.snapshot())
+        self._seq += 1
+        out: list[ev.Event] = []
+        positions = self._ledger.positions
+        confirmation_changed = False
+        if changes.reconciliation:
+            key = self._reconciliation_key()
+            if key != self._sent_reconciliation:
+                self._sent_reconciliation = key
+                confirmation_changed = True
+                out.append(
+                    ev.ReconciliationChanged(
+                        tuple(d for _, d in sorted(self._reconciler.discrepancies.items())),
+                        self._reconciler.status,
+                        self._broker_only(),
+                    )
+                )
+        for key, opened in changes.positions.items():
+            pos = positions.get(key)
+            if pos is None:
+                out.append(ev.PositionClosed(*key))
+            elif opened:
+                out.append(ev.PositionOpened(self.view(key, pos)))
+            else:
+                out.append(ev.PositionChanged(self.view(key, pos)))
+        marked = changes.marks - changes.positions.keys()
+        if confirmation_changed:  # the confirmed flag is part of every view
+            marked |= positions.keys() - changes.positions.keys()
+        views = tuple(self.view(k, positions[k]) for k in sorted(marked) if k in positions)
+        if views:
+            out.append(ev.MarksUpdated(views))
+        scope = self._scope.scope
+        today_changed = bool(changes.positions or views)
+        if changes.trades and scope is not None and not self._loading:
+            increment = self._stats.refresh(scope[0], scope[1], self._scope.period)
+            if increment is None:  # the history must be read again: start over
+                return ev.Update(self._seq, datetime.now(UTC), snapshot=self.snapshot())
+            self._today_closed = increment.today
+            if increment.rows or increment.equity:
+                self._statistics = increment.statistics
+                out.append(ev.TradesClosed(scope[0], scope[1], increment.rows, increment.statistics, increment.equity))
+            today_changed = True
+        if today_changed and scope is not None:
+            out.append(ev.TodayChanged(self._today()))
+        out.extend(ev.NotificationAdded(note, last) for note, last in changes.notifications)
+        if changes.connection:
+            out.append(ev.ConnectionChanged(self._scope.connection))
+        if changes.accounts:
+            out.append(ev.BalanceUpdated(self._scope.account_views()))
+        orphans = self._orphans()  # working orders are few: compared every time
+        if orphans != self._sent_orphans:
+            self._sent_orphans = orphans
+            out.append(ev.OrdersChanged(orphans))
+        storage = (self._ledger.storage_error, self._ledger.held)
+        if storage != self._sent_storage:
+            self._sent_storage = storage
+            out.append(ev.StorageChanged(*storage))
+        if not out:
+            self._seq -= 1
+            return None
+        return ev.Update(self._seq, datetime.now(UTC), events=tuple(out))
+
+    def _today(self) -> ScopeSummary:
+        return ScopeSummary(self._today_closed.realized_pnl, self._today_closed.trades, self._open_pnl())
+
+    def _stats_ready(self) -> bool:
+        scope = self._scope.scope
+        return scope is not None and self._stats.figures(scope[0], scope[1], self._scope.period) is not None
