@@ -122,6 +122,51 @@ def setup_logging(log_dir: Path) -> None:
     root.handlers[:] = [handler, console]
 
 
+class DtcSession:
+    """What the DTC thread does besides routing messages: link changes, the end of each received chunk, and
+    the periodic tick. Holds no socket: tests drive it directly (``on_chunk_end``, ``on_tick``)."""
+
+    def __init__(self, state: StateManager, router: MessageRouter, resync: ResyncController, feed: MarketDataFeed):
+        self.state, self.router, self.resync, self.feed = state, router, resync, feed
+        self.client: DTCClient | None = None
+        self._touched = 0.0
+
+    def on_link(self, link: LinkState, detail: str) -> None:
+        """The client's connection state changed (DTC thread)."""
+        if link == LinkState.LOGGED_ON:
+            self.state.set_connection(*self.resync.status())
+        else:
+            if link in (LinkState.DISCONNECTED, LinkState.STOPPED):
+                self.resync.on_disconnect()
+                self.feed.on_disconnect()
+                self.state.on_disconnected()
+            self.state.set_connection(_LINK_TO_CONNECTION[link], detail)
+        self.state.publish()
+
+    def on_chunk_end(self) -> None:
+        """A received chunk is routed: apply its held prices, store its fills in one transaction, publish."""
+        self.router.end_of_chunk()
+        self.state.end_of_chunk()
+
+    def on_tick(self) -> None:
+        """Every ~100 ms on the DTC thread: the GUI's requests, held fills, request timeouts, grace periods,
+        excursions to store, and once a second the clock-dependent figures (ages, time in trade)."""
+        state = self.state
+        state.run_commands()
+        state.retry_pending()
+        self.resync.tick()
+        state.check_reconciliation()
+        state.flush_marks()
+        now = time.monotonic()
+        if now - self._touched >= 1.0:
+            self._touched = now
+            client = self.client
+            connected = client is not None and client.state in (LinkState.LOGGED_ON, LinkState.STALE)
+            state.set_data_age(now - client.last_received if client is not None and connected else None)
+            state.touch()
+        state.publish_throttled()
+
+
 @dataclass
 class PanelApp:
     """Everything the running panel is made of, wired together. ``start()`` connects; ``stop()`` closes."""
@@ -226,36 +271,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
         definitions=SecurityDefinitions(send, instruments.define),
     )
 
-    def on_link(link: LinkState, detail: str) -> None:
-        if link == LinkState.LOGGED_ON:
-            state.set_connection(*resync.status())
-        else:
-            if link in (LinkState.DISCONNECTED, LinkState.STOPPED):
-                resync.on_disconnect()
-                feed.on_disconnect()
-                state.on_disconnected()
-            state.set_connection(_LINK_TO_CONNECTION[link], detail)
-        state.publish()
-
-    clock = {"touched": 0.0}
-
-    def on_tick() -> None:
-        state.run_commands()
-        state.retry_pending()
-        resync.tick()
-        state.check_reconciliation()
-        state.flush_marks()
-        now = time.monotonic()
-        if now - clock["touched"] >= 1.0:  # ages, time in trade and staleness change with the clock
-            clock["touched"] = now
-            connected = client.state in (LinkState.LOGGED_ON, LinkState.STALE)
-            state.set_data_age(now - client.last_received if connected else None)
-        state.publish_throttled()
-
-    def on_chunk_end() -> None:
-        router.end_of_chunk()  # the prices held during the chunk
-        state.end_of_chunk()  # the chunk's fills in one transaction, then one publication
-
+    session = DtcSession(state, router, resync, feed)
     client = DTCClient(
         ClientConfig(
             host=settings.host,
@@ -272,10 +288,11 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
         ),
         on_message=router.route,
         on_bad_frame=router.skip,
-        on_link=on_link,
-        on_chunk_end=on_chunk_end,
-        on_tick=on_tick,
+        on_link=session.on_link,
+        on_chunk_end=session.on_chunk_end,
+        on_tick=session.on_tick,
     )
+    session.client = client
     state.set_connection(ConnectionState.DISCONNECTED, "not connected yet", f"{settings.host}:{settings.port}")
     csv_source = None
     if settings.price_csv_path:

@@ -42,9 +42,7 @@ class IntegrityProblem:
         )
 
 
-def _baseline(
-    store: PositionStore, mode: str, account: str, symbol: str
-) -> tuple[Position | None, dict[str, Any]]:
+def _baseline(store: PositionStore, mode: str, account: str, symbol: str) -> tuple[Position | None, dict[str, Any]]:
     """Where the fold starts: flat after the last close, or the trader's last decision; else flat at the start.
     Returns the position there and the ``fills_for`` filter for the fills applied after it."""
     event = store.last_baseline_event(mode, account, symbol)
