@@ -9,7 +9,12 @@ or "partially synced" when one is rejected or times out.
 
 History is requested from the later of (newest stored fill − margin) and the moment this panel first saw
 the account: fills from before first contact could begin in the middle of a position and would invent a
-wrong one; positions opened before it are reported by Sierra Chart's 306 instead.
+wrong one; positions opened before it are reported by Sierra Chart's 306 instead. ``StartDateTime`` is whole
+seconds, rounded down, so a fill in the same second as the newest stored one is always asked for again.
+The margin only covers stored times that are not the server's own (a 301 without ``LastFillDateTime`` is
+stamped with this PC's clock on arrival) and small clock differences; it is kept short because every fill
+it re-sends is an already stored duplicate that still costs a database round trip while live fills wait
+(an hour of a scalper's fills is thousands).
 
 While history is outstanding (``history_pending``) the router holds live fills back and applies them after
 the missed ones, so fills are always folded in the order they happened.
@@ -18,6 +23,7 @@ the missed ones, so fills are always folded in the order they happened.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +43,8 @@ from dtc.messages import (
 
 log = logging.getLogger(__name__)
 
-HISTORY_MARGIN = timedelta(hours=1)
+HISTORY_MARGIN = timedelta(minutes=2)
+"""How far before the newest stored fill of an account history is asked again after logon."""
 REQUEST_TIMEOUT_SECONDS = 15.0
 
 
@@ -58,12 +65,16 @@ class ResyncController:
         *,
         clock: Callable[[], float] = time.monotonic,
         timeout_seconds: float = REQUEST_TIMEOUT_SECONDS,
+        history_margin: timedelta = HISTORY_MARGIN,
     ) -> None:
+        if history_margin < timedelta(0):
+            raise ValueError(f"history_margin must not be negative, got {history_margin}")
         self._send = send
         self._state = state
         self._store = store
         self._clock = clock
         self._timeout = timeout_seconds
+        self._margin = history_margin
         self._next_id = 1
         self._pending: dict[int, _Pending] = {}
         self._accounts_request: int | None = None
@@ -152,8 +163,8 @@ class ResyncController:
             except StorageError as exc:
                 log.error("cannot read the last fill time of %s: %s", account, exc)
                 continue
-            since = first_seen[account] if last is None else max(first_seen[account], last - HISTORY_MARGIN)
-            start = int(since.timestamp())
+            since = first_seen[account] if last is None else max(first_seen[account], last - self._margin)
+            start = math.floor(since.timestamp())  # whole seconds, down: the newest stored fill's second is asked
             log.info("requesting fills of %s since %s", account, since.isoformat(timespec="seconds"))
             self._history_requests.add(
                 self._request(

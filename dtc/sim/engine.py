@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from dtc import messages as m
@@ -53,9 +54,21 @@ from dtc.sim.wire import (
     position_update,
     trade_update,
 )
-from dtc.sim.world import Position, World
+from dtc.sim.world import Position, Quote, World
 
 log = logging.getLogger("dtc.sim.server")
+
+
+@dataclasses.dataclass(frozen=True)
+class BurstResult:
+    """What ``SimEngine.apply_burst`` did: the new execution ids in order, when the bytes were handed to the
+    clients' transports (``time.perf_counter()``; 0.0 when no client was logged on), to how many clients,
+    and how many bytes each logged-on client was sent (the 107s depend on its subscriptions)."""
+
+    execution_ids: list[str]
+    sent_at: float
+    clients: int
+    bytes_per_client: list[int]
 
 
 class SimEngine:
@@ -234,6 +247,43 @@ class SimEngine:
         for f, _ in records:
             self.trade(f.symbol, f.price, f.quantity)
         return [f.execution_id for f, _ in records]
+
+    def apply_burst(self, specs: Sequence[FillSpec], cash_per_fill: float | None = 0.0) -> BurstResult:
+        """Execute ``specs`` in order as fast as an exchange would: update the ground truth and save it once,
+        then queue everything to each logged-on client in a single write — per fill piece its 301 and 306,
+        per order a 600 of its account (skipped when ``cash_per_fill`` is None; otherwise the account's
+        CashBalance moves by ``cash_per_fill`` first), and 107s for the client's subscriptions of the symbol.
+        With no client logged on the fills only reach the ground truth (later 303 answers)."""
+        pieces: list[tuple[bytes, str, Quote]] = []
+        ids: list[str] = []
+        for spec in specs:
+            records = self.world.apply_fill(spec)
+            head = b"".join(
+                frame(fill_order_update(f)) + frame(position_update(f.account, f.symbol, pos)) for f, pos in records
+            )
+            if cash_per_fill is not None:
+                cash = self.world.accounts(spec.account)[0].CashBalance + cash_per_fill
+                account = self.world.apply_balance(BalanceSpec(spec.account, {"CashBalance": round(cash, 10)}))
+                head += frame(balance_update(account))
+            for i, (f, _) in enumerate(records):
+                ids.append(f.execution_id)
+                pieces.append((head if i == 0 else b"", f.symbol, self.world.trade(f.symbol, f.price, f.quantity)))
+        self.persist()
+        log.info("burst of %d order(s), %d fill piece(s)", len(specs), len(ids))
+        payloads = []
+        for client in list(self.clients):
+            if client.logged_on:
+                subs: dict[str, list[int]] = {}
+                for sid, sym in client.subscriptions.items():
+                    subs.setdefault(sym, []).append(sid)
+                data = b"".join(
+                    updates + b"".join(frame(trade_update(sid, quote)) for sid in subs.get(symbol, ()))
+                    for updates, symbol, quote in pieces
+                )
+                payloads.append((client, data))
+        sent_at = time.perf_counter()
+        sizes = [len(data) for client, data in payloads if client.send(data)]
+        return BurstResult(ids, sent_at if sizes else 0.0, len(sizes), sizes)
 
     def apply_balance(self, spec: BalanceSpec) -> None:
         """Store the new balance fields, save, and send an unsolicited 600 to every logged-on client."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from dtc import messages as m
@@ -26,11 +27,22 @@ log = logging.getLogger("dtc.sim.server")
 SUBSCRIBE, UNSUBSCRIBE, SNAPSHOT = 1, 2, 3
 
 
+@dataclass(frozen=True)
+class HistoryRequest:
+    """One answered HISTORICAL_ORDER_FILLS_REQUEST (303): what was asked and how many 304 fills were sent."""
+
+    trade_account: str
+    start_date_time: int
+    number_of_days: int
+    fills_sent: int
+
+
 class RequestHandlers:
     """Maps request types to handlers; ``instruments`` is shared with (and may be extended by) the server."""
 
     def __init__(self, world: World, faults: Faults, instruments: Mapping[str, InstrumentSpec]) -> None:
         self._world, self._faults, self._instruments = world, faults, instruments
+        self.history_requests: list[HistoryRequest] = []
         self._table: dict[type, Callable[[Client, Any], list[m.DTCMessage]]] = {
             m.TradeAccountsRequest: self._accounts,
             m.AccountBalanceRequest: self._balances,
@@ -116,6 +128,9 @@ class RequestHandlers:
             text = "TradeAccount is not set" if not req.TradeAccount else "StartDateTime or NumberOfDays is not set"
             return [m.HistoricalOrderFillsReject(RequestID=req.RequestID, RejectText=text)]
         fills = self._world.fills(req.TradeAccount, start, req.ServerOrderID)
+        self.history_requests.append(
+            HistoryRequest(req.TradeAccount, int(req.StartDateTime), int(req.NumberOfDays), len(fills))
+        )
         if not fills:
             return [
                 m.HistoricalOrderFillResponse(RequestID=req.RequestID, TradeAccount=req.TradeAccount, NoOrderFills=1)

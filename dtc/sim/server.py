@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dtc.sim.engine import SimEngine
+from dtc.sim.engine import BurstResult, SimEngine
+from dtc.sim.handlers import HistoryRequest
 from dtc.sim.persist import StateFile, encode_world
 from dtc.sim.scenario import FillSpec, Scenario, load_scenario
 from dtc.sim.steps import InstrumentSpec, LogonResultSpec, SetPositionSpec
@@ -41,7 +42,7 @@ from dtc.sim.world import FILL_LOG_KEYS, World
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-__all__ = ["SERVER_NAME", "SimulatorServer", "main"]
+__all__ = ["SERVER_NAME", "BurstResult", "SimulatorServer", "main"]
 CALL_TIMEOUT_S = 10.0
 
 
@@ -57,6 +58,9 @@ class SimulatorServer:
     fill, balance, position change and step (before the clients hear about it); playback resumes where it
     stopped. An unreadable or invalid file raises ``OSError``/``ValueError`` here; nothing starts afresh.
     Price ticks alone are saved with the next other change (and at ``stop()``).
+
+    ``clock`` (UTC epoch seconds) times the fills and trades of a new world (tests replay a day in seconds);
+    a world loaded from ``state_file`` keeps the real clock.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class SimulatorServer:
         play_on_logon: bool = False,
         state_file: Path | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not (math.isfinite(speed) and speed > 0):
             raise ValueError(f"speed must be a finite number > 0, got {speed!r}")
@@ -78,7 +83,7 @@ class SimulatorServer:
         self._ssl = ssl_context  # Sierra Chart's "Require TLS": the listening port speaks TLS
         self._autoplay = autoplay
         state = None if state_file is None else StateFile(Path(state_file), self._scenario)
-        world = (state.load() if state else None) or World(self._scenario.accounts)
+        world = (state.load() if state else None) or World(self._scenario.accounts, clock=clock)
         self._engine = SimEngine(self._scenario, world, state, speed, play_on_logon)
         self._port = 0
         self._ready = threading.Event()
@@ -175,6 +180,19 @@ class SimulatorServer:
         spec = FillSpec.create(account, symbol, side, quantity, price, partials)
         return self._call(lambda: self._engine.apply_fill(spec))
 
+    def burst(
+        self, fills: Iterable[tuple[str, str, str, float, float]], cash_per_fill: float | None = 0.0
+    ) -> BurstResult:
+        """Execute many orders back to back, as fast as an exchange: ``fills`` are (account, symbol, side,
+        quantity, price) tuples, each one order filled at once. One hop to the loop thread for all of them;
+        the ground truth is updated and saved first, then each logged-on client gets one write holding, per
+        order, its 301 and 306, a 600 of the account (CashBalance moved by ``cash_per_fill``; None sends no
+        600) and the 107s of its subscriptions. Without clients the fills only reach the ground truth (and
+        later 303 answers). ``ValueError`` on an invalid fill (before anything is executed)."""
+        specs = [FillSpec.create(*fill) for fill in fills]
+        cash = None if cash_per_fill is None else number(cash_per_fill, "cash_per_fill")
+        return self._call(lambda: self._engine.apply_burst(specs, cash))
+
     def set_position(
         self, account: str, symbol: str, quantity: float, average_price: float, notify: bool = True
     ) -> None:
@@ -203,6 +221,12 @@ class SimulatorServer:
         """Every fill piece in order: account, symbol, side, quantity, price, execution_id, time (UTC s),
         server_order_id, position_quantity (signed, after the fill)."""
         return [{k: getattr(f, k) for k in FILL_LOG_KEYS} for f in self._engine.world.fills()]
+
+    def history_requests(self) -> list[HistoryRequest]:
+        """Every HISTORICAL_ORDER_FILLS_REQUEST (303) answered with fills so far, oldest first: TradeAccount,
+        StartDateTime and NumberOfDays as received, and how many 304 fills were sent (0 for NoOrderFills).
+        Rejected 303s (308) are not listed."""
+        return self._call(lambda: list(self._engine.handlers.history_requests))
 
     def world_snapshot(self) -> dict[str, Any]:
         """The whole ground truth as plain JSON data, exactly as the state file stores it: next_order,

@@ -1,0 +1,123 @@
+"""Restart after a busy day: history (303) is asked only for what is missing, and nothing is missed.
+
+The simulator's clock replays a scalper's afternoon (a fill every 30 s for 2.5 hours) in a few seconds. After
+a restart the panel must ask Sierra Chart for fills from shortly before its newest stored fill — not from
+an hour (or the whole session) back — while a fill at the very second of the newest stored one, and the
+fills made while it was closed, still arrive and are stored exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from sqlmodel import Session, func, select
+
+from app_manager import PanelApp, build_app
+from core.settings import Settings
+from core.snapshots import ConnectionState
+from data.db import make_engine
+from data.models import FillRecord
+from dtc.sim.server import SimulatorServer
+
+SPACING_S = 30.0
+BUSY_FILLS = 300
+
+
+class Clock:
+    """The simulator's wall clock, set by the test (UTC epoch seconds)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(float(int(time.time()) - 4 * 3600))
+
+
+@pytest.fixture
+def simulator(clock: Clock) -> Iterator[SimulatorServer]:
+    server = SimulatorServer(None, autoplay=False, clock=clock)
+    server.start()
+    yield server
+    server.stop()
+
+
+def start_panel(settings: Settings, port: int, qtbot) -> PanelApp:  # type: ignore[no-untyped-def]
+    app = build_app(replace(settings, host="127.0.0.1", port=port, heartbeat_seconds=2))
+    qtbot.addWidget(app.window)
+    app.start()
+    return app
+
+
+def wait_synced(app: PanelApp, qtbot) -> None:  # type: ignore[no-untyped-def]
+    def synced() -> None:
+        snap = app.window.last_snapshot
+        assert snap is not None and snap.connection.state == ConnectionState.SYNCED
+
+    qtbot.waitUntil(synced, timeout=20_000)
+
+
+def stored_fills(settings: Settings) -> list[FillRecord]:
+    with Session(make_engine(settings.data_dir)) as session:
+        return list(session.exec(select(FillRecord).order_by(FillRecord.time)).all())
+
+
+def count_fills(app: PanelApp) -> int:
+    with Session(app.store.engine) as session:
+        return session.exec(select(func.count()).select_from(FillRecord)).one()
+
+
+def test_restart_asks_only_for_fills_since_shortly_before_the_newest_stored(settings, simulator, clock, qtbot) -> None:  # type: ignore[no-untyped-def]
+    base = clock.now + 0.25
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot)
+        for i in range(BUSY_FILLS):
+            clock.now = base + i * SPACING_S
+            simulator.fill("Sim1", "MESZ25", "BUY" if i % 2 == 0 else "SELL", 1, 6000.00 + (i % 7) * 0.25)
+        qtbot.waitUntil(lambda: count_fills(app) == BUSY_FILLS, timeout=30_000)
+    finally:
+        app.stop()
+    last_stored = stored_fills(settings)[-1].time.timestamp()
+    assert last_stored == clock.now
+
+    # while the panel is closed: a fill in the very same second as the newest stored one, then two more
+    clock.now += 0.5
+    simulator.fill("Sim1", "MESZ25", "BUY", 1, 6001.00)
+    clock.now += SPACING_S
+    simulator.fill("Sim1", "MESZ25", "BUY", 1, 6001.25)
+    clock.now += SPACING_S
+    simulator.fill("Sim1", "MESZ25", "SELL", 1, 6001.50)
+    missed = 3
+
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot)
+    finally:
+        app.stop()
+
+    asked = [r for r in simulator.history_requests() if r.trade_account == "Sim1"]
+    assert len(asked) == 1
+    request = asked[0]
+    # whole seconds: the second of the newest stored fill is asked again (a fill in it may still be missing) …
+    assert request.start_date_time <= int(last_stored)
+    # … but not an hour (120 of this scalper's fills) or the whole session: a few minutes at most
+    assert request.start_date_time >= int(last_stored) - 5 * 60, (
+        f"asked {int(last_stored) - request.start_date_time} s before the newest stored fill"
+    )
+    resent = request.fills_sent - missed
+    assert resent <= 10, f"{resent} already stored fills were sent again"
+
+    fills = stored_fills(settings)
+    assert len(fills) == BUSY_FILLS + missed
+    assert sorted(f.execution_id for f in fills) == sorted(f["execution_id"] for f in simulator.fill_log())
+    quantity, _ = simulator.positions()[("Sim1", "MESZ25")]
+    assert quantity == 1
+    assert [(p.symbol, p.quantity) for p in app.state.snapshot().positions] == [("MESZ25", 1)]
