@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from core.accounting import Fill, FillOutcome, Position, PositionEventKind, apply_fill
 from core.instruments import InstrumentBook
@@ -65,6 +66,8 @@ class PositionLedger:
         self._staged_ids: set[tuple[str, str, str]] = set()
         self._committed: dict[Key, Position | None] = {}
         self._held: deque[tuple[Fill, str]] = deque()
+        self._balances: list[dict[str, Any]] = []
+        self._unchecked = False
         self.storage_error: str | None = None
         self.restored: list[Key] = []
         """After a failed ``commit``: the keys whose working position went back to the committed one."""
@@ -84,27 +87,36 @@ class PositionLedger:
 
     @property
     def staged(self) -> bool:
-        return bool(self._staged)
+        return bool(self._staged or self._balances)
+
+    def stage_balance(self, row: dict[str, Any]) -> None:
+        """An ``AccountBalance`` history row (600), stored with the next commit (it needs no fsync of its
+        own; the balance on screen does not wait for it)."""
+        self._balances.append(row)
 
     # --- staging -----------------------------------------------------------------------------------
 
-    def stage(self, fills: Sequence[Fill], reason: str = "fill") -> list[Applied]:
+    def stage(self, fills: Sequence[Fill], reason: str = "fill", *, check_now: bool = True) -> list[Applied]:
         """Fold ``fills`` (in the order given) into the working positions and queue them for ``commit``.
 
-        Returns what each new fill did (duplicates are left out). While fills are held after a storage
-        failure, new fills queue behind them (returns ``[]``) so fills are always stored in arrival order.
-        Raises ``StorageError`` if the stored execution ids cannot be read (nothing is staged; the fills are
-        held).
+        Returns what each new fill did (duplicates are left out). With ``check_now`` the stored execution
+        ids are looked up first (one query per account); without it (live fills, one at a time) they are
+        looked up once for the whole group at ``commit``, and a duplicate found then (rare: a replay) makes
+        the group fold again without it. While fills are held after a storage failure, new fills queue
+        behind them (returns ``[]``) so fills are always stored in arrival order. Raises ``StorageError`` if
+        the stored execution ids cannot be read (nothing is staged; the fills are held).
         """
         if self._held:
             self._held.extend((f, reason) for f in fills)
             return []
         try:
-            duplicates = self._duplicates(fills)
+            duplicates = self._duplicates(fills) if check_now else set()
         except StorageError as exc:
             self._held.extend((f, reason) for f in fills)
             self.storage_error = str(exc)
             raise
+        if not check_now:
+            self._unchecked = True
         out: list[Applied] = []
         for fill in fills:
             mode = self._mode_of(fill.account)
@@ -152,8 +164,20 @@ class PositionLedger:
         set, and the error is raised.
         """
         self.restored = []
-        if not self._staged:
+        if not self._staged and not self._balances:
             return []
+        if self._unchecked:
+            self._unchecked = False
+            try:
+                duplicates = self._duplicates([a.fill for a in self._staged])
+            except StorageError as exc:
+                self._held.extendleft(reversed(self._unstage()))
+                self.storage_error = str(exc)
+                raise
+            if duplicates:  # a replayed fill among them: fold the group again without it
+                log.info("%d fill(s) of this group were already stored; folding again without them", len(duplicates))
+                for fill, reason in self._unstage():
+                    self.stage([fill], reason)
         staged = self._staged
         try:
             self._write(staged)
@@ -208,7 +232,8 @@ class PositionLedger:
             PositionWrite(*key, position_values(pos) if pos is not None else None, key in recreate)
             for key, pos in final.items()
         ]
-        self._store.commit_batch(fills, trades, events, writes, now)
+        self._store.commit_batch(fills, trades, events, writes, now, self._balances)
+        self._balances = []
 
     def retry(self) -> list[Applied]:
         """Stage and commit the held fills, oldest first (the DTC thread's tick). Returns what was stored;

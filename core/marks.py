@@ -101,4 +101,3 @@ class Marks:
                 log.warning("excursions not stored yet (will retry): %s", exc)
                 return
             self._dirty.discard(key)
-

@@ -12,9 +12,8 @@ the account: fills from before first contact could begin in the middle of a posi
 wrong one; positions opened before it are reported by Sierra Chart's 306 instead. ``StartDateTime`` is whole
 seconds, rounded down, so a fill in the same second as the newest stored one is always asked for again.
 The margin only covers stored times that are not the server's own (a 301 without ``LastFillDateTime`` is
-stamped with this PC's clock on arrival) and small clock differences; it is kept short because every fill
-it re-sends is an already stored duplicate that still costs a database round trip while live fills wait
-(an hour of a scalper's fills is thousands).
+stamped with this PC's clock on arrival) and clock differences; the fills it re-sends are already stored
+and are skipped with one execution-id query per group of missed fills.
 
 While history is outstanding (``history_pending``) the router holds live fills back and applies them after
 the missed ones, so fills are always folded in the order they happened.
@@ -43,7 +42,9 @@ from dtc.messages import (
 
 log = logging.getLogger(__name__)
 
-HISTORY_MARGIN = timedelta(minutes=2)
+HISTORY_MARGIN = timedelta(hours=1)
+# 2 minutes lost fills under the crash torture (tests/test_crash_torture.py): kept at one hour; the re-sent
+# fills it costs are recognised by one execution-id query per group of 2,000, not re-applied one by one.
 """How far before the newest stored fill of an account history is asked again after logon."""
 REQUEST_TIMEOUT_SECONDS = 15.0
 

@@ -45,7 +45,6 @@ from core.scope import ScopeState
 from core.snapshots import AppSnapshot, ConnectionState
 from core.statistics_cache import StatisticsCache
 from core.tradingday import Period
-from data.models import AccountBalance
 from data.repository import PositionStore, StorageError
 
 log = logging.getLogger(__name__)
@@ -141,7 +140,7 @@ class StateManager:
         """A live fill (301): folded now, stored with the rest of its chunk at ``end_of_chunk``."""
         with self._lock:
             try:
-                self.ledger.stage([fill])
+                self.ledger.stage([fill], check_now=False)  # ids checked once per chunk, at commit
             except StorageError:
                 self.publisher.changes.storage = True
 
@@ -348,23 +347,20 @@ class StateManager:
         available_funds: Decimal | None = None,
         margin_requirement: Decimal | None = None,
     ) -> None:
-        """An ACCOUNT_BALANCE_UPDATE (600) for ``account``; money in ``currency``. Kept as history too."""
+        """An ACCOUNT_BALANCE_UPDATE (600) for ``account``; money in ``currency``. Kept as history too, stored
+        with the received chunk's fills (``end_of_chunk``)."""
         mode = self.mode_of(account)
-        try:
-            self._store.add_balance(
-                AccountBalance(
-                    mode=mode,
-                    account=account,
-                    time=datetime.now(UTC),
-                    cash_balance=cash,
-                    securities_value=securities_value,
-                    daily_pnl=daily_pnl,
-                    currency=currency,
-                )
-            )
-        except StorageError as exc:
-            log.warning("balance history not stored: %s", exc)
+        row = {
+            "mode": mode,
+            "account": account,
+            "time": datetime.now(UTC),
+            "cash_balance": cash,
+            "securities_value": securities_value,
+            "daily_pnl": daily_pnl,
+            "currency": currency[:8],
+        }
         with self._lock:
+            self.ledger.stage_balance(row)  # stored with the chunk's fills: no fsync of its own
             self.scope.set_balance(
                 account, cash, currency, open_pnl, daily_pnl, trading_disabled, available_funds, margin_requirement
             )

@@ -132,11 +132,13 @@ class PositionStore:
         events: Sequence[dict[str, Any]],
         positions: Sequence[PositionWrite],
         now: datetime,
+        balances: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Store a group of fills and what they did in ONE transaction (group commit, one fsync): the
         ``FillRecord`` rows, the ``TradeRecord`` rows of trades they closed, the ``PositionEvent`` audit rows
-        and the final ``OpenPosition`` state of every (mode, account, symbol) they touched. Rows are plain
-        column dicts. A crash leaves all of it or none of it.
+        and the final ``OpenPosition`` state of every (mode, account, symbol) they touched, plus the
+        ``AccountBalance`` history rows that arrived with them. Rows are plain column dicts. A crash leaves
+        all of it or none of it.
 
         Raises ``DuplicateFill`` if an execution id is already stored (nothing is written; the caller
         checks ``existing_execution_ids`` first, so this means a race) and ``StorageError`` for any database
@@ -145,13 +147,15 @@ class PositionStore:
         try:
             with Session(self._engine) as session, session.begin():
                 if fills:
-                    session.execute(insert(FillRecord), list(fills))
+                    session.execute(insert(FillRecord.__table__), list(fills))
                 if trades:
-                    session.execute(insert(TradeRecord), list(trades))
+                    session.execute(insert(TradeRecord.__table__), list(trades))
                 for write in positions:
                     _write_position(session, write, now)
                 if events:
-                    session.execute(insert(PositionEvent), list(events))
+                    session.execute(insert(PositionEvent.__table__), list(events))
+                if balances:
+                    session.execute(insert(AccountBalance.__table__), list(balances))
         except IntegrityError as exc:
             if "uq_fillrecord_execution" in str(exc) or "fillrecord.execution_id" in str(exc):
                 raise DuplicateFill(str(exc.orig)) from exc
@@ -208,7 +212,7 @@ class PositionStore:
             with Session(self._engine) as session, session.begin():
                 now = event["at"]
                 before = _write_position(session, PositionWrite(mode, account, symbol, values), now)
-                session.execute(insert(PositionEvent), [{**event, "quantity_before": before}])
+                session.execute(insert(PositionEvent.__table__), [{**event, "quantity_before": before}])
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot store the decision: {exc.__class__.__name__}: {exc}") from exc
 

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from app_manager import PanelApp, build_app
+from core.resync import HISTORY_MARGIN
 from core.settings import Settings
 from core.snapshots import ConnectionState
 from data.db import make_engine
@@ -108,12 +109,13 @@ def test_restart_asks_only_for_fills_since_shortly_before_the_newest_stored(sett
     request = asked[0]
     # whole seconds: the second of the newest stored fill is asked again (a fill in it may still be missing) …
     assert request.start_date_time <= int(last_stored)
-    # … but not an hour (120 of this scalper's fills) or the whole session: a few minutes at most
-    assert request.start_date_time >= int(last_stored) - 5 * 60, (
+    # … but only the margin before it, never the whole session since the account was first seen
+    margin = HISTORY_MARGIN.total_seconds()
+    assert request.start_date_time >= int(last_stored) - margin, (
         f"asked {int(last_stored) - request.start_date_time} s before the newest stored fill"
     )
     resent = request.fills_sent - missed
-    assert resent <= 10, f"{resent} already stored fills were sent again"
+    assert resent <= margin / 30 + 2, f"{resent} already stored fills were sent again"
 
     fills = stored_fills(settings)
     assert len(fills) == BUSY_FILLS + missed
