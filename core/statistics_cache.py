@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from core.history_load import load_history
 from core.snapshots import EquityPoint, ScopeSummary, TradeRow
 from core.stats import RunningStatistics, Statistics, TradeFacts
 from core.tradingday import Period, period_start
@@ -202,9 +203,9 @@ class StatisticsCache:
     def _load(self, base: Base) -> _Fold:
         mode, account, _, start = base
         fold = _Fold(base)
-        rows = self._store.trades_since(mode, account, start)
-        fold.add_trades(rows)
-        fold.last_id = max((r.id or 0 for r in rows), default=0)
+        loaded = load_history(self._store.engine, mode, account, start)  # a column query, not ORM rows
+        fold.running, fold.rows, fold.trade_curve = loaded.running, loaded.rows, loaded.trade_curve
+        fold.last_id, fold.last_exit = loaded.last_id, loaded.last_exit
         if mode == "LIVE":
             fold.add_balances(self._store.balances_since(account, start))
         self.recomputations += 1

@@ -1,0 +1,117 @@
+"""Loading the closed-trade history of one scope and period for Panel3 quickly (issue 10).
+
+``load_history`` reads the trades with a column query (``data.trade_queries``) and folds them column by
+column (``RunningStatistics.add_columns``): the statistics, the trade rows and the equity curve equal what
+folding ``TradeRecord`` objects one by one gives (the same Decimals, the same UTC datetimes), about ten times
+faster — a hundred thousand trades in well under a second instead of seconds.
+
+It opens its own connection from the engine's pool and shares no state, so it may run on a background thread.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from itertools import repeat
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+
+from core.snapshots import EquityPoint, TradeRow
+from core.stats import RunningStatistics
+from data.trade_queries import TradeColumns, trade_columns
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class LoadedHistory:
+    """The folded trades of one (mode, account, since), oldest exit first.
+
+    ``running``: the statistics fold over every trade (keep adding to it); ``rows``: one ``TradeRow`` per
+    trade; ``trade_curve``: (entry time of the first trade, 0), then (exit time, cumulative net P&L) per trade,
+    account currency; ``last_id``: the largest trade id read (0 if none); ``last_exit``: the newest exit time
+    (``None`` if no trade)."""
+
+    running: RunningStatistics
+    rows: list[TradeRow]
+    trade_curve: list[EquityPoint]
+    last_id: int
+    last_exit: datetime | None
+
+
+def _build(cls: type[_T], by_field: dict[str, list[Any]]) -> list[_T]:
+    """``[cls(**{field: column[i] ...}) for i ...]`` for a frozen dataclass, built column by column.
+
+    A frozen dataclass's ``__init__`` does ``object.__setattr__(self, field, value)`` for each field in order;
+    doing that in C over whole columns (``map``) gives the same objects (same attributes, set in the same
+    order) in half the time. Used only when ``__init__`` does nothing else (no ``__post_init__``, every field
+    an init field, no own ``__new__``); otherwise the class is called."""
+    cls_fields = fields(cls)  # type: ignore[arg-type]
+    names = [f.name for f in cls_fields]
+    columns = [by_field[name] for name in names]
+    plain = not hasattr(cls, "__post_init__") and cls.__new__ is object.__new__ and all(f.init for f in cls_fields)
+    if not plain:
+        return list(map(cls, *columns))
+    objects = list(map(object.__new__, repeat(cls, len(columns[0]))))
+    for name, column in zip(names, columns, strict=True):
+        deque(map(object.__setattr__, objects, repeat(name), column), 0)
+    return objects
+
+
+def _trade_rows(c: TradeColumns) -> list[TradeRow]:
+    return _build(
+        TradeRow,
+        {
+            "symbol": c.symbol,
+            "side": c.side,
+            "quantity": c.qty,
+            "entry_time": c.entry_time,
+            "exit_time": c.exit_time,
+            "entry_price": c.entry_price,
+            "exit_price": c.exit_price,
+            "net_pnl": c.realized_pnl,
+            "mae": c.mae,
+            "mfe": c.mfe,
+            "total_efficiency": c.total_efficiency,
+            "r_multiple": c.r_multiple,
+        },
+    )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the load builds its objects, and restore it after.
+
+    A load creates hundreds of thousands of tracked objects (rows, points), none of them garbage; with the
+    collector on, its young-generation passes keep traversing them (a third of the load's time). The pause is
+    process-wide but short; the collector is re-enabled only if it was enabled."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def load_history(engine: Engine, mode: str, account: str, since: datetime | None) -> LoadedHistory:
+    """The closed trades of (``mode``, ``account``) with exit ≥ ``since`` (all if ``None``), folded.
+
+    Raises ``StorageError`` (``data.repository``) if the trades cannot be read; ``ValueError`` if ``since`` is
+    naive."""
+    with _gc_paused():
+        c = trade_columns(engine, mode, account, since)
+        running = RunningStatistics()
+        if not len(c):
+            return LoadedHistory(running, [], [], 0, None)
+        cumulative = running.add_columns(
+            c.entry_time, c.exit_time, c.realized_pnl, c.commissions, c.mae, c.mfe, c.total_efficiency, c.r_multiple
+        )
+        curve = _build(EquityPoint, {"time": [c.entry_time[0], *c.exit_time], "value": [Decimal(0), *cumulative]})
+        return LoadedHistory(running, _trade_rows(c), curve, max(c.id), c.exit_time[-1])

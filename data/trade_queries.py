@@ -1,0 +1,234 @@
+"""Column queries over ``traderecord`` for statistics of long periods (issue 10): no ORM objects.
+
+``trade_columns`` reads the closed trades of one (mode, account) as columns — one Python list per column,
+index i of every list being trade i — parsed exactly as the ORM would load them (``data.types``): Decimals
+from their stored text, times as aware UTC datetimes. A hundred thousand trades take a fraction of a
+second, where loading ``TradeRecord`` objects takes seconds.
+
+How: one statement returns each column ``group_concat``-ed into a single string (SQLite does the per-row
+work in C; Python splits each string once and maps it through caches, so a price or P&L that repeats is
+parsed once and shared — Decimals are immutable). If a value holds the separator character the query falls
+back to ordinary rows. The order is checked (and restored if needed) in Python, so it never depends on the
+query plan.
+
+Units: quantities in contracts, prices in points, money (P&L, commissions, MAE, MFE) in account currency,
+efficiency a fraction, R a multiple of the initial risk; times UTC.
+
+Safe from any thread: each call checks a connection out of the engine's pool and returns it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import islice
+from operator import le, lt
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from data.repository import StorageError
+
+_SEP = "\x1f"  # ASCII unit separator: not in symbols, sides, numbers or times
+_UTC_SUFFIX = "+00:00"  # appended in SQL: fromisoformat then gives tzinfo=UTC directly
+_TIMES = ("entry_time", "exit_time")
+_NULLABLE = ("mae", "mfe", "total_efficiency", "r_multiple")
+_DECIMALS = ("qty", "entry_price", "exit_price", "realized_pnl", "commissions")
+COLUMNS = (
+    "id",
+    "symbol",
+    "side",
+    "qty",
+    "entry_time",
+    "exit_time",
+    "entry_price",
+    "exit_price",
+    "realized_pnl",
+    "commissions",
+    "mae",
+    "mfe",
+    "total_efficiency",
+    "r_multiple",
+)
+
+
+@dataclass(frozen=True)
+class TradeColumns:
+    """Closed trades of one (mode, account), oldest exit first — ordered by (``exit_time``, ``id``) — one list per
+    ``traderecord`` column, all of the same length. Values equal what ``TradeRecord`` loads: ``qty`` contracts,
+    prices points, ``realized_pnl`` (net of ``commissions``), ``commissions``, ``mae``, ``mfe`` account currency,
+    ``total_efficiency`` a fraction, ``r_multiple`` R; the last four ``None`` where not stored; times UTC."""
+
+    id: list[int]
+    symbol: list[str]
+    side: list[str]
+    qty: list[Decimal]
+    entry_time: list[datetime]
+    exit_time: list[datetime]
+    entry_price: list[Decimal]
+    exit_price: list[Decimal]
+    realized_pnl: list[Decimal]
+    commissions: list[Decimal]
+    mae: list[Decimal | None]
+    mfe: list[Decimal | None]
+    total_efficiency: list[Decimal | None]
+    r_multiple: list[Decimal | None]
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+
+def _empty() -> TradeColumns:
+    return TradeColumns(*([] for _ in COLUMNS))
+
+
+class _Decimals(dict[str | None, Decimal | None]):
+    """Text → ``Decimal(text)``, each distinct text parsed once (seeded with what stands for NULL)."""
+
+    def __missing__(self, text: str) -> Decimal:
+        value = self[text] = Decimal(text)
+        return value
+
+
+class _Strings(dict[str, str]):
+    """One shared ``str`` object per distinct symbol or side."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = text
+        return text
+
+
+def _stored_time(value: datetime) -> str:
+    """``value`` as ``UTCDateTime`` stores it (SQLAlchemy's SQLite format), to compare with stored times."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given for a UTC column")
+    v = value.astimezone(UTC)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+
+
+def _where(mode: str, account: str, since: datetime | None) -> tuple[str, tuple[str, ...]]:
+    if since is None:
+        return "mode = ? AND account = ?", (mode, account)
+    return "mode = ? AND account = ? AND exit_time >= ?", (mode, account, _stored_time(since))
+
+
+def _aggregate_sql(where: str) -> str:
+    # The separator as a literal: char(31) would be a function call per row.
+    parts = []
+    for name in COLUMNS:
+        if name in _TIMES:
+            parts.append(f"group_concat({name} || '{_UTC_SUFFIX}', '{_SEP}')")
+        elif name in _NULLABLE:
+            parts.append(f"group_concat(ifnull({name}, ''), '{_SEP}')")
+        else:
+            parts.append(f"group_concat({name}, '{_SEP}')")
+    return f"SELECT count(*), {', '.join(parts)} FROM traderecord WHERE {where}"
+
+
+def _rows_sql(where: str) -> str:
+    return f"SELECT {', '.join(COLUMNS)} FROM traderecord WHERE {where} ORDER BY exit_time, id"
+
+
+def _times(texts: list[str], suffixed: bool) -> list[datetime]:
+    """Stored times → aware UTC datetimes, as ``UTCDateTime`` loads them (``fromisoformat``, then UTC)."""
+    parse = datetime.fromisoformat
+    if suffixed:
+        try:
+            return list(map(parse, texts))
+        except ValueError:  # not SQLAlchemy's format (e.g. an offset already stored): the ORM's way below
+            texts = [t[: -len(_UTC_SUFFIX)] for t in texts]
+    return [parse(t).replace(tzinfo=UTC) for t in texts]
+
+
+def _parse(raw: list[list[Any]], suffixed: bool) -> TradeColumns:
+    """Columns of stored values (``None`` or ``""`` for a NULL of the nullable ones) → ``TradeColumns``."""
+    decimals, optional, strings = _Decimals(), _Decimals({"": None, None: None}), _Strings()
+    by_name = dict(zip(COLUMNS, raw, strict=True))
+    values: dict[str, list[Any]] = {"id": list(map(int, by_name["id"]))}
+    for name in COLUMNS[1:]:
+        column = by_name[name]
+        if name in _TIMES:
+            values[name] = _times(column, suffixed)
+        elif name in _NULLABLE:
+            values[name] = list(map(optional.__getitem__, column))
+        elif name in _DECIMALS:
+            values[name] = list(map(decimals.__getitem__, column))
+        else:
+            values[name] = list(map(strings.__getitem__, column))
+    return _in_order(values)
+
+
+def _in_order(values: dict[str, list[Any]]) -> TradeColumns:
+    """The columns ordered by (exit time, id) — checked in O(n); sorted only if they are not."""
+    exits, ids = values["exit_time"], values["id"]
+    if not all(map(lt, exits, islice(exits, 1, None))):  # equal exit times: their ids decide
+        keys = list(zip(exits, ids, strict=True))
+        if not all(map(le, keys, islice(keys, 1, None))):
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            values = {name: [column[i] for i in order] for name, column in values.items()}
+    return TradeColumns(**values)
+
+
+def _connect(engine: Engine) -> Any:
+    return engine.raw_connection()  # a pooled DBAPI connection with the engine's pragmas
+
+
+def trade_columns(engine: Engine, mode: str, account: str, since: datetime | None = None) -> TradeColumns:
+    """Closed trades of (``mode``, ``account``) with ``exit_time`` ≥ ``since`` (all if ``None``), oldest exit
+    first, ordered by (exit_time, id), as columns (see ``TradeColumns`` for units). One statement, so one
+    consistent snapshot of the table; uses the (mode, account, exit_time) index.
+
+    Raises ``StorageError`` if the database cannot be read (locked, corrupt, missing table) or a stored value
+    cannot be parsed; ``ValueError`` if ``since`` is naive.
+    """
+    where, params = _where(mode, account, since)
+    try:
+        conn = _connect(engine)
+        try:
+            cursor = conn.cursor()
+            try:
+                count, *joined = cursor.execute(_aggregate_sql(where), params).fetchone()
+                if not count:
+                    return _empty()
+                raw = [text.split(_SEP) for text in joined]
+                suffixed = True
+                if any(len(column) != count for column in raw):  # a separator inside a value: plain rows
+                    rows = cursor.execute(_rows_sql(where), params).fetchall()
+                    raw, suffixed = [list(column) for column in zip(*rows, strict=True)], False
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
+        return _parse(raw, suffixed)
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+    except (ArithmeticError, ValueError, TypeError) as exc:  # decimal.InvalidOperation is an ArithmeticError
+        raise StorageError(f"cannot read trades: a stored value is not valid: {exc}") from exc
+
+
+def newest_trade_id(engine: Engine, mode: str | None = None, account: str | None = None) -> int:
+    """The largest ``traderecord.id`` (0 if none): of every scope when ``mode``/``account`` are ``None`` (one
+    primary-key lookup — a cheap "was a trade stored since?" probe), else of that (mode, account) (reads its
+    index entries). Raises ``StorageError`` if the database cannot be read."""
+    if mode is None and account is None:
+        sql, params = "SELECT max(id) FROM traderecord", ()
+    elif mode is not None and account is not None:
+        sql, params = "SELECT max(id) FROM traderecord WHERE mode = ? AND account = ?", (mode, account)
+    else:
+        raise ValueError("newest_trade_id: give both mode and account, or neither")
+    try:
+        conn = _connect(engine)
+        try:
+            cursor = conn.cursor()
+            try:
+                (newest,) = cursor.execute(sql, params).fetchone()
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+    return int(newest or 0)
