@@ -3,6 +3,7 @@
     uv run python -m benchmarks            # the full run (about 6–8 minutes on 2 cores)
     uv run python -m benchmarks --quick    # about a minute: smaller samples, 20,000-trade database
     uv run python -m benchmarks --only route,memory
+    uv run python -m benchmarks --only burst,catchup,filllate,coldstats   # issue 10, through the real app
 
 Prints a header with the machine, then one line per figure: name, value, unit, target and met/MISSED.
 Exit code 0 whatever the figures (a measurement, not a test); 2 if a benchmark could not run.
@@ -33,12 +34,17 @@ class Sizes:
     screen_fills: int
     trades: int
     gui_seconds: float
+    burst_fills: tuple[int, ...]
+    catchup_fills: int
+    fill_late_seconds: float
 
 
 QUICK = Sizes(route_messages=100_000, memory_messages=1_000_000, commit_fills=200, screen_fills=60,
-              trades=20_000, gui_seconds=4.0)  # fmt: skip
+              trades=20_000, gui_seconds=4.0, burst_fills=(500,), catchup_fills=2000,
+              fill_late_seconds=4.0)  # fmt: skip
 FULL = Sizes(route_messages=500_000, memory_messages=1_000_000, commit_fills=1000, screen_fills=400,
-             trades=100_000, gui_seconds=10.0)  # fmt: skip
+             trades=100_000, gui_seconds=10.0, burst_fills=(500, 2000), catchup_fills=10_000,
+             fill_late_seconds=10.0)  # fmt: skip
 
 
 def _benchmarks(sizes: Sizes) -> dict[str, Callable[[], list[Figure]]]:
@@ -72,7 +78,38 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[], list[Figure]]]:
 
         return [measure_memory(sizes.memory_messages)]
 
-    return {"route": route, "commit": commit, "screen": screen, "startup": startup, "gui": gui, "memory": memory}
+    def burst() -> list[Figure]:
+        from benchmarks.burst import measure_burst
+
+        return [figure for count in sizes.burst_fills for figure in measure_burst(count)]
+
+    def catchup() -> list[Figure]:
+        from benchmarks.catchup import measure_catchup
+
+        return measure_catchup(sizes.catchup_fills)
+
+    def filllate() -> list[Figure]:
+        from benchmarks.fill_lateness import measure_fill_lateness
+
+        return measure_fill_lateness(sizes.fill_late_seconds)
+
+    def coldstats() -> list[Figure]:
+        from benchmarks.cold_stats import measure_cold_stats
+
+        return measure_cold_stats(sizes.trades)
+
+    return {
+        "route": route,
+        "commit": commit,
+        "screen": screen,
+        "startup": startup,
+        "gui": gui,
+        "memory": memory,
+        "burst": burst,
+        "catchup": catchup,
+        "filllate": filllate,
+        "coldstats": coldstats,
+    }
 
 
 def _quiet_qt() -> None:
@@ -89,7 +126,11 @@ def _quiet_qt() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="about one minute: smaller samples and database")
-    parser.add_argument("--only", help="comma-separated subset of: route, commit, screen, startup, gui, memory")
+    parser.add_argument(
+        "--only",
+        help="comma-separated subset of: route, commit, screen, startup, gui, memory, "
+        "burst, catchup, filllate, coldstats (issue 10: fills at exchange speed)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     benchmarks = _benchmarks(sizes)
