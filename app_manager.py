@@ -49,6 +49,7 @@ log = logging.getLogger("dtc_panel")
 RESOURCES = Path(__file__).resolve().parent / "resources"
 DEMO_SCENARIO = RESOURCES / "scenarios" / "demo.json"
 PASSWORD_ENV = "DTC_PANEL_PASSWORD"
+SWITCH_INTERVAL_S = 0.001
 
 _LINK_TO_CONNECTION = {
     LinkState.DISCONNECTED: ConnectionState.DISCONNECTED,
@@ -208,6 +209,10 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
 
     Raises ``data.repository.StorageError`` if stored positions cannot be read.
     """
+    # The DTC thread releases the GIL for every socket read and SQLite call; with the GUI thread busy in
+    # Python it would wait up to the default 5 ms switch interval to get it back, per call. 1 ms keeps a
+    # burst of fills moving while the window renders.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     engine = make_engine(settings.data_dir)
     store = PositionStore(engine)
     instruments = InstrumentBook(settings.point_values)

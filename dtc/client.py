@@ -43,6 +43,8 @@ from dtc.types import EncodingEnum, LogonStatusEnum, MessageType
 log = logging.getLogger(__name__)
 
 RECV_BYTES = 1 << 16
+GROUP_BYTES = 1 << 20
+"""At most this much already-received data is routed as one chunk (one transaction of fills)."""
 LOOP_TICK_SECONDS = 0.1
 
 
@@ -330,6 +332,7 @@ class DTCClient:
                         continue
                     if not data:
                         raise ConnectionError("server closed the connection")
+                    data += self._drain(sock)
                     self.last_received = time.monotonic()
                     if self.state == LinkState.STALE:
                         self._set_state(LinkState.LOGGED_ON, "data flowing again")
@@ -338,6 +341,23 @@ class DTCClient:
                         for _ in range(decoder.oversized):
                             self._on_bad_frame("oversized frame", "frame longer than the 1 MiB limit")
                         decoder.oversized = 0
+
+    @staticmethod
+    def _drain(sock: socket.socket) -> bytes:
+        """What else the socket holds right now (never waits), up to ``GROUP_BYTES``: a burst read as one
+        group, so its fills are stored in one transaction (``on_chunk_end``) instead of one per 64 KiB."""
+        parts: list[bytes] = []
+        size = 0
+        while size < GROUP_BYTES:
+            try:
+                more = sock.recv(RECV_BYTES)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            if not more:  # closed: the next select() sees it again and reports it
+                break
+            parts.append(more)
+            size += len(more)
+        return b"".join(parts)
 
     def _handle_frames(self, frames: list[bytes], logged_on: bool) -> bool:
         """Decode and dispatch; returns True if a successful LOGON_RESPONSE was among them."""

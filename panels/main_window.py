@@ -15,6 +15,7 @@ Ctrl+F follow the latest fill, Ctrl+, settings.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -49,6 +50,7 @@ from panels.view_state import ViewState
 from panels.widgets import ValueLabel
 
 FOLLOW = "__follow__"
+FORCED_PAINT_GAP_S = 0.1
 
 CONNECTION_COLORS = {
     ConnectionState.SYNCED: "#1b7f3a",
@@ -105,6 +107,7 @@ class MainWindow(QMainWindow):
         self._scopes_key: object = None
         self.settings_dialog: SettingsDialog | None = None
         self.view_state = ViewState()
+        self._forced_paint = 0.0
         self._shown: tuple[tuple[str, str, Decimal], ...] | None = None
         self.renders = 0
 
@@ -282,8 +285,11 @@ class MainWindow(QMainWindow):
         self.storage.setVisible(bool(snap.storage_error))
         self.panel2.render(snap)
         shown = tuple((v.account, v.symbol, v.quantity) for v in snap.positions)
-        if positions_first and shown != self._shown:  # a position opened, changed size or closed: first
-            self._shown = shown
+        now = time.monotonic()
+        if positions_first and shown != self._shown and now - self._forced_paint >= FORCED_PAINT_GAP_S:
+            # a position opened, changed size or closed: paint it first (in a burst, at most every 100 ms;
+            # the normal repaint follows the rest)
+            self._shown, self._forced_paint = shown, now
             self.panel2.layout().activate()
             self.panel2.repaint()  # paints and flushes now; the other panels follow in the next paint
         self.panel1.render(snap)

@@ -49,18 +49,34 @@ class NotificationFeed(QListWidget):
         self.setMinimumHeight(self.fontMetrics().height() * 3)
 
     def render(self, notifications: tuple[Notification, ...]) -> None:
+        """Show the newest ``SHOWN`` of ``notifications`` (oldest first), newest at the top. New entries are
+        inserted at the top and the oldest dropped; the list is rebuilt only when it is not a continuation."""
         key = (len(notifications), notifications[-1] if notifications else None)
         if key[0] == self._shown[0] and key[1] is self._shown[1]:
             return
+        last = self._shown[1]
+        new: tuple[Notification, ...] | None = None
+        if last is not None and self.count():
+            for back in range(1, min(len(notifications), SHOWN) + 1):
+                if notifications[-back] is last:
+                    new = notifications[len(notifications) - back + 1 :]
+                    break
         self._shown = key
-        self.clear()
-        for note in reversed(notifications[-SHOWN:]):
-            item = QListWidgetItem(line_for(note, self._tz))
-            item.setToolTip(f"{note.kind}: {note.text}")
-            color = KIND_COLORS.get(note.kind)
-            if color:
-                item.setForeground(QColor(color))
-            self.addItem(item)
+        if new is None:
+            self.clear()
+            new = notifications[-SHOWN:]
+        for note in new:
+            self.insertItem(0, self._item(note))
+        while self.count() > SHOWN:
+            self.takeItem(self.count() - 1)
+
+    def _item(self, note: Notification) -> QListWidgetItem:
+        item = QListWidgetItem(line_for(note, self._tz))
+        item.setToolTip(f"{note.kind}: {note.text}")
+        color = KIND_COLORS.get(note.kind)
+        if color:
+            item.setForeground(QColor(color))
+        return item
 
     def lines(self) -> list[str]:
         return [self.item(i).text() for i in range(self.count())]
