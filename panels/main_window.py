@@ -21,7 +21,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -51,6 +51,8 @@ from panels.widgets import ValueLabel
 
 FOLLOW = "__follow__"
 FORCED_PAINT_GAP_S = 0.1
+RENDER_GAP_S = 0.04
+"""Updates closer together than this are shown together (the first at once)."""
 
 CONNECTION_COLORS = {
     ConnectionState.SYNCED: "#1b7f3a",
@@ -108,6 +110,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.view_state = ViewState()
         self._forced_paint = 0.0
+        self._last_show = 0.0
+        self.render_gap = RENDER_GAP_S
+        """Seconds: updates closer together than this are shown together (0: every update at once)."""
+        self._positions_changed = False
+        self._parts: dict[str, tuple[object, ...]] = {}
+        self._render_timer = QTimer(self, singleShot=True)
+        self._render_timer.timeout.connect(self._show_pending)
         self._shown: tuple[tuple[str, str, Decimal], ...] | None = None
         self.renders = 0
 
@@ -248,7 +257,19 @@ class MainWindow(QMainWindow):
             self.panel3.append_trades(applied.trades)
         if applied.equity:
             self.panel1.chart.append(applied.equity)
-        self._show(snap, positions_first=applied.positions_changed)
+        self._positions_changed |= applied.positions_changed
+        wait = self._last_show + self.render_gap - time.monotonic()
+        if wait > 0:  # updates in quick succession (a burst): shown together, at most ~25 times a second
+            if not self._render_timer.isActive():
+                self._render_timer.start(max(1, int(wait * 1000)))
+            return
+        self._show_pending()
+
+    def _show_pending(self) -> None:
+        snap = self.view_state.snapshot
+        if snap is not None:
+            positions_first, self._positions_changed = self._positions_changed, False
+            self._show(snap, positions_first=positions_first)
 
     @Slot(object)
     def render(self, snap: AppSnapshot) -> None:
@@ -258,9 +279,26 @@ class MainWindow(QMainWindow):
             return
         self.view_state.reset(snap)
         self.panel3.set_trades(snap.trades)
+        self._render_timer.stop()
+        self._positions_changed = False
+        self._parts = {}
         self._show(snap, positions_first=True)
 
+    def _changed(self, part: str, *inputs: object) -> bool:
+        """Whether ``inputs`` (fields of the snapshot, kept by identity when unchanged) differ from those
+        ``part`` was last rendered with."""
+        before = self._parts.get(part)
+        if (
+            before is not None
+            and len(before) == len(inputs)
+            and all(a is b for a, b in zip(before, inputs, strict=True))
+        ):
+            return False
+        self._parts[part] = inputs
+        return True
+
     def _show(self, snap: AppSnapshot, positions_first: bool) -> None:
+        self._last_show = time.monotonic()
         self.renders += 1
         self._apply_theme(theme_for(snap.scope_mode))
         title = f"DTC Panel — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "DTC Panel"
@@ -283,7 +321,9 @@ class MainWindow(QMainWindow):
                 f"DATABASE ERROR — {snap.pending_fills} fill(s) held and retried, none lost: {snap.storage_error}"
             )
         self.storage.setVisible(bool(snap.storage_error))
-        self.panel2.render(snap)
+        scope = (snap.scope_mode, snap.scope_account)
+        if self._changed("panel2", snap.positions, snap.broker_only, snap.orphan_orders, snap.other_open, *scope):
+            self.panel2.render(snap)
         shown = tuple((v.account, v.symbol, v.quantity) for v in snap.positions)
         now = time.monotonic()
         if positions_first and shown != self._shown and now - self._forced_paint >= FORCED_PAINT_GAP_S:
@@ -292,8 +332,10 @@ class MainWindow(QMainWindow):
             self._shown, self._forced_paint = shown, now
             self.panel2.layout().activate()
             self.panel2.repaint()  # paints and flushes now; the other panels follow in the next paint
-        self.panel1.render(snap)
-        self.panel3.render(snap)
+        if self._changed("panel1", snap.accounts, snap.period, snap.equity_curve, *scope):
+            self.panel1.render(snap)
+        if self._changed("panel3", snap.today, snap.statistics, snap.period, snap.statistics_loading, *scope):
+            self.panel3.render(snap)
         self.feed.render(snap.notifications)
         self.shown.emit(snap)
 

@@ -10,7 +10,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -30,6 +30,9 @@ from panels import format as fmt
 from panels.theme import LOSS, pnl_color
 from panels.trades_table import SORT_ROLE, TradesModel, write_trades_csv
 from panels.widgets import ValueLabel, add_pairs
+
+TABLE_FLUSH_MS = 250
+"""Closed trades reach the table together at most this often (the figures above update at once)."""
 
 Formatter = Callable[[Statistics], tuple[str, str | None]]
 
@@ -142,6 +145,10 @@ class Panel3(QGroupBox):
         right.addWidget(self.table, 1)
         outer.addLayout(right, 1)
         self._dialog: QFileDialog | None = None
+        self._pending: list[TradeRow] = []
+        self._period, self._loading = "", False
+        self._flush_timer = QTimer(self, singleShot=True, interval=TABLE_FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush)
 
     def render(self, snap: AppSnapshot) -> None:
         today = snap.today
@@ -157,23 +164,37 @@ class Panel3(QGroupBox):
         for name, _, formatter in STAT_FIELDS:
             text, color = formatter(snap.statistics)
             self.stats[name].show_value(text, color)
-        count = self.model.rowCount()
-        if snap.statistics_loading:
-            title = f"Loading closed trades — {period}…"
+        self._period, self._loading = period, snap.statistics_loading
+        self._render_count()
+        self.period_caption.setText(f"Closed trades, {period.lower() if period != 'All' else 'all time'}:")
+
+    def _render_count(self) -> None:
+        count = self.model.rowCount() + len(self._pending)
+        if self._loading:
+            title = f"Loading closed trades — {self._period}…"
         else:
-            title = f"{count} closed trade{'s' if count != 1 else ''} — {period}"
+            title = f"{count} closed trade{'s' if count != 1 else ''} — {self._period}"
         if self.trades_title.text() != title:
             self.trades_title.setText(title)
-        self.period_caption.setText(f"Closed trades, {period.lower() if period != 'All' else 'all time'}:")
-        self.export_button.setEnabled(count > 0)
+        self.export_button.setEnabled(self.model.rowCount() > 0)
 
     def set_trades(self, trades: tuple[TradeRow, ...]) -> None:
         """The period's closed trades after a scope or period change (ResizeToContents columns follow)."""
+        self._pending.clear()
+        self._flush_timer.stop()
         self.model.set_trades(trades)
 
     def append_trades(self, rows: list[TradeRow]) -> None:
-        """Trades that just closed, added to the table (sorting keeps the chosen order)."""
+        """Trades that just closed, added to the table (sorting keeps the chosen order) — in a burst at most
+        every 250 ms, since each insertion repaints the visible rows."""
+        self._pending.extend(rows)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        rows, self._pending = self._pending, []
         self.model.append(rows)
+        self._render_count()
 
     def stat_texts(self) -> dict[str, str]:
         """What each statistic shows, by ``Statistics`` field name."""

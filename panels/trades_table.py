@@ -102,6 +102,16 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        SORT_ROLE,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+    }
+)
+
+
 class TradesModel(QAbstractTableModel):
     """Read-only model over closed trades (``TradeRow``, oldest exit first). ``set_trades`` replaces them
     (a scope or period change) and resets only when they differ; ``append`` inserts new rows at the end,
@@ -114,6 +124,8 @@ class TradesModel(QAbstractTableModel):
         self._tz = tz
         self._source: tuple[TradeRow, ...] = ()
         self._trades: list[TradeRow] = []
+        self._texts: dict[tuple[int, int], str] = {}
+        """Display text by (row, column), formatted once (rows never change, they are only added)."""
         self.resets = 0
 
     @property
@@ -128,6 +140,7 @@ class TradesModel(QAbstractTableModel):
         self.beginResetModel()
         self._source = trades
         self._trades = list(trades)
+        self._texts.clear()
         self.endResetModel()
         self.resets += 1
         return True
@@ -148,11 +161,15 @@ class TradesModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        trade, column = self._trades[index.row()], COLUMNS[index.column()]
+        if role not in _ROLES or not index.isValid():
+            return None  # a painted cell asks for a dozen roles: answer the unused ones at once
+        row, col = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(trade, self._tz)
+            text = self._texts.get((row, col))
+            if text is None:
+                text = self._texts[(row, col)] = COLUMNS[col].text(self._trades[row], self._tz)
+            return text
+        trade, column = self._trades[row], COLUMNS[col]
         if role == SORT_ROLE:
             return column.key(trade)
         if role == Qt.ItemDataRole.TextAlignmentRole:

@@ -128,8 +128,8 @@ def test_a_closed_trade_is_appended_to_the_table_without_a_reset(tmp_path: Path,
     assert window.panel3.model.resets == resets
     state.apply_fill(fill(99, "1", "100", T0 + timedelta(hours=9), symbol="XYZ"))
     state.apply_fill(fill(98, "-1", "101", T0 + timedelta(hours=9, minutes=1), symbol="XYZ"))
+    qtbot.waitUntil(lambda: len(window.panel3.table_column(0)) == 7, timeout=2000)
     assert window.panel3.model.resets == resets  # the new trade is inserted, the table is not rebuilt
-    assert len(window.panel3.table_column(0)) == 7
     assert "XYZ" in {t.symbol for t in window.panel3.model.trades}
     assert window.panel3.trades_title.text().startswith("7 closed trades")
     assert window.panel3.stats["trades"].text() == "7"
