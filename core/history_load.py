@@ -89,7 +89,7 @@ def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while the load builds its objects, and restore it after.
 
     A load creates hundreds of thousands of tracked objects (rows, points), none of them garbage; with the
-    collector on, its young-generation passes keep traversing them (a third of the load's time). The pause is
+    collector on, its young-generation passes keep traversing them (a fifth of the load's time or more). The pause is
     process-wide but short; the collector is re-enabled only if it was enabled."""
     enabled = gc.isenabled()
     gc.disable()

@@ -233,7 +233,8 @@ class RunningStatistics:
         self.best = max(net_pnls) if self.best is None else max(chain((self.best,), net_pnls))
         self.worst = min(net_pnls) if self.worst is None else min(chain((self.worst,), net_pnls))
         seconds = map(timedelta.total_seconds, map(sub, exit_times, entry_times))
-        self.hold.add_all(map(_HoldSeconds().__getitem__, seconds))
+        self.hold.total = sum(map(_HoldSeconds().__getitem__, seconds), self.hold.total)  # never None
+        self.hold.count += n
         self.mae.add_all(maes)
         self.mfe.add_all(mfes)
         self.efficiency.add_all(efficiencies)
