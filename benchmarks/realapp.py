@@ -5,8 +5,8 @@ Only stable interfaces are used: ``app_manager.build_app`` → ``PanelApp`` (``.
 plain ``sqlite3``, read-only) and the widgets' object names and visible text. What the trader sees is read
 by ``read_screen`` alone, so a renamed label is fixed in one place.
 
-Times are ``time.perf_counter()`` seconds of this process (the simulator runs in it too, so its
-``BurstResult.sent_at`` is on the same clock).
+The simulator runs in a child process (``benchmarks.simproc``), as Sierra Chart does. Times are
+``time.perf_counter()`` seconds: the system's monotonic clock, shared with the child's ``BurstResult.sent_at``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QToolButton, QWidget
 
 if TYPE_CHECKING:
     from app_manager import PanelApp
-    from dtc.sim.server import SimulatorServer
+    from benchmarks.simproc import SimProcess
 
 SYNC_TIMEOUT_S = 30.0
 POLL_S = 0.005
@@ -163,7 +163,7 @@ def wait_until(
 
 def pump(seconds: float) -> None:
     """Let the Qt event loop run for ``seconds``."""
-    wait_until(lambda: False, seconds)
+    wait_until(lambda: False, seconds, poll_s=min(0.05, seconds))
 
 
 class LatenessProbe:
@@ -242,7 +242,7 @@ class StoreWatcher(threading.Thread):
     the app's writer) and notes when the count first reached 1 and ``target``; optionally also when the
     simulator first had a logged-on client. Stops by itself after ``timeout_s``."""
 
-    def __init__(self, path: Path, target: int, timeout_s: float, simulator: SimulatorServer | None = None) -> None:
+    def __init__(self, path: Path, target: int, timeout_s: float, simulator: SimProcess | None = None) -> None:
         super().__init__(name="bench-store-watcher", daemon=True)
         self.path, self.target, self.timeout_s, self.simulator = path, target, timeout_s, simulator
         self.first_at: float | None = None
@@ -290,28 +290,29 @@ def trading_day_start() -> datetime:
     return start.replace(second=0, microsecond=0)
 
 
-def simulator(accounts: Sequence[str], cash: float = 50_000.0) -> SimulatorServer:
-    """A started simulator (no scenario steps) declaring ``accounts``."""
-    from dtc.sim.scenario import AccountSpec, Scenario
-    from dtc.sim.server import SimulatorServer
+def simulator(accounts: Sequence[str], cash: float = 50_000.0) -> SimProcess:
+    """A started simulator declaring ``accounts``, in a child process (see ``benchmarks.simproc``)."""
+    from benchmarks.simproc import SimProcess
 
-    scenario = Scenario(name="bench", accounts=tuple(AccountSpec(TradeAccount=a, CashBalance=cash) for a in accounts))
-    server = SimulatorServer(scenario, autoplay=False)
-    server.start()
-    return server
+    return SimProcess(accounts, cash)
 
 
 class RunningApp:
     """``build_app`` on ``data_dir`` (a temporary one when None, removed at exit) against ``sim``; the window
     shown offscreen at 1366×768. ``start()`` connects; ``close()`` stops and cleans up (idempotent)."""
 
-    def __init__(self, sim: SimulatorServer, data_dir: Path | None = None) -> None:
+    def __init__(self, sim: SimProcess, data_dir: Path | None = None) -> None:
         from app_manager import build_app
 
         qt_app()
         self._own_dir = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="dtc-bench-")) if data_dir is None else data_dir
-        self.app: PanelApp = build_app(bench_settings(self.data_dir, sim.port), password="", persisted=None)
+        try:
+            self.app: PanelApp = build_app(bench_settings(self.data_dir, sim.port), password="", persisted=None)
+        except BaseException:
+            if self._own_dir:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+            raise
         self.window: QWidget = self.app.window
         self.window.resize(1366, 768)
         self.window.show()
