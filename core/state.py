@@ -477,11 +477,12 @@ class StateManager:
             self.publisher.changes.trades = True
 
     def _statistics_loaded(self) -> None:
-        """The loader thread finished reading a period's history: the next publication shows it."""
+        """The loader thread finished reading a period's history: the next publication shows it — the DTC
+        thread's next tick, or (not connected) a publication from a short-lived thread of its own."""
         with self._lock:
             self.publisher.changes.full = True
         if not self._worker:
-            self.publish()
+            threading.Thread(target=self.publish, name="statistics-publish", daemon=True).start()
 
     def close(self) -> None:
         """Stop the statistics loader thread."""

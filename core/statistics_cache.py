@@ -211,12 +211,10 @@ class StatisticsCache:
         self.recomputations += 1
         return fold
 
-    def _loaded_in_background(self, base: Base) -> _Fold:
-        try:
-            return self._load(base)
-        finally:
-            if self.on_loaded is not None:
-                self.on_loaded()
+    def _done(self, _future: Future[_Fold]) -> None:
+        """The background load finished (the future is done, so ``figures`` can take its result)."""
+        if self.on_loaded is not None:
+            self.on_loaded()
 
     def _fold_for(self, base: Base) -> _Fold | None:
         """The fold of ``base`` if it is loaded (loading it now, or starting a background load, if not)."""
@@ -237,8 +235,10 @@ class StatisticsCache:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="statistics")
             self._stale = False
-            self._loading = (base, self._executor.submit(self._loaded_in_background, base))
-            return None
+            future = self._executor.submit(self._load, base)
+            self._loading = (base, future)
+        future.add_done_callback(self._done)  # outside the lock: it may run at once, and it asks for figures
+        return None
 
     def _catch_up(self, fold: _Fold) -> Increment | None:
         """Fold in what was stored since ``fold`` was read; ``None`` (and ``_stale``: load again) if it does

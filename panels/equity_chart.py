@@ -27,8 +27,9 @@ SOURCE_TITLES = {
 NO_DATA = "No data for this period"
 
 
-REDRAW_MS = 250
-"""Appended points are drawn together at most this often (a burst of closing trades redraws once)."""
+REDRAW_MS = 2000
+"""Appended points are drawn together at most this often: a redraw of the plot costs tens of milliseconds
+of the GUI thread, so a burst of closing trades redraws every two seconds."""
 
 
 class EquityChart(QWidget):
@@ -70,6 +71,8 @@ class EquityChart(QWidget):
         item.showGrid(x=True, y=True, alpha=0.15)
         item.getAxis("left").enableAutoSIPrefix(False)
         self.curve = self.plot.plot([], [])
+        self.curve.setClipToView(True)  # long histories: draw what is in view, thinned to the pixels
+        self.curve.setDownsampling(auto=True, method="peak")
         self.marker = pg.ScatterPlotItem(size=9)
         self.plot.addItem(self.marker)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)

@@ -28,7 +28,7 @@ from core.snapshots import AppSnapshot, TradeRow
 from core.stats import Statistics
 from panels import format as fmt
 from panels.theme import LOSS, pnl_color
-from panels.trades_table import SORT_ROLE, TradesModel, write_trades_csv
+from panels.trades_table import LISTED, SORT_ROLE, TradesModel, write_trades_csv
 from panels.widgets import ValueLabel, add_pairs
 
 TABLE_FLUSH_MS = 250
@@ -138,7 +138,9 @@ class Panel3(QGroupBox):
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # columns are sized to their contents when the trades are replaced, not on every insertion or layout
+        # change (ResizeToContents re-measured the visible rows on each: most of the GUI time in a burst)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setResizeContentsPrecision(0)  # visible rows only: O(1), not O(trades)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setMinimumHeight(110)
@@ -146,6 +148,7 @@ class Panel3(QGroupBox):
         outer.addLayout(right, 1)
         self._dialog: QFileDialog | None = None
         self._pending: list[TradeRow] = []
+        self._sized = False
         self._period, self._loading = "", False
         self._flush_timer = QTimer(self, singleShot=True, interval=TABLE_FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
@@ -169,20 +172,24 @@ class Panel3(QGroupBox):
         self.period_caption.setText(f"Closed trades, {period.lower() if period != 'All' else 'all time'}:")
 
     def _render_count(self) -> None:
-        count = self.model.rowCount() + len(self._pending)
+        count = self.model.total + len(self._pending)
         if self._loading:
             title = f"Loading closed trades — {self._period}…"
         else:
-            title = f"{count} closed trade{'s' if count != 1 else ''} — {self._period}"
+            title = f"{count:,} closed trade{'s' if count != 1 else ''} — {self._period}"
+            if count > LISTED:
+                title += f" (newest {LISTED:,} listed; statistics and CSV cover all)"
         if self.trades_title.text() != title:
             self.trades_title.setText(title)
-        self.export_button.setEnabled(self.model.rowCount() > 0)
+        self.export_button.setEnabled(self.model.total > 0)
 
     def set_trades(self, trades: tuple[TradeRow, ...]) -> None:
-        """The period's closed trades after a scope or period change (ResizeToContents columns follow)."""
+        """The period's closed trades after a scope or period change; columns fit the visible rows."""
         self._pending.clear()
         self._flush_timer.stop()
-        self.model.set_trades(trades)
+        if self.model.set_trades(trades) or not self._sized:
+            self._sized = bool(trades)
+            self.table.resizeColumnsToContents()
 
     def append_trades(self, rows: list[TradeRow]) -> None:
         """Trades that just closed, added to the table (sorting keeps the chosen order) — in a burst at most
@@ -194,6 +201,9 @@ class Panel3(QGroupBox):
     def _flush(self) -> None:
         rows, self._pending = self._pending, []
         self.model.append(rows)
+        if not self._sized:  # the first trades of an empty period: fit the columns once
+            self._sized = True
+            self.table.resizeColumnsToContents()
         self._render_count()
 
     def stat_texts(self) -> dict[str, str]:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
 
 from core.snapshots import TradeRow
 from panels import format as fmt
@@ -102,86 +102,74 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-_ROLES = frozenset(
-    {
-        Qt.ItemDataRole.DisplayRole,
-        SORT_ROLE,
-        Qt.ItemDataRole.TextAlignmentRole,
-        Qt.ItemDataRole.ForegroundRole,
-    }
-)
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+LISTED = 500
+"""At most this many trades (the newest) are rows of the table; statistics and the CSV cover all of them."""
 
 
-class TradesModel(QAbstractTableModel):
-    """Read-only model over closed trades (``TradeRow``, oldest exit first). ``set_trades`` replaces them
-    (a scope or period change) and resets only when they differ; ``append`` inserts new rows at the end,
-    costing the number of new rows, not the number shown.
+class TradesModel(QStandardItemModel):
+    """The period's closed trades (``TradeRow``, oldest exit first) as table rows: the newest ``LISTED`` of
+    them, as Qt items, so painting the table runs no Python. ``set_trades`` replaces them (a scope or period
+    change) and resets only when they differ; ``append`` adds newly closed trades, costing the number of new
+    rows. ``trades`` is every trade of the period (for the CSV), listed or not.
 
     ``tz`` is the zone times are shown in (``None``: this computer's local time)."""
 
-    def __init__(self, tz: tzinfo | None = None) -> None:
-        super().__init__()
+    def __init__(self, tz: tzinfo | None = None, listed: int = LISTED) -> None:
+        super().__init__(0, len(COLUMNS))
+        self.setHorizontalHeaderLabels([c.title for c in COLUMNS])
         self._tz = tz
+        self._listed = listed
         self._source: tuple[TradeRow, ...] = ()
         self._trades: list[TradeRow] = []
-        self._texts: dict[tuple[int, int], str] = {}
-        """Display text by (row, column), formatted once (rows never change, they are only added)."""
         self.resets = 0
 
     @property
     def trades(self) -> tuple[TradeRow, ...]:
         return tuple(self._trades)
 
+    @property
+    def total(self) -> int:
+        """How many trades the period has (rows beyond ``LISTED`` are not in the table)."""
+        return len(self._trades)
+
+    def _items(self, trade: TradeRow) -> list[QStandardItem]:
+        items = []
+        for column in COLUMNS:
+            item = QStandardItem(column.text(trade, self._tz))  # read-only: the view has no edit triggers
+            item.setData(column.key(trade), SORT_ROLE)
+            item.setTextAlignment(_RIGHT if column.numeric else _LEFT)
+            value = column.colored(trade) if column.colored is not None else None
+            if value is not None and value != 0:
+                item.setForeground(QBrush(QColor(PROFIT if value > 0 else LOSS)))
+            items.append(item)
+        return items
+
     def set_trades(self, trades: tuple[TradeRow, ...]) -> bool:
         """Show ``trades``; returns True if the model was reset (the rows differed)."""
         if trades is self._source or (len(trades) == len(self._trades) and list(trades) == self._trades):
             self._source = trades
             return False
-        self.beginResetModel()
         self._source = trades
         self._trades = list(trades)
-        self._texts.clear()
+        self.beginResetModel()
+        blocked = self.blockSignals(True)  # one reset for the views, not a signal per row
+        try:
+            self.setRowCount(0)
+            for trade in trades[-self._listed :]:
+                self.appendRow(self._items(trade))
+        finally:
+            self.blockSignals(blocked)
         self.endResetModel()
         self.resets += 1
         return True
 
     def append(self, rows: list[TradeRow]) -> None:
-        """Add newly closed trades after the others."""
-        if not rows:
-            return
-        first = len(self._trades)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        """Add newly closed trades after the others (the oldest listed rows go beyond ``LISTED``)."""
         self._trades.extend(rows)
-        self.endInsertRows()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._trades)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role not in _ROLES or not index.isValid():
-            return None  # a painted cell asks for a dozen roles: answer the unused ones at once
-        row, col = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            text = self._texts.get((row, col))
-            if text is None:
-                text = self._texts[(row, col)] = COLUMNS[col].text(self._trades[row], self._tz)
-            return text
-        trade, column = self._trades[row], COLUMNS[col]
-        if role == SORT_ROLE:
-            return column.key(trade)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column.colored is not None:
-            value = column.colored(trade)
-            if value is not None and value != 0:
-                return QColor(PROFIT if value > 0 else LOSS)
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section].title
-        return None
+        for trade in rows[-self._listed :]:
+            self.appendRow(self._items(trade))
+        excess = self.rowCount() - self._listed
+        if excess > 0:
+            self.removeRows(0, excess)
