@@ -37,6 +37,7 @@ from core.prices import PriceBook, Quote
 from core.state import StateManager
 from data.db import make_engine
 from data.repository import PositionStore
+from panels.bridge import QtBridge
 from panels.main_window import MainWindow
 
 TICK_MS = 10
@@ -56,7 +57,10 @@ def run(seconds: float, rate: int, data_dir: Path) -> dict[str, object]:
     window = MainWindow(on_scope_chosen=state.set_scope, on_follow=state.follow_latest_fill)
     window.resize(1366, 768)
     window.show()
-    state.snapshot_ready.connect(window.render)
+    bridge = QtBridge(window)  # as app_manager wires it: core updates → queued signal → window.apply
+    bridge.updated.connect(window.apply)
+    state.subscribe(bridge.publish)
+    state.publish(force=True)
     start = datetime.now(UTC)
     state.apply_fill(Fill("BENCH-1", "Sim1", "MESZ25", Decimal(1), Decimal("6000"), start))
     app.processEvents()

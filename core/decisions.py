@@ -72,6 +72,14 @@ class ReconciliationDecisions:
         position = self._ledger.positions.get(key)
         label = found.text if found else str(key)
         now = datetime.now(UTC)
+        if self._ledger.held:
+            # the stored position is about to change: deciding now would count the held fills twice
+            self._publisher.notify(
+                "error",
+                f"decision not applied: {self._ledger.held} fill(s) are held after a database error; "
+                "decide again once they are stored",
+            )
+            return
         try:
             if choice == "keep":
                 if position is not None:
@@ -93,10 +101,13 @@ class ReconciliationDecisions:
                 self._reconciler.resolved(key, confirmed=adopted is not None)
                 text = f"adopted Sierra Chart's position: {label}"
             else:
+                held = False
                 if position is not None and price is not None:
-                    self._close_at(key, position.quantity, price)
+                    held = not self._close_at(key, position.quantity, price)
                 self._reconciler.resolved(key, confirmed=False)
                 text = f"closed at {price}: {label}"
+                if held:  # never offered again: the held close fill is stored when the database recovers
+                    text += " (held after a database error; stored as soon as the database accepts writes)"
         except StorageError as exc:
             self._publisher.notify("error", f"decision not stored, try again: {exc}")
             self._publisher.changes.storage = True
@@ -105,7 +116,9 @@ class ReconciliationDecisions:
         self._publisher.changes.reconciliation = True
         self._publisher.changes.full = True  # statistics and positions may all have changed
 
-    def _close_at(self, key: Key, quantity: Decimal, price: Decimal) -> None:
+    def _close_at(self, key: Key, quantity: Decimal, price: Decimal) -> bool:
+        """Store a closing fill at ``price``; False if it is held after a storage error (it will be stored
+        with the other held fills, so it must not be asked for again)."""
         fill = Fill(
             execution_id=f"TRADER-CLOSE-{uuid.uuid4().hex[:12]}",
             account=key[1],
@@ -115,5 +128,10 @@ class ReconciliationDecisions:
             time=datetime.now(UTC),
             source="trader",
         )
-        self._ledger.stage([fill], reason="closed by trader")
-        self._applied(self._ledger.commit())
+        try:
+            self._ledger.stage([fill], reason="closed by trader")
+            self._applied(self._ledger.commit())
+        except StorageError:
+            self._publisher.changes.storage = True
+            return False
+        return True

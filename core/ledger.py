@@ -164,42 +164,57 @@ class PositionLedger:
         set, and the error is raised.
         """
         self.restored = []
-        if not self._staged and not self._balances:
-            return []
-        if self._unchecked:
-            self._unchecked = False
+        for _attempt in range(3):
+            if not self._staged and not self._balances:
+                return []
+            if self._unchecked:
+                self._check_staged()
+            staged = self._staged
             try:
-                duplicates = self._duplicates([a.fill for a in self._staged])
+                self._write(staged)
+            except DuplicateFill:
+                self._unchecked = True  # stored meanwhile by another writer: look the ids up again
+                continue
             except StorageError as exc:
-                self._held.extendleft(reversed(self._unstage()))
-                self.storage_error = str(exc)
+                self._fail(exc)
                 raise
-            if duplicates:  # a replayed fill among them: fold the group again without it
-                log.info("%d fill(s) of this group were already stored; folding again without them", len(duplicates))
-                for fill, reason in self._unstage():
-                    self.stage([fill], reason)
-        staged = self._staged
+            self._staged, self._committed = [], {}
+            self._staged_ids.clear()
+            self.commits += 1
+            if self.storage_error is not None and not self._held:
+                log.info("storage recovered")
+                self.storage_error = None
+            return staged
+        error = StorageError("fills keep colliding with stored execution ids; held for retry")
+        self._fail(error)
+        raise error
+
+    def _check_staged(self) -> None:
+        """One query for the execution ids of the staged group; a replayed fill among them makes the group
+        fold again without it (from the committed positions, in the same order). Raises ``StorageError``
+        (the group is held)."""
+        self._unchecked = False
         try:
-            self._write(staged)
-        except DuplicateFill:
-            # stored meanwhile by another writer: go back and fold again without those (rare)
-            fills = self._unstage()
-            for fill, reason in fills:
-                self.stage([fill], reason)
-            return self.commit()
+            duplicates = self._duplicates([a.fill for a in self._staged])
         except StorageError as exc:
-            self._held.extendleft(reversed(self._unstage()))
-            if self.storage_error != str(exc):
-                log.error("storage failure, %d fill(s) held for retry: %s", len(self._held), exc)
-            self.storage_error = str(exc)
+            self._fail(exc)
             raise
-        self._staged, self._committed = [], {}
-        self._staged_ids.clear()
-        self.commits += 1
-        if self.storage_error is not None:
-            log.info("storage recovered")
-            self.storage_error = None
-        return staged
+        if not duplicates:
+            return
+        log.info("%d fill(s) of this group were already stored; folding again without them", len(duplicates))
+        for fill, reason in self._unstage():
+            mode = self._mode_of(fill.account)
+            ident = (mode, fill.account, fill.execution_id)
+            if ident not in duplicates and ident not in self._staged_ids:
+                self._fold(mode, fill, reason)
+                self._staged_ids.add(ident)
+
+    def _fail(self, exc: StorageError) -> None:
+        """The group cannot be stored now: positions back to the committed ones, its fills held first."""
+        self._held.extendleft(reversed(self._unstage()))
+        if self.storage_error != str(exc):
+            log.error("storage failure, %d fill(s) held for retry: %s", len(self._held), exc)
+        self.storage_error = str(exc)
 
     def _unstage(self) -> list[tuple[Fill, str]]:
         """Drop the staged fills: the working positions go back to their committed state. Returns the fills."""

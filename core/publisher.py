@@ -170,6 +170,7 @@ class Publisher:
     def snapshot(self) -> AppSnapshot:
         """Everything, now (start-up, scope or period change). Statistics may still be loading."""
         self._seq += 1
+        self._stats.reshow = False
         scope = self._scope.scope
         in_scope: list[PositionView] = []
         other: list[PositionView] = []
@@ -259,7 +260,7 @@ class Publisher:
         today_changed = bool(changes.positions or views)
         if changes.trades and scope is not None and not self._loading:
             increment = self._stats.refresh(scope[0], scope[1], self._scope.period)
-            if increment is None:  # the history must be read again: start over
+            if increment is None or self._stats.reshow:  # the history must be read (or drawn) again
                 return ev.Update(self._seq, datetime.now(UTC), snapshot=self.snapshot())
             self._today_closed = increment.today
             if increment.rows or increment.equity:

@@ -169,10 +169,12 @@ class StateManager:
         try:
             applied = self.ledger.commit()
         except StorageError:
-            now = time.monotonic()
-            for key in self.ledger.restored:
-                self.reconciler.on_fill(key, self.ledger.positions.get(key), now)
+            # the positions went back to the stored ones (the reconciler never saw the group: it only hears of
+            # committed fills); Sierra Chart's next report is compared with what is stored
             self.publisher.changes.storage = True
+            self.publisher.changes.reconciliation = True
+            for key in self.ledger.restored:
+                self.publisher.changes.marks.add(key)
             return []
         self._applied(applied)
         return applied

@@ -27,6 +27,7 @@ from core.stats import RunningStatistics, Statistics, TradeFacts
 from core.tradingday import Period, period_start
 from data.models import AccountBalance, TradeRecord
 from data.repository import PositionStore, StorageError
+from data.trade_queries import newest_trade_id
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,8 @@ class StatisticsCache:
         self._loading: tuple[Base, Future[_Fold]] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self.recomputations = 0
+        self.reshow = False
+        """Set when the figures changed in a way an ``Increment`` cannot carry (the curve's source)."""
 
     def _bases(self, mode: str, account: str, period: Period) -> tuple[Base, datetime]:
         now = datetime.fromtimestamp(time.time(), tz=UTC)
@@ -203,11 +206,16 @@ class StatisticsCache:
     def _load(self, base: Base) -> _Fold:
         mode, account, _, start = base
         fold = _Fold(base)
+        # the newest ids before the reads: later catch-ups read only rows stored after them, even when the
+        # scope has no trade (or balance) yet — never the whole table again
+        newest_trade = newest_trade_id(self._store.engine)
+        newest_balance = self._store.newest_balance_id() if mode == "LIVE" else 0
         loaded = load_history(self._store.engine, mode, account, start)  # a column query, not ORM rows
         fold.running, fold.rows, fold.trade_curve = loaded.running, loaded.rows, loaded.trade_curve
-        fold.last_id, fold.last_exit = loaded.last_id, loaded.last_exit
+        fold.last_id, fold.last_exit = max(loaded.last_id, newest_trade), loaded.last_exit
         if mode == "LIVE":
             fold.add_balances(self._store.balances_since(account, start))
+            fold.last_balance_id = max(fold.last_balance_id, newest_balance)
         self.recomputations += 1
         return fold
 
@@ -242,20 +250,24 @@ class StatisticsCache:
 
     def _catch_up(self, fold: _Fold) -> Increment | None:
         """Fold in what was stored since ``fold`` was read; ``None`` (and ``_stale``: load again) if it does
-        not simply extend it."""
+        not simply extend it. Reads everything first, so a read error leaves the fold as it was."""
         mode, account, _, start = fold.base
         stored = self._store.trades_after(mode, account, fold.last_id)
+        balances = self._store.balances_after(account, fold.last_balance_id) if mode == "LIVE" else []
         new = [r for r in stored if start is None or r.exit_time >= start]
-        if not fold.extends(new):
+        if not fold.extends(new) or (
+            balances and fold.last_balance_time is not None and min(b.time for b in balances) < fold.last_balance_time
+        ):
             self._stale = True
             return None
+        had_balances = bool(fold.balances)
         rows, points = fold.add_trades(new)
+        fold.last_id = max([fold.last_id, *(r.id or 0 for r in stored)])
         if mode == "LIVE":
-            balances = self._store.balances_after(account, fold.last_balance_id)
-            added = fold.add_balances([b for b in balances if start is None or b.time >= start])
-            if added is None:
-                self._stale = True
-                return None
+            added = fold.add_balances([b for b in balances if start is None or b.time >= start]) or []
+            fold.last_balance_id = max([fold.last_balance_id, *(b.id or 0 for b in balances)])
+            if fold.balances and not had_balances:
+                self.reshow = True  # the curve now comes from balances: the window must redraw it whole
             if fold.balances:
                 points = added
         return Increment(tuple(rows), tuple(points), fold.running.result(), fold.today())
@@ -287,9 +299,9 @@ class StatisticsCache:
         try:
             fold.set_today(today_start)
             return self._catch_up(fold)
-        except StorageError as exc:
+        except StorageError as exc:  # keep what is shown; the next refresh reads again
             log.error("cannot read new trades for statistics: %s", exc)
-            return None
+            return Increment((), (), fold.running.result(), fold.today())
 
     def close(self) -> None:
         if self._executor is not None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_
+from sqlalchemy import Engine, and_, func, insert, or_
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, select
 
@@ -316,12 +316,16 @@ class PositionStore:
             raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
 
     def trades_after(self, mode: str, account: str, after_id: int) -> list[TradeRecord]:
-        """Closed trades of (mode, account) stored after the trade with id ``after_id``, in id order. Reads by
-        primary key, so it costs the same whatever the history's length."""
+        """Closed trades of (mode, account) stored after the trade with id ``after_id``, in id order. A range
+        of the primary key filtered in SQL: it costs the rows stored since, not the history."""
         try:
             with Session(self._engine) as session:
-                stmt = select(TradeRecord).where(col(TradeRecord.id) > after_id).order_by(col(TradeRecord.id))
-                return [r for r in session.exec(stmt).all() if r.mode == mode and r.account == account]
+                stmt = (
+                    select(TradeRecord)
+                    .where(col(TradeRecord.id) > after_id, TradeRecord.mode == mode, TradeRecord.account == account)
+                    .order_by(col(TradeRecord.id))
+                )
+                return list(session.exec(stmt).all())
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
 
@@ -329,8 +333,20 @@ class PositionStore:
         """Balance history of ``account`` stored after the row with id ``after_id``, in id order."""
         try:
             with Session(self._engine) as session:
-                stmt = select(AccountBalance).where(col(AccountBalance.id) > after_id).order_by(col(AccountBalance.id))
-                return [b for b in session.exec(stmt).all() if b.account == account]
+                stmt = (
+                    select(AccountBalance)
+                    .where(col(AccountBalance.id) > after_id, AccountBalance.account == account)
+                    .order_by(col(AccountBalance.id))
+                )
+                return list(session.exec(stmt).all())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read balances: {exc.__class__.__name__}: {exc}") from exc
+
+    def newest_balance_id(self) -> int:
+        """The largest ``accountbalance.id`` (0 if none). Raises ``StorageError``."""
+        try:
+            with Session(self._engine) as session:
+                return int(session.exec(select(func.max(AccountBalance.id))).one() or 0)
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read balances: {exc.__class__.__name__}: {exc}") from exc
 

@@ -258,8 +258,11 @@ class MainWindow(QMainWindow):
         if applied.equity:
             self.panel1.chart.append(applied.equity)
         self._positions_changed |= applied.positions_changed
-        wait = self._last_show + self.render_gap - time.monotonic()
-        if wait > 0:  # updates in quick succession (a burst): shown together, at most ~25 times a second
+        # a position that opened, changed or closed is shown at once; prices, figures and the feed that
+        # change in quick succession are shown together, at most ~25 times a second
+        gap = 0.0 if applied.positions_changed else self.render_gap
+        wait = self._last_show + gap - time.monotonic()
+        if wait > 0:
             if not self._render_timer.isActive():
                 self._render_timer.start(max(1, int(wait * 1000)))
             return
