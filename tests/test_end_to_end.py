@@ -43,12 +43,12 @@ def start_panel(settings: Settings, port: int, qtbot) -> PanelApp:  # type: igno
     return app
 
 
-def wait_synced(app: PanelApp, qtbot) -> None:  # type: ignore[no-untyped-def]
+def wait_synced(app: PanelApp, qtbot, timeout: int = 10_000) -> None:  # type: ignore[no-untyped-def]
     def synced() -> None:
         snap = app.window.last_snapshot
         assert snap is not None and snap.connection.state == ConnectionState.SYNCED
 
-    qtbot.waitUntil(synced, timeout=10_000)
+    qtbot.waitUntil(synced, timeout=timeout)
 
 
 def screen(app: PanelApp, with_pnl: bool = False) -> str:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from sqlmodel import Session, func, select
 
-from app_manager import PanelApp, build_app
+from app_manager import PanelApp
 from core.resync import HISTORY_MARGIN
 from core.settings import Settings
-from core.snapshots import ConnectionState
 from data.db import make_engine
 from data.models import FillRecord
 from dtc.sim.server import SimulatorServer
+from tests.test_end_to_end import start_panel, wait_synced
 
 SPACING_S = 30.0
 BUSY_FILLS = 300
@@ -50,21 +49,6 @@ def simulator(clock: Clock) -> Iterator[SimulatorServer]:
     server.stop()
 
 
-def start_panel(settings: Settings, port: int, qtbot) -> PanelApp:  # type: ignore[no-untyped-def]
-    app = build_app(replace(settings, host="127.0.0.1", port=port, heartbeat_seconds=2))
-    qtbot.addWidget(app.window)
-    app.start()
-    return app
-
-
-def wait_synced(app: PanelApp, qtbot) -> None:  # type: ignore[no-untyped-def]
-    def synced() -> None:
-        snap = app.window.last_snapshot
-        assert snap is not None and snap.connection.state == ConnectionState.SYNCED
-
-    qtbot.waitUntil(synced, timeout=20_000)
-
-
 def stored_fills(settings: Settings) -> list[FillRecord]:
     with Session(make_engine(settings.data_dir)) as session:
         return list(session.exec(select(FillRecord).order_by(FillRecord.time)).all())
@@ -79,7 +63,7 @@ def test_restart_asks_only_for_fills_since_shortly_before_the_newest_stored(sett
     base = clock.now + 0.25
     app = start_panel(settings, simulator.port, qtbot)
     try:
-        wait_synced(app, qtbot)
+        wait_synced(app, qtbot, 20_000)
         for i in range(BUSY_FILLS):
             clock.now = base + i * SPACING_S
             simulator.fill("Sim1", "MESZ25", "BUY" if i % 2 == 0 else "SELL", 1, 6000.00 + (i % 7) * 0.25)
@@ -100,7 +84,7 @@ def test_restart_asks_only_for_fills_since_shortly_before_the_newest_stored(sett
 
     app = start_panel(settings, simulator.port, qtbot)
     try:
-        wait_synced(app, qtbot)
+        wait_synced(app, qtbot, 20_000)
     finally:
         app.stop()
 
