@@ -42,9 +42,9 @@ from dtc.messages import (
 
 log = logging.getLogger(__name__)
 
-HISTORY_MARGIN = timedelta(hours=1)
-# 2 minutes lost fills under the crash torture (tests/test_crash_torture.py): kept at one hour; the re-sent
-# fills it costs are recognised by one execution-id query per group of 2,000, not re-applied one by one.
+HISTORY_MARGIN = timedelta(minutes=10)
+# for clock differences between this computer and Sierra Chart (and 301s without a fill time, stamped here);
+# the fills it re-sends are recognised by one execution-id query per group of 2,000, not re-applied
 """How far before the newest stored fill of an account history is asked again after logon."""
 REQUEST_TIMEOUT_SECONDS = 15.0
 
@@ -81,6 +81,8 @@ class ResyncController:
         self._accounts_request: int | None = None
         self._positions_request: int | None = None
         self._history_requests: set[int] = set()
+        self._history_asked: dict[int, tuple[str, str, datetime]] = {}
+        """History request id → (account, mode, start asked for), until its answer is complete."""
         self._history_pending = False
         self.on_history_done: Callable[[], None] = lambda: None
         self._accounts_done = False
@@ -104,6 +106,7 @@ class ResyncController:
         self._accounts = []
         self._active = True
         self._history_requests = set()
+        self._history_asked = {}
         self._history_pending = True
         self._accounts_done = False
         self._state.set_connection(ConnectionState.SYNCING, "requesting trade accounts")
@@ -160,21 +163,24 @@ class ResyncController:
             if account not in first_seen:
                 continue
             try:
-                last = self._store.last_fill_time(mode, account)
+                # from where the last complete (and stored) history answer ended; before the first one, from
+                # the newest stored fill (asking from first contact could be tens of MB: a server stops
+                # sending to a client that falls that far behind)
+                base = self._store.history_until(account) or self._store.last_fill_time(mode, account)
             except StorageError as exc:
-                log.error("cannot read the last fill time of %s: %s", account, exc)
+                log.error("cannot read where the history of %s is complete: %s", account, exc)
                 continue
-            since = first_seen[account] if last is None else max(first_seen[account], last - self._margin)
+            since = first_seen[account] if base is None else max(first_seen[account], base - self._margin)
             start = math.floor(since.timestamp())  # whole seconds, down: the newest stored fill's second is asked
             log.info("requesting fills of %s since %s", account, since.isoformat(timespec="seconds"))
-            self._history_requests.add(
-                self._request(
-                    lambda rid, a=account, s=start: HistoricalOrderFillsRequest(
-                        RequestID=rid, TradeAccount=a, StartDateTime=s
-                    ),
-                    f"fills of {account}",
-                )
+            request_id = self._request(
+                lambda rid, a=account, s=start: HistoricalOrderFillsRequest(
+                    RequestID=rid, TradeAccount=a, StartDateTime=s
+                ),
+                f"fills of {account}",
             )
+            self._history_requests.add(request_id)
+            self._history_asked[request_id] = (account, mode, since)
         self._accounts_done = True
         self._check_history()
         self._state.begin_position_report()
@@ -202,7 +208,24 @@ class ResyncController:
     def _complete(self, request_id: int) -> None:
         if self._pending.pop(request_id, None) is not None and request_id == self._positions_request:
             self._state.end_position_report()
+        asked = self._history_asked.pop(request_id, None)
+        if asked is not None:
+            self._history_stored(*asked)
         self._maybe_done()
+
+    def _history_stored(self, account: str, mode: str, since: datetime) -> None:
+        """A 303 was answered completely and the router has stored its fills: every fill of ``account`` up to
+        the newest one stored now (or the start asked for, if later) is stored — in Sierra Chart's time, so
+        this computer's clock does not matter
+        — unless fills are held after a storage error. Live fills stored before the answer came say nothing
+        about older fills; that is why the newest stored fill alone is not where the next request starts."""
+        if self._state.ledger.held:
+            return
+        try:
+            newest = self._store.last_fill_time(mode, account)
+            self._store.set_history_until(account, since if newest is None else max(newest, since))
+        except StorageError as exc:
+            log.warning("cannot record the history of %s as complete (asked again next time): %s", account, exc)
 
     def _maybe_done(self) -> None:
         self._check_history()

@@ -173,3 +173,6 @@ class TradeAccount(SQLModel, table=True):
     account: str = Field(primary_key=True, max_length=64)
     mode: str = Field(max_length=8)
     first_seen: datetime = Field(sa_type=UTCDateTime)
+    history_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Every fill of the account up to this fill time (UTC, Sierra Chart's) is stored: the newest stored fill
+    when the last history answer was complete and stored. The next history request starts here."""

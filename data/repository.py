@@ -188,6 +188,28 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot record trade accounts: {exc.__class__.__name__}: {exc}") from exc
 
+    def history_until(self, account: str) -> datetime | None:
+        """Until when every fill of ``account`` is stored (``TradeAccount.history_until``). Raises
+        ``StorageError``."""
+        try:
+            with Session(self._engine) as session:
+                row = session.get(TradeAccount, account)
+                return row.history_until if row is not None else None
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read trade accounts: {exc.__class__.__name__}: {exc}") from exc
+
+    def set_history_until(self, account: str, until: datetime) -> None:
+        """Record that every fill of ``account`` up to ``until`` is stored (it never moves back). Raises
+        ``StorageError``."""
+        try:
+            with Session(self._engine) as session, session.begin():
+                row = session.get(TradeAccount, account)
+                if row is not None and (row.history_until is None or row.history_until < until):
+                    row.history_until = until
+                    session.add(row)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot record trade accounts: {exc.__class__.__name__}: {exc}") from exc
+
     def last_fill_time(self, mode: str, account: str) -> datetime | None:
         """Time of the newest stored fill of (mode, account), to ask the server for fills since then."""
         try:

@@ -72,6 +72,12 @@ def test_restart_asks_only_for_fills_since_shortly_before_the_newest_stored(sett
         app.stop()
     last_stored = stored_fills(settings)[-1].time.timestamp()
     assert last_stored == clock.now
+    # a start that completes a history answer: from then on requests begin where that answer ended
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot, 20_000)
+    finally:
+        app.stop()
 
     # while the panel is closed: a fill in the very same second as the newest stored one, then two more
     clock.now += 0.5
@@ -89,8 +95,8 @@ def test_restart_asks_only_for_fills_since_shortly_before_the_newest_stored(sett
         app.stop()
 
     asked = [r for r in simulator.history_requests() if r.trade_account == "Sim1"]
-    assert len(asked) == 1
-    request = asked[0]
+    assert len(asked) == 2
+    request = asked[-1]
     # whole seconds: the second of the newest stored fill is asked again (a fill in it may still be missing) …
     assert request.start_date_time <= int(last_stored)
     # … but only the margin before it, never the whole session since the account was first seen
@@ -107,3 +113,47 @@ def test_restart_asks_only_for_fills_since_shortly_before_the_newest_stored(sett
     quantity, _ = simulator.positions()[("Sim1", "MESZ25")]
     assert quantity == 1
     assert [(p.symbol, p.quantity) for p in app.state.snapshot().positions] == [("MESZ25", 1)]
+
+
+def test_fills_missed_before_an_unanswered_history_request_are_asked_for_at_the_next_start(
+    settings, simulator, clock, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    clock.now = time.time()  # Sierra Chart's clock agrees with this computer's here
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot, 20_000)
+        simulator.fill("Sim1", "MESZ25", "BUY", 1, 6000.00)
+        qtbot.waitUntil(lambda: count_fills(app) == 1, timeout=10_000)
+    finally:
+        app.stop()
+    app = start_panel(settings, simulator.port, qtbot)  # a start whose history answer is complete
+    try:
+        wait_synced(app, qtbot, 20_000)
+    finally:
+        app.stop()
+    # while the panel is closed: two fills it misses
+    clock.now += SPACING_S
+    simulator.fill("Sim1", "MESZ25", "BUY", 1, 6001.00)
+    clock.now += SPACING_S
+    simulator.fill("Sim1", "MESZ25", "SELL", 1, 6002.00)
+    # the next start gets no history (rejected), but a live fill an hour later is stored
+    simulator.set_history_reject("try later")
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot, 20_000)
+        clock.now += 3600
+        simulator.fill("Sim1", "MESZ25", "BUY", 1, 6003.00)
+        qtbot.waitUntil(lambda: count_fills(app) == 2, timeout=10_000)
+    finally:
+        app.stop()
+    # the start after that is answered: the two missed fills are asked for again, although a newer one is stored
+    simulator.set_history_reject(None)
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot, 20_000)
+        qtbot.waitUntil(lambda: count_fills(app) == 4, timeout=10_000)
+    finally:
+        app.stop()
+    fills = stored_fills(settings)
+    assert sorted(f.execution_id for f in fills) == sorted(f["execution_id"] for f in simulator.fill_log())
+    assert [(p.symbol, p.quantity) for p in app.state.snapshot().positions] == [("MESZ25", 2)]

@@ -33,6 +33,8 @@ class Faults:
     """How LOGON_REQUEST (1) is answered; a Result other than 1 closes the connection after the 2."""
     positions_reject: str | None = None
     """Set: CURRENT_POSITIONS_REQUEST (305) is answered with 307 and this RejectText."""
+    history_reject: str | None = None
+    """Set: HISTORICAL_ORDER_FILLS_REQUEST (303) is answered with 308 and this RejectText."""
     market_data_rejected: tuple[str, ...] = ()
     """Symbol prefixes, roots or exchanges whose MARKET_DATA_REQUEST (101) gets 103."""
 

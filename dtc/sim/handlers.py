@@ -127,6 +127,8 @@ class RequestHandlers:
         if not req.TradeAccount or start is None:
             text = "TradeAccount is not set" if not req.TradeAccount else "StartDateTime or NumberOfDays is not set"
             return [m.HistoricalOrderFillsReject(RequestID=req.RequestID, RejectText=text)]
+        if self._faults.history_reject is not None:
+            return [m.HistoricalOrderFillsReject(RequestID=req.RequestID, RejectText=self._faults.history_reject)]
         fills = self._world.fills(req.TradeAccount, start, req.ServerOrderID)
         self.history_requests.append(
             HistoryRequest(req.TradeAccount, int(req.StartDateTime), int(req.NumberOfDays), len(fills))

@@ -281,6 +281,10 @@ class SimulatorServer:
         """While ``text`` is set, answer 305 with CURRENT_POSITIONS_REJECT (307) {RequestID, RejectText}."""
         self._call(lambda: setattr(self._engine.faults, "positions_reject", text))
 
+    def set_history_reject(self, text: str | None) -> None:
+        """While ``text`` is set, answer 303 with HISTORICAL_ORDER_FILLS_REJECT (308) {RequestID, RejectText}."""
+        self._call(lambda: setattr(self._engine.faults, "history_reject", text))
+
     def resend_fill(self, execution_id: str) -> bool:
         """Send the identical 301 of an earlier fill again (duplicate delivery); False if the id is unknown."""
         return self._call(lambda: self._engine.resend_fill(execution_id))

@@ -1,0 +1,25 @@
+"""Per trade account, until when every fill is stored (the last complete history answer).
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tradeaccount") as batch:
+        batch.add_column(sa.Column("history_until", sa.DateTime, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tradeaccount") as batch:
+        batch.drop_column("history_until")
