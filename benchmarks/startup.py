@@ -6,8 +6,8 @@ shown) and reports when Panel2 has painted the stored position; the time is coun
 parent starts the process (interpreter start and imports included). Median of three starts with the bytecode
 cache warm (every start after the first on a trader's machine); the first start is shown too.
 
-Statistics: ``StatisticsCache.get(mode, account, Period.ALL)`` right after ``invalidate()`` (all trades read
-from SQLite, statistics, trade rows and equity curve built). Median of five refreshes.
+Statistics: ``StatisticsCache.refresh(mode, account, Period.ALL)`` right after a closed trade was stored (the
+new row read by primary key and folded in); the cold ``figures`` of a new cache too. Median of five refreshes.
 
     uv run python -m benchmarks.startup --child DATA_DIR   # the child side (prints timings as JSON)
 """
@@ -135,9 +135,9 @@ def measure(trades: int) -> list[Figure]:
 
 
 def _statistics_refresh(data_dir: Path) -> tuple[float, float]:
-    """(refresh ms, cold ms): the median ``get`` of period ALL right after a new closed trade was stored and
-    ``invalidate()`` called (what happens when a trade closes), and the first ``get`` of a new cache (a scope
-    or period switch)."""
+    """(refresh ms, cold ms): the median ``refresh`` of period ALL right after a new closed trade was stored
+    (what a publication does when a trade closes), and the first ``figures`` of a new cache (a scope or
+    period switch)."""
     from sqlmodel import Session
 
     from core.statistics_cache import StatisticsCache

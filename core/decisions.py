@@ -83,9 +83,7 @@ class ReconciliationDecisions:
         try:
             if choice == "keep":
                 if position is not None:
-                    records.replace_position(
-                        self._store, *key, position, "reconciled", "kept by trader", before=position, at=now
-                    )
+                    records.replace_position(self._store, *key, position, "reconciled", "kept by trader", at=now)
                 self._reconciler.resolved(key, confirmed=True)
                 text = f"kept: {label}"
             elif choice == "adopt":

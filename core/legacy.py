@@ -91,7 +91,6 @@ def import_legacy_files(data_dir: Path, store: PositionStore) -> list[LegacyResu
             "imported",
             f"legacy {path.name}",
             source="legacy file",
-            before=pos,
             at=datetime.now(UTC),
         )
         path.rename(path.with_suffix(".json.imported"))

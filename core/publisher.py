@@ -23,7 +23,7 @@ from core.ledger import PositionLedger
 from core.marks import Marks
 from core.orders import OrderBook
 from core.prices import PriceBook
-from core.reconcile import Reconciler
+from core.reconcile import Discrepancy, Reconciler
 from core.scope import ScopeState
 from core.snapshots import AppSnapshot, BrokerOnlyPosition, Notification, PositionView, ScopeSummary
 from core.statistics_cache import StatisticsCache
@@ -49,7 +49,6 @@ class Changes:
     connection: bool = False
     accounts: bool = False
     reconciliation: bool = False
-    orders: bool = False
     storage: bool = False
     full: bool = True
     """The next publication replaces everything (start-up, scope/period change, statistics loaded)."""
@@ -64,7 +63,6 @@ class Changes:
             or self.connection
             or self.accounts
             or self.reconciliation
-            or self.orders
             or self.storage
         )
 
@@ -168,7 +166,8 @@ class Publisher:
     # --- building ------------------------------------------------------------------------------------
 
     def snapshot(self) -> AppSnapshot:
-        """Everything, now (start-up, scope or period change). Statistics may still be loading."""
+        """Everything, now (start-up, scope or period change), with the next sequence number. Statistics may
+        still be loading."""
         self._seq += 1
         self._stats.reshow = False
         scope = self._scope.scope
@@ -206,14 +205,21 @@ class Publisher:
             equity_curve=figures.equity_curve if figures else (),
             equity_source=figures.equity_source if figures else "",
             orphan_orders=self._sent_orphans,
-            discrepancies=tuple(d for _, d in sorted(self._reconciler.discrepancies.items())),
+            discrepancies=self._discrepancies(),
             positions_status=self._reconciler.status,
             statistics_loading=self._loading,
         )
 
+    def _discrepancies(self) -> tuple[Discrepancy, ...]:
+        return tuple(d for _, d in sorted(self._reconciler.discrepancies.items()))
+
+    def _full(self) -> ev.Update:
+        snap = self.snapshot()
+        return ev.Update(snap.seq, datetime.now(UTC), snapshot=snap)
+
     def _reconciliation_key(self) -> object:
         return (
-            tuple(sorted(self._reconciler.discrepancies.items())),
+            self._discrepancies(),
             self._reconciler.status,
             self._broker_only(),
             tuple(sorted(self._reconciler.confirmed.items())),
@@ -224,9 +230,10 @@ class Publisher:
         changes, self.changes = self.changes, Changes(full=False)
         if not changes.any() and self._orphans() == self._sent_orphans:
             return None
-        if changes.full or (self._loading and self._stats_ready()):
-            return ev.Update(self._seq + 1, datetime.now(UTC), snapshot=self.snapshot())
-        self._seq += 1
+        scope = self._scope.scope
+        loaded = self._loading and scope is not None and self._stats.ready(scope[0], scope[1], self._scope.period)
+        if changes.full or loaded:
+            return self._full()
         out: list[ev.Event] = []
         positions = self._ledger.positions
         confirmation_changed = False
@@ -236,11 +243,7 @@ class Publisher:
                 self._sent_reconciliation = key
                 confirmation_changed = True
                 out.append(
-                    ev.ReconciliationChanged(
-                        tuple(d for _, d in sorted(self._reconciler.discrepancies.items())),
-                        self._reconciler.status,
-                        self._broker_only(),
-                    )
+                    ev.ReconciliationChanged(self._discrepancies(), self._reconciler.status, self._broker_only())
                 )
         for key, opened in changes.positions.items():
             pos = positions.get(key)
@@ -256,12 +259,11 @@ class Publisher:
         views = tuple(self.view(k, positions[k]) for k in sorted(marked) if k in positions)
         if views:
             out.append(ev.MarksUpdated(views))
-        scope = self._scope.scope
         today_changed = bool(changes.positions or views)
         if changes.trades and scope is not None and not self._loading:
             increment = self._stats.refresh(scope[0], scope[1], self._scope.period)
             if increment is None or self._stats.reshow:  # the history must be read (or drawn) again
-                return ev.Update(self._seq, datetime.now(UTC), snapshot=self.snapshot())
+                return self._full()
             self._today_closed = increment.today
             if increment.rows or increment.equity:
                 self._statistics = increment.statistics
@@ -283,13 +285,9 @@ class Publisher:
             self._sent_storage = storage
             out.append(ev.StorageChanged(*storage))
         if not out:
-            self._seq -= 1
             return None
+        self._seq += 1
         return ev.Update(self._seq, datetime.now(UTC), events=tuple(out))
 
     def _today(self) -> ScopeSummary:
         return ScopeSummary(self._today_closed.realized_pnl, self._today_closed.trades, self._open_pnl())
-
-    def _stats_ready(self) -> bool:
-        scope = self._scope.scope
-        return scope is not None and self._stats.figures(scope[0], scope[1], self._scope.period) is not None

@@ -217,12 +217,11 @@ def replace_position(
     reason: str,
     source: str = "trader",
     *,
-    before: Position | None = None,
     at: datetime,
 ) -> None:
     """Set (``None``: remove) the stored position of (mode, account, symbol) without a fill, with its audit
-    event, in one transaction. Raises ``StorageError``."""
-    event = event_values(mode, account, symbol, kind, before, position, reason=reason, source=source, at=at)
+    event (the quantity before is the stored row's), in one transaction. Raises ``StorageError``."""
+    event = event_values(mode, account, symbol, kind, None, position, reason=reason, source=source, at=at)
     store.replace_position_row(
         mode, account, symbol, position_values(position) if position is not None else None, event
     )

@@ -255,7 +255,6 @@ class StateManager:
         """The working orders of (account, symbol) changed: refresh the bracket of its position."""
         with self._lock:
             self.publisher.changes.marks.update(self.marks.on_orders_changed(account, symbol))
-            self.publisher.changes.orders = True
 
     def flush_marks(self, force: bool = False) -> None:
         """Write changed MAE/MFE, extremes and brackets to the database, at most every 100 ms."""

@@ -106,6 +106,8 @@ class _Fold:
         self.today_pnl = Decimal(0)
         self.today_count = 0
         self.trades_tuple: tuple[TradeRow, ...] | None = None
+        self.curve_tuple: tuple[EquityPoint, ...] | None = None
+        """Built once per change (a full snapshot of a long period copies them, nothing else does)."""
 
     def extends(self, rows: list[TradeRecord]) -> bool:
         return all(self.last_exit is None or r.exit_time >= self.last_exit for r in rows)
@@ -130,7 +132,7 @@ class _Fold:
                 self.today_pnl += row.net_pnl
                 self.today_count += 1
         if new_rows:
-            self.trades_tuple = None
+            self.trades_tuple = self.curve_tuple = None
         return new_rows, new_points
 
     def add_balances(self, rows: list[AccountBalance]) -> list[EquityPoint] | None:
@@ -145,6 +147,7 @@ class _Fold:
             if value is not None:
                 self.balances.append(EquityPoint(b.time, value))
                 added.append(self.balances[-1])
+                self.curve_tuple = None
         return added
 
     def set_today(self, today_start: datetime) -> None:
@@ -162,8 +165,10 @@ class _Fold:
     def figures(self) -> ScopeFigures:
         if self.trades_tuple is None:
             self.trades_tuple = tuple(self.rows)
-        curve, source = (tuple(self.balances), "balance") if self.balances else (tuple(self.trade_curve), "trades")
-        return ScopeFigures(self.today(), self.running.result(), self.trades_tuple, curve, source)
+        if self.curve_tuple is None:
+            self.curve_tuple = tuple(self.balances) if self.balances else tuple(self.trade_curve)
+        source = "balance" if self.balances else "trades"
+        return ScopeFigures(self.today(), self.running.result(), self.trades_tuple, self.curve_tuple, source)
 
     def today(self) -> ScopeSummary:
         return ScopeSummary(self.today_pnl, self.today_count)
@@ -190,7 +195,6 @@ class StatisticsCache:
         self._lock = threading.Lock()
         self._loading: tuple[Base, Future[_Fold]] | None = None
         self._executor: ThreadPoolExecutor | None = None
-        self.recomputations = 0
         self.reshow = False
         """Set when the figures changed in a way an ``Increment`` cannot carry (the curve's source)."""
 
@@ -198,10 +202,6 @@ class StatisticsCache:
         now = datetime.fromtimestamp(time.time(), tz=UTC)
         today_start = period_start(Period.TODAY, now, *self._session)
         return (mode, account, Period(period), period_start(period, now, *self._session)), today_start
-
-    def invalidate(self) -> None:
-        """Something not folded incrementally changed: load again on the next request."""
-        self._stale = True
 
     def _load(self, base: Base) -> _Fold:
         mode, account, _, start = base
@@ -216,7 +216,6 @@ class StatisticsCache:
         if mode == "LIVE":
             fold.add_balances(self._store.balances_since(account, start))
             fold.last_balance_id = max(fold.last_balance_id, newest_balance)
-        self.recomputations += 1
         return fold
 
     def _done(self, _future: Future[_Fold]) -> None:
@@ -271,6 +270,14 @@ class StatisticsCache:
             if fold.balances:
                 points = added
         return Increment(tuple(rows), tuple(points), fold.running.result(), fold.today())
+
+    def ready(self, mode: str, account: str, period: Period) -> bool:
+        """Whether ``figures`` of (mode, account, period) would answer now (loaded, or the load finished)."""
+        base, _ = self._bases(mode, account, period)
+        if self._fold is not None and self._fold.base == base and not self._stale:
+            return True
+        loading = self._loading
+        return loading is not None and loading[0] == base and loading[1].done()
 
     def figures(self, mode: str, account: str, period: Period) -> ScopeFigures | None:
         """Everything of (mode, account, period) — ``None`` while it loads in the background. Costs the
