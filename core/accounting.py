@@ -9,9 +9,13 @@ Conventions:
 - a reducing fill realizes ``(fill − avg_entry) × qty_closed × point_value × sign``;
 - a fill that crosses zero is split into a close and a new open, its commission pro-rated by quantity;
 - a trade runs flat to flat and is emitted as a ``ClosedTrade`` when the position returns to zero or flips;
-- excursions: the trade's P&L at price p is realized-so-far + open P&L at p (gross, account currency); MFE
-  is its highest value while open (≥ 0), MAE its lowest (≤ 0). Every fill price and every marked price
-  counts, so the closed trade's gross P&L always lies between MAE and MFE.
+- excursions in account currency: the trade's P&L at price p is realized-so-far + open P&L at p (gross);
+  MFE is its highest value while open (≥ 0), MAE its lowest (≤ 0). Every fill price and every marked price
+  counts, so the closed trade's gross P&L always lies between MAE and MFE (and exit efficiency within
+  0–100 %);
+- excursions in points: the price's distance from the average entry price of that moment, in the trade's
+  favour (+) or against it (−); MFE points is the best, MAE points the worst over the trade's life. Size
+  changes do not scale them (a scale-out does not double the points of the contract left).
 """
 
 from __future__ import annotations
@@ -106,9 +110,15 @@ class Position:
     entry_cum_delta: Decimal | None = None
     entry_poc: Decimal | None = None
     initial_quantity: Decimal = ZERO
-    """|quantity| when the trade opened (the size the initial risk applies to)."""
+    """Contracts of the order that opened the trade, all its fills (the size the initial risk applies to)."""
     initial_entry: Decimal = ZERO
-    """Price of the opening fill (points)."""
+    """Average price of the fills of the opening order (points)."""
+    mae_points: Decimal = ZERO
+    """Worst price distance from the average entry of its moment, points (≤ 0)."""
+    mfe_points: Decimal = ZERO
+    """Best price distance from the average entry of its moment, points (≥ 0)."""
+    opening_order_id: str = ""
+    """``ServerOrderID`` of the order that opened the trade: its later fills add to the initial size."""
 
     @property
     def side(self) -> str:
@@ -133,9 +143,30 @@ class Position:
         hi = price if self.trade_max_price is None else max(self.trade_max_price, price)
         pnl = self.trade_pnl(price, point_value)
         mae, mfe = min(self.mae, pnl), max(self.mfe, pnl)
-        if (lo, hi, mae, mfe) == (self.trade_min_price, self.trade_max_price, self.mae, self.mfe):
+        points = self.points_from_entry(price)
+        mae_points, mfe_points = min(self.mae_points, points), max(self.mfe_points, points)
+        if (lo, hi, mae, mfe, mae_points, mfe_points) == (
+            self.trade_min_price,
+            self.trade_max_price,
+            self.mae,
+            self.mfe,
+            self.mae_points,
+            self.mfe_points,
+        ):
             return self
-        return replace(self, trade_min_price=lo, trade_max_price=hi, mae=mae, mfe=mfe)
+        return replace(
+            self,
+            trade_min_price=lo,
+            trade_max_price=hi,
+            mae=mae,
+            mfe=mfe,
+            mae_points=mae_points,
+            mfe_points=mfe_points,
+        )
+
+    def points_from_entry(self, price: Decimal) -> Decimal:
+        """(``price`` − average entry) in the position's favour, points: + when it gains, − when it loses."""
+        return (price - self.avg_entry) if self.quantity > 0 else (self.avg_entry - price)
 
 
 @dataclass(frozen=True)
@@ -168,6 +199,10 @@ class ClosedTrade:
     entry_vwap: Decimal | None = None
     entry_cum_delta: Decimal | None = None
     entry_poc: Decimal | None = None
+    mae_points: Decimal = ZERO
+    """Worst price distance from the average entry of its moment over the trade, points (≤ 0)."""
+    mfe_points: Decimal = ZERO
+    """Best price distance from the average entry of its moment over the trade, points (≥ 0)."""
 
     @property
     def efficiency(self) -> Efficiency | None:
@@ -211,6 +246,7 @@ def _open(fill: Fill, quantity: Decimal, commission: Decimal) -> Position:
         last_fill_time=fill.time,
         initial_quantity=abs(quantity),
         initial_entry=fill.price,
+        opening_order_id=fill.server_order_id,
     )
 
 
@@ -240,6 +276,8 @@ def _close_trade(pos: Position, side: str, exit_time: datetime, point_value: Dec
         entry_vwap=pos.entry_vwap,
         entry_cum_delta=pos.entry_cum_delta,
         entry_poc=pos.entry_poc,
+        mae_points=pos.mae_points,
+        mfe_points=pos.mfe_points,
     )
 
 
@@ -259,6 +297,11 @@ def apply_fill(position: Position | None, fill: Fill, point_value: Decimal) -> F
     held = pos.quantity
     if (held > 0) == (q > 0):  # grows: weighted average changes
         new_qty = held + q
+        initial_quantity, initial_entry = pos.initial_quantity, pos.initial_entry
+        if fill.server_order_id and fill.server_order_id == pos.opening_order_id and pos.closed_quantity == 0:
+            # another part of the order that opened the trade: the initial risk covers the whole order
+            initial_quantity = pos.initial_quantity + abs(q)
+            initial_entry = (pos.initial_entry * pos.initial_quantity + fill.price * abs(q)) / initial_quantity
         grown = replace(
             pos,
             quantity=new_qty,
@@ -268,6 +311,8 @@ def apply_fill(position: Position | None, fill: Fill, point_value: Decimal) -> F
             commissions=pos.commissions + fill.commission,
             max_quantity=max(pos.max_quantity, abs(new_qty)),
             last_fill_time=fill.time,
+            initial_quantity=initial_quantity,
+            initial_entry=initial_entry,
         )
         return FillOutcome(grown, None, PositionEventKind.INCREASED, ZERO)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,13 @@ class Applied:
     before: Position | None
     outcome: FillOutcome
     reason: str
+
+
+def _completes_entry(position: Position, fill: Fill) -> bool:
+    """Whether ``fill`` is a later part of the order that opened ``position``'s trade (nothing closed yet)."""
+    return bool(fill.server_order_id) and (
+        fill.server_order_id == position.opening_order_id and position.closed_quantity == 0
+    )
 
 
 class PositionLedger:
@@ -145,6 +152,11 @@ class PositionLedger:
             outcome = FillOutcome(
                 self._entry_context(outcome.position), outcome.closed_trade, outcome.event, outcome.realized_gross
             )
+        elif outcome.position is not None and _completes_entry(outcome.position, fill):
+            # the stop at entry is the one working when the opening order completed (its last part)
+            stop = self._entry_context(outcome.position).stop_price
+            if stop is not None:
+                outcome = replace(outcome, position=replace(outcome.position, stop_price=stop))
         self._committed.setdefault(key, before)
         if outcome.position is None:
             self.positions.pop(key, None)
@@ -236,7 +248,7 @@ class PositionLedger:
         recreate: set[Key] = set()
         for a in staged:
             mode = a.key[0]
-            fills.append(fill_values(mode, a.fill, now))
+            fills.append(fill_values(mode, a.fill, now, a.outcome.realized_gross))
             if a.outcome.closed_trade is not None:
                 trades.append(trade_values(mode, a.outcome.closed_trade, a.reason, now))
                 recreate.add(a.key)

@@ -98,7 +98,7 @@ class Publisher:
         self._sent_storage: tuple[str | None, int] = (None, 0)
         self._sent_reconciliation: object = None
         self._statistics = Statistics()
-        self._today_closed = ScopeSummary()
+        self._today_booked = ScopeSummary()
         self._loading = False
 
     # --- listeners ---------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class Publisher:
         self._loading = scope is not None and figures is None
         open_values = [v.open_pnl for v in in_scope if v.open_pnl is not None]
         open_pnl = sum(open_values, Decimal(0)) if open_values else None
-        today = self._today_closed = figures.today if figures else ScopeSummary()
+        today = self._today_booked = figures.today if figures else ScopeSummary()
         self._statistics = figures.statistics if figures else Statistics()
         self._sent_orphans = self._orphans()
         self._sent_storage = (self._ledger.storage_error, self._ledger.held)
@@ -260,11 +260,12 @@ class Publisher:
         if views:
             out.append(ev.MarksUpdated(views))
         today_changed = bool(changes.positions or views)
-        if changes.trades and scope is not None and not self._loading:
+        if (changes.trades or changes.positions) and scope is not None and not self._loading:
+            # a fill: new trades, and today's realized P&L (partial exits count while the trade is open)
             increment = self._stats.refresh(scope[0], scope[1], self._scope.period)
             if increment is None or self._stats.reshow:  # the history must be read (or drawn) again
                 return self._full()
-            self._today_closed = increment.today
+            self._today_booked = increment.today
             if increment.rows or increment.equity:
                 self._statistics = increment.statistics
                 out.append(ev.TradesClosed(scope[0], scope[1], increment.rows, increment.statistics, increment.equity))
@@ -290,4 +291,4 @@ class Publisher:
         return ev.Update(self._seq, datetime.now(UTC), events=tuple(out))
 
     def _today(self) -> ScopeSummary:
-        return ScopeSummary(self._today_closed.realized_pnl, self._today_closed.trades, self._open_pnl())
+        return ScopeSummary(self._today_booked.realized_pnl, self._today_booked.trades, self._open_pnl())

@@ -56,7 +56,22 @@ def position_from_row(row: OpenPosition) -> Position:
         entry_poc=row.entry_poc,
         initial_quantity=row.initial_quantity or row.opened_quantity,
         initial_entry=row.initial_entry if row.initial_entry is not None else row.entry_price,
+        mae_points=row.mae_points if row.mae_points is not None else _legacy_points(row, worst=True),
+        mfe_points=row.mfe_points if row.mfe_points is not None else _legacy_points(row, worst=False),
+        opening_order_id=row.opening_order_id or "",
     )
+
+
+def _legacy_points(row: OpenPosition, *, worst: bool) -> Decimal:
+    """MAE/MFE points of a row stored before they were kept: the trade's price extremes against today's
+    average entry (the best estimate left; exact when the size never changed)."""
+    extreme = (row.trade_min_price if row.qty > 0 else row.trade_max_price) if worst else (
+        row.trade_max_price if row.qty > 0 else row.trade_min_price
+    )
+    if extreme is None:
+        return Decimal(0)
+    points = (extreme - row.entry_price) if row.qty > 0 else (row.entry_price - extreme)
+    return min(points, Decimal(0)) if worst else max(points, Decimal(0))
 
 
 def position_values(pos: Position) -> Row:
@@ -86,6 +101,9 @@ def position_values(pos: Position) -> Row:
         "entry_poc": pos.entry_poc,
         "initial_quantity": pos.initial_quantity,
         "initial_entry": pos.initial_entry,
+        "mae_points": pos.mae_points,
+        "mfe_points": pos.mfe_points,
+        "opening_order_id": pos.opening_order_id[:64],
     }
 
 
@@ -96,13 +114,15 @@ def mark_values(pos: Position) -> Row:
         "trade_max_price": pos.trade_max_price,
         "mae": pos.mae,
         "mfe": pos.mfe,
+        "mae_points": pos.mae_points,
+        "mfe_points": pos.mfe_points,
         "stop_price": pos.stop_price,
         "target_price": pos.target_price,
     }
 
 
-def fill_values(mode: str, fill: Fill, received_at: datetime) -> Row:
-    """A ``FillRecord`` row for ``fill``."""
+def fill_values(mode: str, fill: Fill, received_at: datetime, realized_gross: Decimal | None = None) -> Row:
+    """A ``FillRecord`` row for ``fill``; ``realized_gross``: the gross P&L it realized (account currency)."""
     return {
         "mode": mode,
         "account": fill.account,
@@ -114,6 +134,7 @@ def fill_values(mode: str, fill: Fill, received_at: datetime) -> Row:
         "commission": fill.commission,
         "time": fill.time,
         "source": fill.source,
+        "realized_gross": realized_gross,
         "received_at": received_at,
     }
 
@@ -151,6 +172,8 @@ def trade_values(mode: str, trade: ClosedTrade, reason: str, created_at: datetim
         "entry_vwap": trade.entry_vwap,
         "entry_cum_delta": trade.entry_cum_delta,
         "entry_poc": trade.entry_poc,
+        "mae_points": trade.mae_points,
+        "mfe_points": trade.mfe_points,
         "created_at": created_at,
     }
 

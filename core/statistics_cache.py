@@ -6,8 +6,10 @@ neither the DTC thread nor the window waits; meanwhile ``current`` answers ``Non
 the load is done, ``on_loaded`` is called (from the loader thread) so the owner can publish. After that,
 ``refresh`` folds in only the trades stored since (read by primary key) and hands them back, so the cost of
 a closed trade is the same with ten trades or a hundred thousand. A row that does not extend the history in
-time (a replayed older trade) makes the next request load everything again. Today's figures are kept as a
-running sum of the trades since the trading day's start.
+time (a replayed older trade) makes the next request load everything again. Today's trade count is kept as a
+running count of the trades closed since the trading day's start; today's realized P&L as a running sum over
+the fills since then (``data.fill_queries``: what each fill realized less its commission, so partial exits of
+a trade still open count), read by primary key after the first read.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy import Engine
+
 from core.history_load import load_history
 from core.snapshots import EquityPoint, ScopeSummary, TradeRow
 from core.stats import RunningStatistics, Statistics, TradeFacts
 from core.tradingday import Period, period_start
+from data.fill_queries import realized_after, realized_since
 from data.models import AccountBalance, TradeRecord
 from data.repository import PositionStore, StorageError
 from data.trade_queries import newest_trade_id
@@ -103,8 +108,11 @@ class _Fold:
         self.last_balance_id = 0
         self.last_balance_time: datetime | None = None
         self.today_start: datetime | None = None
-        self.today_pnl = Decimal(0)
         self.today_count = 0
+        self.today_realized = Decimal(0)
+        """Σ (realized − commission) of the scope's fills since ``realized_start`` (account currency)."""
+        self.realized_start: datetime | None = None
+        self.last_fill_id = 0
         self.trades_tuple: tuple[TradeRow, ...] | None = None
         self.curve_tuple: tuple[EquityPoint, ...] | None = None
         """Built once per change (a full snapshot of a long period copies them, nothing else does)."""
@@ -129,7 +137,6 @@ class _Fold:
             self.last_id = max(self.last_id, r.id or 0)
             self.last_exit = r.exit_time
             if self.today_start is not None and row.exit_time >= self.today_start:
-                self.today_pnl += row.net_pnl
                 self.today_count += 1
         if new_rows:
             self.trades_tuple = self.curve_tuple = None
@@ -151,15 +158,14 @@ class _Fold:
         return added
 
     def set_today(self, today_start: datetime) -> None:
-        """Today's running sums start at ``today_start`` (recounted once per trading day, from the end)."""
+        """Today's trade count starts at ``today_start`` (recounted once per trading day, from the end)."""
         if today_start == self.today_start:
             return
         self.today_start = today_start
-        self.today_pnl, self.today_count = Decimal(0), 0
+        self.today_count = 0
         for row in reversed(self.rows):
             if row.exit_time < today_start:
                 break
-            self.today_pnl += row.net_pnl
             self.today_count += 1
 
     def figures(self) -> ScopeFigures:
@@ -171,7 +177,18 @@ class _Fold:
         return ScopeFigures(self.today(), self.running.result(), self.trades_tuple, self.curve_tuple, source)
 
     def today(self) -> ScopeSummary:
-        return ScopeSummary(self.today_pnl, self.today_count)
+        return ScopeSummary(self.today_realized, self.today_count)
+
+    def read_realized(self, engine: Engine, today_start: datetime) -> None:
+        """Bring today's realized P&L up to date: every fill since ``today_start`` on a new trading day (or the
+        first time), else only the fills stored since the last read. Raises ``StorageError``."""
+        mode, account = self.base[0], self.base[1]
+        if self.realized_start != today_start:
+            self.last_fill_id, self.today_realized = realized_since(engine, mode, account, today_start)
+            self.realized_start = today_start
+        else:
+            self.last_fill_id, added = realized_after(engine, mode, account, today_start, self.last_fill_id)
+            self.today_realized += added
 
 
 class StatisticsCache:
@@ -294,6 +311,10 @@ class StatisticsCache:
             log.error("cannot read trades or balances for statistics: %s", exc)
             return EMPTY
         fold.set_today(today_start)
+        try:
+            fold.read_realized(self._store.engine, today_start)
+        except StorageError as exc:
+            log.error("cannot read today's fills: %s", exc)
         return fold.figures()
 
     def refresh(self, mode: str, account: str, period: Period) -> Increment | None:
@@ -305,6 +326,7 @@ class StatisticsCache:
             return None
         try:
             fold.set_today(today_start)
+            fold.read_realized(self._store.engine, today_start)
             return self._catch_up(fold)
         except StorageError as exc:  # keep what is shown; the next refresh reads again
             log.error("cannot read new trades for statistics: %s", exc)

@@ -12,11 +12,6 @@ from core.snapshots import PositionView
 from core.trade_metrics import initial_risk, r_multiple
 
 
-def _per_contract_points(money: Decimal, position: Position, instrument: Instrument) -> Decimal | None:
-    denominator = abs(position.quantity) * instrument.point_value
-    return money / denominator if denominator else None
-
-
 def position_view(
     key: tuple[str, str, str],
     position: Position,
@@ -29,7 +24,8 @@ def position_view(
 ) -> PositionView:
     """The view of one position. ``quote`` is (best quote, stale?) from the ``PriceBook``.
 
-    MAE/MFE in points divide the account-currency excursion by |quantity| × point value.
+    MAE/MFE in points are the worst/best price distance from the average entry of each moment
+    (``Position.mae_points``/``mfe_points``), not currency divided by the current size.
     Live R = (trade P&L so far − commissions) / initial risk.
     """
     pv = instrument.point_value
@@ -62,8 +58,8 @@ def position_view(
         broker_quantity=broker_quantity,
         mae=position.mae,
         mfe=position.mfe,
-        mae_points=_per_contract_points(position.mae, position, instrument),
-        mfe_points=_per_contract_points(position.mfe, position, instrument),
+        mae_points=position.mae_points,
+        mfe_points=position.mfe_points,
         stop_price=position.stop_price,
         target_price=position.target_price,
         stop_distance=(last.price - position.stop_price) * sign if last and position.stop_price is not None else None,

@@ -58,9 +58,15 @@ class OpenPosition(SQLModel, table=True):
     mfe: Decimal | None = Field(default=None, sa_type=DecimalText)
     """Highest trade P&L reached while open; ≥ 0, account currency."""
     initial_quantity: Decimal | None = Field(default=None, sa_type=DecimalText)
-    """Contracts of the opening fill (the size the initial risk applies to)."""
+    """Contracts of the order that opened the trade (the size the initial risk applies to)."""
     initial_entry: Decimal | None = Field(default=None, sa_type=DecimalText)
-    """Price of the opening fill (points)."""
+    """Average price of the fills of the opening order (points)."""
+    mae_points: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Worst price distance from the average entry of its moment, points (≤ 0)."""
+    mfe_points: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Best price distance from the average entry of its moment, points (≥ 0)."""
+    opening_order_id: str = Field(default="", max_length=64)
+    """``ServerOrderID`` of the order that opened the trade."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -104,6 +110,10 @@ class TradeRecord(SQLModel, table=True):
     entry_vwap: Decimal | None = Field(default=None, sa_type=DecimalText)
     entry_cum_delta: Decimal | None = Field(default=None, sa_type=DecimalText)
     entry_poc: Decimal | None = Field(default=None, sa_type=DecimalText)
+    mae_points: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Worst price distance from the average entry of its moment over the trade, points (≤ 0)."""
+    mfe_points: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Best price distance from the average entry of its moment over the trade, points (≥ 0)."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -113,6 +123,8 @@ class FillRecord(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("mode", "account", "execution_id", name="uq_fillrecord_execution"),
         Index("ix_fillrecord_scope_time", "mode", "account", "symbol", "time"),
+        Index("ix_fillrecord_account_time", "mode", "account", "time"),
+        Index("ix_fillrecord_order", "mode", "account", "server_order_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +138,8 @@ class FillRecord(SQLModel, table=True):
     commission: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
     time: datetime = Field(sa_type=UTCDateTime)
     source: str = Field(default="301", max_length=8)
+    realized_gross: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """Gross P&L this fill realized (account currency; 0 for an opening fill); ``None`` if unknown."""
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

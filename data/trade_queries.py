@@ -101,7 +101,7 @@ class _Strings(dict[str, str]):
         return text
 
 
-def _stored_time(value: datetime) -> str:
+def stored_time(value: datetime) -> str:
     """``value`` as ``UTCDateTime`` stores it (SQLAlchemy's SQLite format), to compare with stored times."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given for a UTC column")
@@ -112,7 +112,7 @@ def _stored_time(value: datetime) -> str:
 def _where(mode: str, account: str, since: datetime | None) -> tuple[str, tuple[str, ...]]:
     if since is None:
         return "mode = ? AND account = ?", (mode, account)
-    return "mode = ? AND account = ? AND exit_time >= ?", (mode, account, _stored_time(since))
+    return "mode = ? AND account = ? AND exit_time >= ?", (mode, account, stored_time(since))
 
 
 def _aggregate_sql(where: str) -> str:

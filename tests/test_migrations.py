@@ -53,15 +53,17 @@ def test_first_schema_version_is_upgraded_keeping_every_row(tmp_path: Path) -> N
     with Session(engine) as session:
         (position,) = session.exec(select(OpenPosition)).all()
         (trade,) = session.exec(select(TradeRecord)).all()
-        assert len(session.exec(select(FillRecord)).all()) == 1
+        (fill,) = session.exec(select(FillRecord)).all()
         assert len(session.exec(select(PositionEvent)).all()) == 1
     assert (position.qty, position.cost_basis, position.mae, position.mfe) == (D(2), D("12000.50"), None, None)
     assert (trade.realized_pnl, trade.mae, trade.mfe, trade.r_multiple) == (D("18.76"), D(-6), D(30), None)
+    assert fill.realized_gross == D(0)  # from its audit event (an opening fill realizes nothing)
     # and the upgraded database works: the recovered position is on the cache
     state = StateManager(PositionStore(engine), InstrumentBook(), ModeClassifier())
     assert state.recover() == 1
     recovered = state.position("SIM", "Sim1", "MESZ25")
     assert recovered is not None and recovered.avg_entry == D("6000.25")
+    assert (recovered.mae_points, recovered.mfe_points) == (D(0), D(0))  # no extremes stored then
 
 
 def test_migrations_produce_exactly_the_models(tmp_path: Path) -> None:
