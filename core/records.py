@@ -65,8 +65,10 @@ def position_from_row(row: OpenPosition) -> Position:
 def _legacy_points(row: OpenPosition, *, worst: bool) -> Decimal:
     """MAE/MFE points of a row stored before they were kept: the trade's price extremes against today's
     average entry (the best estimate left; exact when the size never changed)."""
-    extreme = (row.trade_min_price if row.qty > 0 else row.trade_max_price) if worst else (
-        row.trade_max_price if row.qty > 0 else row.trade_min_price
+    extreme = (
+        (row.trade_min_price if row.qty > 0 else row.trade_max_price)
+        if worst
+        else (row.trade_max_price if row.qty > 0 else row.trade_min_price)
     )
     if extreme is None:
         return Decimal(0)
