@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from core.accounting import Fill
 from core.instruments import InstrumentBook, snap_to_tick, symbol_root
+from core.twins import DERIVED_SOURCE
 from dtc.messages import HistoricalOrderFillResponse, OrderUpdate
 from dtc.timeconv import to_utc
 from dtc.types import FILL_REASONS, BuySellEnum
@@ -100,17 +101,20 @@ class FillFactory:
         """A fill from a 301 whose ``OrderUpdateReason`` is 4 or 5 (``LastFill*`` fields).
 
         Without ``LastFillExecutionID`` the identity is derived deterministically from
-        (``ServerOrderID``, ``FilledQuantity``). Raises ``InvalidMessage``.
+        (``ServerOrderID``, ``FilledQuantity``) and the source is ``core.twins.DERIVED_SOURCE``, so the
+        same execution found later in history (304) is recognised. Raises ``InvalidMessage``.
         """
         if msg.OrderUpdateReason not in FILL_REASONS:
             raise InvalidMessage(f"ORDER_UPDATE reason {msg.OrderUpdateReason} is not a fill")
         quantity = _quantity(msg.LastFillQuantity, "LastFillQuantity")
         price = _price(msg.LastFillPrice, "LastFillPrice")
         execution_id = msg.LastFillExecutionID
+        source = "301"
         if not execution_id:
             if not msg.ServerOrderID or msg.FilledQuantity is None or not math.isfinite(msg.FilledQuantity):
                 raise InvalidMessage("fill without LastFillExecutionID, ServerOrderID or FilledQuantity")
             execution_id = f"{msg.ServerOrderID}:{_exact(msg.FilledQuantity)}"
+            source = DERIVED_SOURCE  # matched with its history record (core.twins), stored once
         return self._make(
             execution_id=execution_id,
             account=msg.TradeAccount,
@@ -120,7 +124,7 @@ class FillFactory:
             price=price,
             time=to_utc(msg.LastFillDateTime),
             server_order_id=msg.ServerOrderID,
-            source="301",
+            source=source,
         )
 
     def from_historical(self, msg: HistoricalOrderFillResponse) -> Fill:

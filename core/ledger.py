@@ -20,12 +20,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from core.accounting import Fill, FillOutcome, Position, PositionEventKind, apply_fill
 from core.instruments import InstrumentBook
 from core.records import StoredPosition, fill_event_values, fill_values, position_values, trade_values
-from data.repository import DuplicateFill, PositionStore, PositionWrite, StorageError
+from core.twins import DERIVED_SOURCE, RENAMED_SOURCE, match_twins, may_have_twin
+from data.repository import DuplicateFill, FillRename, PositionStore, PositionWrite, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,10 @@ class PositionLedger:
         self._held: deque[tuple[Fill, str]] = deque()
         self._balances: list[dict[str, Any]] = []
         self._unchecked = False
+        self._renames: list[FillRename] = []
+        self._conflicted: set[tuple[str, str, str]] = set()
+        self.conflicts: list[str] = []
+        """Fills received under a stored execution id with another quantity or price (``take_conflicts``)."""
         self.storage_error: str | None = None
         self.restored: list[Key] = []
         """After a failed ``commit``: the keys whose working position went back to the committed one."""
@@ -94,7 +100,7 @@ class PositionLedger:
 
     @property
     def staged(self) -> bool:
-        return bool(self._staged or self._balances)
+        return bool(self._staged or self._balances or self._renames)
 
     def stage_balance(self, row: dict[str, Any]) -> None:
         """An ``AccountBalance`` history row (600), stored with the next commit (it needs no fsync of its
@@ -136,13 +142,52 @@ class PositionLedger:
         return out
 
     def _duplicates(self, fills: Sequence[Fill]) -> set[tuple[str, str, str]]:
-        by_account: dict[tuple[str, str], list[str]] = {}
+        """The (mode, account, execution id) of ``fills`` already stored: under their own id (one query per
+        account), or — for a live fill without an id and for history fills — as the same execution under
+        another id (``core.twins``; the stored derived id is then renamed at commit). A stored id with another
+        quantity or price is a conflict: logged at WARNING and reported in ``conflicts``."""
+        by_account: dict[tuple[str, str], list[Fill]] = {}
         for fill in fills:
-            by_account.setdefault((self._mode_of(fill.account), fill.account), []).append(fill.execution_id)
+            by_account.setdefault((self._mode_of(fill.account), fill.account), []).append(fill)
         found: set[tuple[str, str, str]] = set()
-        for (mode, account), ids in by_account.items():
-            found.update((mode, account, i) for i in self._store.existing_execution_ids(mode, account, ids))
+        for (mode, account), group in by_account.items():
+            stored = self._store.stored_fills(mode, account, [f.execution_id for f in group])
+            for f in group:
+                known = stored.get(f.execution_id)
+                if known is not None:
+                    found.add((mode, account, f.execution_id))
+                    if known != (f.quantity, f.price):
+                        self._conflict(mode, f, known)
+            rest = [f for f in group if f.execution_id not in stored and may_have_twin(f)]
+            if not rest:
+                continue
+            twins = match_twins(rest, self._store.order_fills(mode, account, {f.server_order_id for f in rest}))
+            for f in rest:
+                twin = twins.get(f.execution_id)
+                if twin is None:
+                    continue
+                found.add((mode, account, f.execution_id))
+                log.info("fill %s is stored already as %s; not applied again", f.execution_id, twin.execution_id)
+                if twin.source == DERIVED_SOURCE:
+                    self._renames.append(FillRename(mode, account, twin.execution_id, f.execution_id, RENAMED_SOURCE))
         return found
+
+    def _conflict(self, mode: str, fill: Fill, known: tuple[Decimal, Decimal]) -> None:
+        ident = (mode, fill.account, fill.execution_id)
+        if ident in self._conflicted:
+            return
+        self._conflicted.add(ident)
+        text = (
+            f"conflicting fill {fill.execution_id} ({fill.account} {fill.symbol}): {fill.quantity:+} @ {fill.price} "
+            f"received, {known[0]:+} @ {known[1]} stored — the stored fill is kept"
+        )
+        log.warning("%s", text)
+        self.conflicts.append(text)
+
+    def take_conflicts(self) -> list[str]:
+        """The conflicts found since the last call (each reported once per session)."""
+        out, self.conflicts = self.conflicts, []
+        return out
 
     def _fold(self, mode: str, fill: Fill, reason: str) -> Applied:
         key = (mode, fill.account, fill.symbol)
@@ -177,7 +222,7 @@ class PositionLedger:
         """
         self.restored = []
         for _attempt in range(3):
-            if not self._staged and not self._balances:
+            if not self._staged and not self._balances and not self._renames:
                 return []
             if self._unchecked:
                 self._check_staged()
@@ -206,6 +251,7 @@ class PositionLedger:
         fold again without it (from the committed positions, in the same order). Raises ``StorageError``
         (the group is held)."""
         self._unchecked = False
+        self._renames = []  # found again below, for the whole group
         try:
             duplicates = self._duplicates([a.fill for a in self._staged])
         except StorageError as exc:
@@ -214,7 +260,7 @@ class PositionLedger:
         if not duplicates:
             return
         log.info("%d fill(s) of this group were already stored; folding again without them", len(duplicates))
-        for fill, reason in self._unstage():
+        for fill, reason in self._unstage(keep_renames=True):
             mode = self._mode_of(fill.account)
             ident = (mode, fill.account, fill.execution_id)
             if ident not in duplicates and ident not in self._staged_ids:
@@ -228,8 +274,11 @@ class PositionLedger:
             log.error("storage failure, %d fill(s) held for retry: %s", len(self._held), exc)
         self.storage_error = str(exc)
 
-    def _unstage(self) -> list[tuple[Fill, str]]:
-        """Drop the staged fills: the working positions go back to their committed state. Returns the fills."""
+    def _unstage(self, keep_renames: bool = False) -> list[tuple[Fill, str]]:
+        """Drop the staged fills: the working positions go back to their committed state. Returns the fills.
+        The renames found for them go too (they are found again when the fills are staged again)."""
+        if not keep_renames:
+            self._renames = []
         for key, position in self._committed.items():
             if position is None:
                 self.positions.pop(key, None)
@@ -259,8 +308,8 @@ class PositionLedger:
             PositionWrite(*key, position_values(pos) if pos is not None else None, key in recreate)
             for key, pos in final.items()
         ]
-        self._store.commit_batch(fills, trades, events, writes, now, self._balances)
-        self._balances = []
+        self._store.commit_batch(fills, trades, events, writes, now, self._balances, self._renames)
+        self._balances, self._renames = [], []
 
     def retry(self) -> list[Applied]:
         """Stage and commit the held fills, oldest first (the DTC thread's tick). Returns what was stored;

@@ -164,11 +164,16 @@ class StateManager:
         with self._lock:
             return self.ledger.held == 0
 
+    def _report_conflicts(self) -> None:
+        for text in self.ledger.take_conflicts():
+            self.publisher.notify("conflict", text)
+
     def _commit(self) -> list[Applied]:
         """Commit the staged fills; on failure tell the reconciler which positions went back."""
         try:
             applied = self.ledger.commit()
         except StorageError:
+            self._report_conflicts()
             # the positions went back to the stored ones (the reconciler never saw the group: it only hears of
             # committed fills); Sierra Chart's next report is compared with what is stored
             self.publisher.changes.storage = True
@@ -176,6 +181,7 @@ class StateManager:
             for key in self.ledger.restored:
                 self.publisher.changes.marks.add(key)
             return []
+        self._report_conflicts()
         self._applied(applied)
         return applied
 
@@ -211,6 +217,7 @@ class StateManager:
                 self._applied(self.ledger.retry())
             except StorageError:
                 log.debug("storage still failing; %d fill(s) held", self.ledger.held)
+            self._report_conflicts()
             self.publisher.changes.storage = True
 
     def end_of_chunk(self) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_
+from sqlalchemy import Engine, and_, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, select
 
@@ -48,6 +48,31 @@ class PositionWrite:
     symbol: str
     values: dict[str, Any] | None
     recreate: bool = False
+
+
+@dataclass(frozen=True)
+class StoredFill:
+    """What a stored fill carries for matching a fill that comes back under another execution id:
+    quantity signed contracts, price points, time UTC."""
+
+    execution_id: str
+    source: str
+    symbol: str
+    server_order_id: str
+    quantity: Decimal
+    price: Decimal
+    time: datetime
+
+
+@dataclass(frozen=True)
+class FillRename:
+    """Give the stored fill ``old_id`` of (mode, account) its real execution id ``new_id`` and ``source``."""
+
+    mode: str
+    account: str
+    old_id: str
+    new_id: str
+    source: str
 
 
 def _position_stmt(mode: str, account: str, symbol: str) -> Any:
@@ -95,23 +120,55 @@ class PositionStore:
             raise StorageError(f"cannot read open positions: {exc.__class__.__name__}: {exc}") from exc
 
     def existing_execution_ids(self, mode: str, account: str, execution_ids: Iterable[str]) -> set[str]:
-        """Which of ``execution_ids`` are already stored for (mode, account): one indexed query per 500 ids.
-        Raises ``StorageError``."""
+        """Which of ``execution_ids`` are already stored for (mode, account). Raises ``StorageError``."""
+        return set(self.stored_fills(mode, account, execution_ids))
+
+    def stored_fills(
+        self, mode: str, account: str, execution_ids: Iterable[str]
+    ) -> dict[str, tuple[Decimal, Decimal]]:
+        """The stored fills of (mode, account) among ``execution_ids``: execution id → (signed quantity in
+        contracts, price in points). One indexed query per 500 ids. Raises ``StorageError``."""
         wanted = list(dict.fromkeys(execution_ids))
-        found: set[str] = set()
+        found: dict[str, tuple[Decimal, Decimal]] = {}
         try:
             with self._engine.connect() as conn:
                 for i in range(0, len(wanted), 500):
                     chunk = wanted[i : i + 500]
-                    stmt = select(FillRecord.execution_id).where(
+                    stmt = select(FillRecord.execution_id, FillRecord.quantity, FillRecord.price).where(
                         FillRecord.mode == mode,
                         FillRecord.account == account,
                         col(FillRecord.execution_id).in_(chunk),
                     )
-                    found.update(conn.execute(stmt).scalars())
+                    found.update((e, (q, p)) for e, q, p in conn.execute(stmt))
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
         return found
+
+    def order_fills(self, mode: str, account: str, server_order_ids: Iterable[str]) -> list[StoredFill]:
+        """Every stored fill of (mode, account) of the orders ``server_order_ids`` (index on the order id; an
+        order has a handful of fills). Raises ``StorageError``."""
+        wanted = [o for o in dict.fromkeys(server_order_ids) if o]
+        out: list[StoredFill] = []
+        try:
+            with self._engine.connect() as conn:
+                for i in range(0, len(wanted), 500):
+                    stmt = select(
+                        FillRecord.execution_id,
+                        FillRecord.source,
+                        FillRecord.symbol,
+                        FillRecord.server_order_id,
+                        FillRecord.quantity,
+                        FillRecord.price,
+                        FillRecord.time,
+                    ).where(
+                        FillRecord.mode == mode,
+                        FillRecord.account == account,
+                        col(FillRecord.server_order_id).in_(wanted[i : i + 500]),
+                    )
+                    out.extend(StoredFill(*row) for row in conn.execute(stmt))
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
+        return out
 
     def has_fill(self, mode: str, account: str, execution_id: str) -> bool:
         try:
@@ -133,12 +190,14 @@ class PositionStore:
         positions: Sequence[PositionWrite],
         now: datetime,
         balances: Sequence[dict[str, Any]] = (),
+        renames: Sequence[FillRename] = (),
     ) -> None:
         """Store a group of fills and what they did in ONE transaction (group commit, one fsync): the
         ``FillRecord`` rows, the ``TradeRecord`` rows of trades they closed, the ``PositionEvent`` audit rows
         and the final ``OpenPosition`` state of every (mode, account, symbol) they touched, plus the
-        ``AccountBalance`` history rows that arrived with them. Rows are plain column dicts. A crash leaves
-        all of it or none of it.
+        ``AccountBalance`` history rows that arrived with them, and the ``renames`` of stored fills whose
+        real execution id became known (a live fill stored under a derived id, found again in history). Rows
+        are plain column dicts. A crash leaves all of it or none of it.
 
         Raises ``DuplicateFill`` if an execution id is already stored (nothing is written; the caller
         checks ``existing_execution_ids`` first, so this means a race) and ``StorageError`` for any database
@@ -146,6 +205,16 @@ class PositionStore:
         """
         try:
             with Session(self._engine) as session, session.begin():
+                for r in renames:
+                    session.execute(
+                        update(FillRecord)
+                        .where(
+                            col(FillRecord.mode) == r.mode,
+                            col(FillRecord.account) == r.account,
+                            col(FillRecord.execution_id) == r.old_id,
+                        )
+                        .values(execution_id=r.new_id, source=r.source)
+                    )
                 if fills:
                     session.execute(insert(FillRecord.__table__), list(fills))
                 if trades:

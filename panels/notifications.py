@@ -23,6 +23,7 @@ KIND_COLORS = {
     "stale": HEAT_AMBER,
     "warning": HEAT_AMBER,
     "error": ERROR_FG,
+    "conflict": ERROR_FG,
 }
 SHOWN = 50
 """How many of the newest entries the list holds."""

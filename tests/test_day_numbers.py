@@ -4,17 +4,23 @@ SQLite file, real window offscreen; each test replays the sequence and reads the
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
+from sqlmodel import Session, col, select
+
 from core.accounting import Fill
+from core.fills import FillFactory
+from core.instruments import InstrumentBook
 from core.prices import Quote
 from core.tradingday import Period, period_start
 from data.db import make_engine
-from data.models import TradeRecord
+from data.models import FillRecord, TradeRecord
 from data.repository import PositionStore
-from dtc.types import BuySellEnum, OrderTypeEnum
+from dtc.messages import HistoricalOrderFillResponse, OrderUpdate
+from dtc.types import BuySellEnum, OrderStatusEnum, OrderTypeEnum, OrderUpdateReasonEnum
 from tests.test_panels import Clock, make_state, make_window, working
 
 
@@ -146,3 +152,82 @@ def test_a_second_order_adding_to_the_trade_does_not_change_the_initial_risk(tmp
     state.apply_fill(_fill(3, "-2", "6010", t0 + timedelta(seconds=9), order="O-3"))
     (trade,) = _trades(tmp_path, "SIM", "Sim1")
     assert (trade.initial_risk, trade.r_multiple) == (D(50), D("2.5"))  # 1 contract × 10 pt; +$125
+
+
+def _live_fill_without_id(order: str, filled: float, qty: float, price: float, at: datetime) -> OrderUpdate:
+    """A 301 fill as Sierra Chart may send it: no ``LastFillExecutionID``."""
+    return OrderUpdate(
+        ServerOrderID=order,
+        TradeAccount="Sim1",
+        Symbol="MESZ25",
+        OrderStatus=OrderStatusEnum.ORDER_STATUS_FILLED,
+        OrderUpdateReason=OrderUpdateReasonEnum.ORDER_FILLED,
+        BuySell=BuySellEnum.BUY,
+        OrderQuantity=2,
+        FilledQuantity=filled,
+        LastFillQuantity=qty,
+        LastFillPrice=price,
+        LastFillDateTime=round(at.timestamp() * 1000),
+    )
+
+
+def _history_fill(order: str, execution_id: str, qty: float, price: float, at: datetime) -> HistoricalOrderFillResponse:
+    return HistoricalOrderFillResponse(
+        RequestID=7,
+        Symbol="MESZ25",
+        ServerOrderID=order,
+        BuySell=BuySellEnum.BUY,
+        Price=price,
+        DateTime=int(at.timestamp()),
+        Quantity=qty,
+        UniqueExecutionID=execution_id,
+        TradeAccount="Sim1",
+    )
+
+
+def _stored_fills(data_dir: Path) -> list[tuple[str, str, D]]:
+    with Session(make_engine(data_dir)) as session:
+        rows = session.exec(select(FillRecord).order_by(col(FillRecord.id))).all()
+        return [(r.execution_id, r.source, r.quantity) for r in rows]
+
+
+def test_live_fill_without_execution_id_is_counted_once_when_history_sends_it_again(tmp_path: Path) -> None:
+    t0 = _now().replace(microsecond=0)
+    clock = Clock(t0 + timedelta(seconds=30))
+    state = make_state(tmp_path, clock)
+    factory = FillFactory(InstrumentBook(), lambda _root: D(0))
+    # one buy-2 order filled 1 + 1 at the same price in the same second, both parts live without ids
+    state.stage_fill(factory.from_order_update(_live_fill_without_id("O-9", 1, 1, 6000.0, t0)))
+    state.stage_fill(factory.from_order_update(_live_fill_without_id("O-9", 2, 1, 6000.0, t0)))
+    state.end_of_chunk()
+    assert state.snapshot().positions[0].quantity == D(2)
+    # after a reconnect, history sends both executions with their real ids (and a third, new fill)
+    later = t0 + timedelta(minutes=1)
+    state.apply_fills(
+        [
+            factory.from_historical(_history_fill("O-9", "X-1", 1, 6000.0, t0)),
+            factory.from_historical(_history_fill("O-9", "X-2", 1, 6000.0, t0)),
+            factory.from_historical(_history_fill("O-10", "X-3", 1, 6001.0, later)),
+        ]
+    )
+    assert state.snapshot().positions[0].quantity == D(3)  # not 5
+    assert _stored_fills(tmp_path) == [("X-1", "301+304", D(1)), ("X-2", "301+304", D(1)), ("X-3", "304", D(1))]
+    # and a second replay of the history changes nothing
+    state.apply_fills([factory.from_historical(_history_fill("O-9", "X-1", 1, 6000.0, t0))])
+    assert state.snapshot().positions[0].quantity == D(3)
+    assert len(_stored_fills(tmp_path)) == 3
+
+
+def test_fill_under_a_stored_id_with_another_price_is_shown_as_a_conflict(tmp_path: Path, qtbot, caplog) -> None:  # type: ignore[no-untyped-def]
+    t0 = _now()
+    clock = Clock(t0 + timedelta(seconds=30))
+    state = make_state(tmp_path, clock)
+    window = make_window(state, clock, qtbot)
+    state.apply_fill(_fill(1, "1", "6000", t0))
+    with caplog.at_level(logging.WARNING):
+        state.apply_fill(_fill(1, "1", "6003.25", t0))  # same execution id, another price
+    assert state.snapshot().positions[0].avg_entry == D(6000)  # the stored fill is kept
+    assert any("conflicting fill E1" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    qtbot.waitUntil(lambda: any("conflicting fill E1" in line for line in window.feed.lines()), timeout=3000)
+    (line,) = [line for line in window.feed.lines() if "conflicting fill E1" in line]
+    assert "+1 @ 6003.25 received, +1 @ 6000 stored" in line
