@@ -18,6 +18,7 @@ from core.accounting import Fill
 from core.ledger import Applied, PositionLedger
 from core.publisher import Publisher
 from core.reconcile import Reconciler, adopted_position
+from core.units import format_avg_price
 from data.repository import PositionStore, StorageError
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class ReconciliationDecisions:
                 if position is not None and price is not None:
                     held = not self._close_at(key, position.quantity, price)
                 self._reconciler.resolved(key, confirmed=False)
-                text = f"closed at {price}: {label}"
+                text = f"closed at {format_avg_price(price) if price is not None else '—'}: {label}"
                 if held:  # never offered again: the held close fill is stored when the database recovers
                     text += " (held after a database error; stored as soon as the database accepts writes)"
         except StorageError as exc:

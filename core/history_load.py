@@ -80,6 +80,9 @@ def _trade_rows(c: TradeColumns) -> list[TradeRow]:
             "mfe": c.mfe,
             "total_efficiency": c.total_efficiency,
             "r_multiple": c.r_multiple,
+            "mae_points": c.mae_points,
+            "mfe_points": c.mfe_points,
+            "tick_size": c.tick_size,
         },
     )
 

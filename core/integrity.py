@@ -15,6 +15,7 @@ from typing import Any
 
 from core.accounting import Fill, Position, apply_fill
 from core.records import stored_positions
+from core.units import format_avg_price
 from data.models import PositionEvent
 from data.repository import PositionStore, StorageError
 
@@ -35,10 +36,14 @@ class IntegrityProblem:
 
     @property
     def text(self) -> str:
-        fills = f"{self.fills_quantity} @ {self.fills_average:.2f}" if self.fills_average is not None else "flat"
+        fills = (
+            f"{self.fills_quantity} @ {format_avg_price(self.fills_average)}"
+            if self.fills_average is not None
+            else "flat"
+        )
         return (
             f"{self.mode} {self.account} {self.symbol}: stored position {self.stored_quantity} @ "
-            f"{self.stored_average:.2f} does not match its fills ({fills})"
+            f"{format_avg_price(self.stored_average)} does not match its fills ({fills})"
         )
 
 

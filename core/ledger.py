@@ -27,6 +27,7 @@ from core.accounting import Fill, FillOutcome, Position, PositionEventKind, appl
 from core.instruments import InstrumentBook
 from core.records import StoredPosition, fill_event_values, fill_values, position_values, trade_values
 from core.twins import DERIVED_SOURCE, RENAMED_SOURCE, match_twins, may_have_twin
+from core.units import format_price
 from data.repository import DuplicateFill, FillRename, PositionStore, PositionWrite, StorageError
 
 log = logging.getLogger(__name__)
@@ -177,9 +178,11 @@ class PositionLedger:
         if ident in self._conflicted:
             return
         self._conflicted.add(ident)
+        tick = self._instruments.lookup(fill.symbol).tick_size
         text = (
-            f"conflicting fill {fill.execution_id} ({fill.account} {fill.symbol}): {fill.quantity:+} @ {fill.price} "
-            f"received, {known[0]:+} @ {known[1]} stored — the stored fill is kept"
+            f"conflicting fill {fill.execution_id} ({fill.account} {fill.symbol}): {fill.quantity:+} @ "
+            f"{format_price(fill.price, tick)} received, {known[0]:+} @ {format_price(known[1], tick)} stored"
+            " — the stored fill is kept"
         )
         log.warning("%s", text)
         self.conflicts.append(text)
@@ -299,7 +302,8 @@ class PositionLedger:
             mode = a.key[0]
             fills.append(fill_values(mode, a.fill, now, a.outcome.realized_gross))
             if a.outcome.closed_trade is not None:
-                trades.append(trade_values(mode, a.outcome.closed_trade, a.reason, now))
+                tick = self._instruments.lookup(a.fill.symbol).tick_size
+                trades.append(trade_values(mode, a.outcome.closed_trade, a.reason, now, tick))
                 recreate.add(a.key)
             events.append(fill_event_values(mode, a.fill, a.before, a.outcome, a.reason, now))
             # the working position: the fold's result plus what prices and orders did since (in this chunk)

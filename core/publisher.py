@@ -28,6 +28,7 @@ from core.scope import ScopeState
 from core.snapshots import AppSnapshot, BrokerOnlyPosition, Notification, PositionView, ScopeSummary
 from core.statistics_cache import StatisticsCache
 from core.stats import Statistics
+from core.units import format_price
 from core.views import position_view
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,8 @@ class Publisher:
         open_keys = {(k[1], k[2]) for k in self._ledger.positions}
         return tuple(
             f"{o.account} {o.symbol}: {'stop' if o.is_stop else 'target'} "
-            f"{'buy' if o.side > 0 else 'sell'} @ {o.price} working on a flat position"
+            f"{'buy' if o.side > 0 else 'sell'} @ {format_price(o.price, self._instruments.lookup(o.symbol).tick_size)}"
+            " working on a flat position"
             for o in self._orders.orphans(open_keys)
         )
 

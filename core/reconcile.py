@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from core.accounting import Position
 from core.instruments import symbol_root
+from core.units import format_avg_price
 
 Key = tuple[str, str, str]  # (mode, account, symbol)
 UNSOLICITED_GRACE_SECONDS = 2.0
@@ -76,7 +77,7 @@ def _describe(quantity: Decimal, average: Decimal | None, root: str, flat: str) 
     side = "LONG" if quantity > 0 else "SHORT"
     size = abs(quantity)
     size_text = str(int(size)) if size == size.to_integral_value() else str(size.normalize())
-    price = f" @ {average:.2f}" if average is not None else ""
+    price = f" @ {format_avg_price(average)}" if average is not None else ""
     return f"{side} {size_text} {root}{price}"
 
 

@@ -141,8 +141,11 @@ def fill_values(mode: str, fill: Fill, received_at: datetime, realized_gross: De
     }
 
 
-def trade_values(mode: str, trade: ClosedTrade, reason: str, created_at: datetime) -> Row:
-    """A ``TradeRecord`` row for a closed trade; ``reason`` is its exit reason (``fill``, ``closed by trader``)."""
+def trade_values(
+    mode: str, trade: ClosedTrade, reason: str, created_at: datetime, tick_size: Decimal | None = None
+) -> Row:
+    """A ``TradeRecord`` row for a closed trade; ``reason`` is its exit reason (``fill``, ``closed by trader``);
+    ``tick_size`` the instrument's tick (points)."""
     eff = trade.efficiency
     return {
         "mode": mode,
@@ -176,6 +179,7 @@ def trade_values(mode: str, trade: ClosedTrade, reason: str, created_at: datetim
         "entry_poc": trade.entry_poc,
         "mae_points": trade.mae_points,
         "mfe_points": trade.mfe_points,
+        "tick_size": tick_size if tick_size is not None and tick_size > 0 else None,
         "created_at": created_at,
     }
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from core.reconcile import Discrepancy
 from core.stats import Statistics
+from core.units import ticks
 
 
 class ConnectionState(StrEnum):
@@ -66,7 +67,9 @@ class PositionView:
     mae: Decimal = Decimal(0)
     mfe: Decimal = Decimal(0)
     mae_points: Decimal | None = None
+    """Worst price distance from the average entry of its moment over the trade, points (≤ 0)."""
     mfe_points: Decimal | None = None
+    """Best price distance from the average entry of its moment over the trade, points (≥ 0)."""
     stop_price: Decimal | None = None
     target_price: Decimal | None = None
     stop_distance: Decimal | None = None
@@ -87,6 +90,27 @@ class PositionView:
     @property
     def side(self) -> str:
         return "LONG" if self.quantity > 0 else "SHORT"
+
+    @property
+    def open_ticks(self) -> Decimal | None:
+        """``open_points`` in ticks of the instrument."""
+        return ticks(self.open_points, self.tick_size)
+
+    @property
+    def mae_ticks(self) -> Decimal | None:
+        return ticks(self.mae_points, self.tick_size)
+
+    @property
+    def mfe_ticks(self) -> Decimal | None:
+        return ticks(self.mfe_points, self.tick_size)
+
+    @property
+    def stop_distance_ticks(self) -> Decimal | None:
+        return ticks(self.stop_distance, self.tick_size)
+
+    @property
+    def target_distance_ticks(self) -> Decimal | None:
+        return ticks(self.target_distance, self.tick_size)
 
 
 @dataclass(frozen=True)
@@ -118,8 +142,10 @@ class AccountView:
 
 @dataclass(frozen=True)
 class ScopeSummary:
-    """Today's (trading day) figures for the displayed scope, account currency: realized (net, closed
-    trades), open P&L of the scope's positions at their last prices, and their sum."""
+    """Today's (trading day) figures for the displayed scope, account currency: realized — what every fill
+    since the session start realized, partial exits of open trades included, less their commissions — the
+    number of trades closed today, the open P&L of the scope's positions at their last prices, and the
+    total (realized + open)."""
 
     realized_pnl: Decimal = Decimal(0)
     trades: int = 0
@@ -132,7 +158,11 @@ class ScopeSummary:
 
 @dataclass(frozen=True)
 class TradeRow:
-    """One closed trade as Panel3's list shows it (money in account currency, efficiency a fraction)."""
+    """One closed trade as Panel3's list shows it (money in account currency, efficiency a fraction).
+
+    ``mae``/``mfe``: the trade's P&L (realized so far + open, gross) at its worst/best while open;
+    ``mae_points``/``mfe_points``: the worst/best price distance from the average entry of its moment;
+    ``tick_size`` points (``None`` for trades stored before it was kept)."""
 
     symbol: str
     side: str
@@ -146,6 +176,17 @@ class TradeRow:
     mfe: Decimal | None
     total_efficiency: Decimal | None
     r_multiple: Decimal | None
+    mae_points: Decimal | None = None
+    mfe_points: Decimal | None = None
+    tick_size: Decimal | None = None
+
+    @property
+    def mae_ticks(self) -> Decimal | None:
+        return ticks(self.mae_points, self.tick_size)
+
+    @property
+    def mfe_ticks(self) -> Decimal | None:
+        return ticks(self.mfe_points, self.tick_size)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from core.scope import ScopeState
 from core.snapshots import AppSnapshot, ConnectionState
 from core.statistics_cache import StatisticsCache
 from core.tradingday import Period
+from core.units import format_avg_price
 from data.repository import PositionStore, StorageError
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,17 @@ Key = tuple[str, str, str]  # (mode, account, symbol)
 PUBLISH_INTERVAL = 1 / 30
 
 
-def _describe(applied: Applied) -> str:
+def _describe(applied: Applied, tick: Decimal) -> str:
+    """``SIM Sim1 · INCREASED · LONG 2 MESZ25 @ 6,852.125`` (+ `` · trade P&L +36.25`` when a trade closed)."""
     mode, account, symbol = applied.key
     pos = applied.outcome.position
     text = f"{mode} {account} · {applied.outcome.event.value.upper()} · "
-    text += f"{symbol} flat" if pos is None else f"{pos.side} {abs(pos.quantity)} {symbol} @ {pos.avg_entry:.2f}"
+    if pos is None:
+        text += f"{symbol} flat"
+    else:
+        text += f"{pos.side} {abs(pos.quantity).normalize():f} {symbol} @ {format_avg_price(pos.avg_entry, tick)}"
     if applied.outcome.closed_trade is not None:
-        text += f" · trade P&L {applied.outcome.closed_trade.net_pnl:+.2f}"
+        text += f" · trade P&L {applied.outcome.closed_trade.net_pnl:+,.2f}"
     return text
 
 
@@ -203,7 +208,7 @@ class StateManager:
             changes.positions[key] = opened or changes.positions.get(key, False)
             if outcome.closed_trade is not None:
                 changes.trades = True
-            text = _describe(a)
+            text = _describe(a, self._instruments.lookup(key[2]).tick_size)
             self.publisher.notify(outcome.event.value, text, last_event=True)
             log.info("%s (fill %s)", text, a.fill.execution_id)
         changes.reconciliation = True

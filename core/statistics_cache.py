@@ -91,6 +91,9 @@ def _row(row: TradeRecord) -> TradeRow:
         mfe=row.mfe,
         total_efficiency=row.total_efficiency,
         r_multiple=row.r_multiple,
+        mae_points=row.mae_points,
+        mfe_points=row.mfe_points,
+        tick_size=row.tick_size,
     )
 
 

@@ -114,6 +114,8 @@ class TradeRecord(SQLModel, table=True):
     """Worst price distance from the average entry of its moment over the trade, points (≤ 0)."""
     mfe_points: Decimal | None = Field(default=None, sa_type=DecimalText)
     """Best price distance from the average entry of its moment over the trade, points (≥ 0)."""
+    tick_size: Decimal | None = Field(default=None, sa_type=DecimalText)
+    """The instrument's tick when the trade closed (points), for MAE/MFE in ticks."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

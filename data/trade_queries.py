@@ -35,7 +35,7 @@ from data.repository import StorageError
 _SEP = "\x1f"  # ASCII unit separator: not in symbols, sides, numbers or times
 _UTC_SUFFIX = "+00:00"  # appended in SQL: fromisoformat then gives tzinfo=UTC directly
 _TIMES = ("entry_time", "exit_time")
-_NULLABLE = ("mae", "mfe", "total_efficiency", "r_multiple")
+_NULLABLE = ("mae", "mfe", "total_efficiency", "r_multiple", "mae_points", "mfe_points", "tick_size")
 _DECIMALS = ("qty", "entry_price", "exit_price", "realized_pnl", "commissions")
 COLUMNS = (
     "id",
@@ -52,6 +52,9 @@ COLUMNS = (
     "mfe",
     "total_efficiency",
     "r_multiple",
+    "mae_points",
+    "mfe_points",
+    "tick_size",
 )
 
 
@@ -60,7 +63,8 @@ class TradeColumns:
     """Closed trades of one (mode, account), oldest exit first — ordered by (``exit_time``, ``id``) — one list per
     ``traderecord`` column, all of the same length. Values equal what ``TradeRecord`` loads: ``qty`` contracts,
     prices points, ``realized_pnl`` (net of ``commissions``), ``commissions``, ``mae``, ``mfe`` account currency,
-    ``total_efficiency`` a fraction, ``r_multiple`` R; the last four ``None`` where not stored; times UTC."""
+    ``total_efficiency`` a fraction, ``r_multiple`` R, ``mae_points``/``mfe_points`` points, ``tick_size`` points;
+    the nullable ones ``None`` where not stored; times UTC."""
 
     id: list[int]
     symbol: list[str]
@@ -76,6 +80,9 @@ class TradeColumns:
     mfe: list[Decimal | None]
     total_efficiency: list[Decimal | None]
     r_multiple: list[Decimal | None]
+    mae_points: list[Decimal | None]
+    mfe_points: list[Decimal | None]
+    tick_size: list[Decimal | None]
 
     def __len__(self) -> int:
         return len(self.id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
+from core import units
 from core.tradingday import PERIOD_LABELS, Period
 
 DASH = "—"
@@ -37,27 +38,13 @@ def amount(value: Decimal | None, currency: str = "$") -> str:
 
 
 def price(value: Decimal | None, tick: Decimal | None = None) -> str:
-    """A price with as many decimals as the tick size needs (at least 2); ``—`` when unknown."""
-    if value is None:
-        return DASH
-    places = 2
-    if tick is not None and tick > 0:
-        exponent = tick.normalize().as_tuple().exponent
-        if isinstance(exponent, int):
-            places = max(2, -exponent)
-    return f"{value:,.{places}f}"
+    """A price on its tick with the tick's decimals (at least 2) and separators; ``—`` when unknown."""
+    return units.format_price(value, tick)
 
 
 def avg_price(value: Decimal | None, tick: Decimal | None = None) -> str:
-    """An average price: like ``price`` but never rounded away (up to 4 extra decimals): ``6,850.375``."""
-    if value is None:
-        return DASH
-    exponent = value.normalize().as_tuple().exponent
-    shown = price(value, tick)
-    places = len(shown.rpartition(".")[2]) if "." in shown else 0
-    if isinstance(exponent, int) and -exponent > places:
-        return f"{value:,.{min(-exponent, places + 4)}f}"
-    return shown
+    """An average price: like ``price`` but never rounded onto a tick (up to 4 extra decimals): ``6,850.375``."""
+    return units.format_avg_price(value, tick)
 
 
 def quantity(value: Decimal) -> str:
@@ -66,11 +53,14 @@ def quantity(value: Decimal) -> str:
     return str(int(value)) if value == value.to_integral_value() else f"{value.normalize()}"
 
 
-def points(value: Decimal | None) -> str:
-    """Signed points with two decimals: ``+1.25 pt``."""
-    if value is None:
-        return DASH
-    return "0.00 pt" if round(value, 2) == 0 else f"{value:+,.2f} pt"
+def points(value: Decimal | None, tick: Decimal | None = None) -> str:
+    """Signed points with the tick's decimals (at least 2): ``+1.25 pt``."""
+    return units.format_points(value, tick)
+
+
+def ticks(value: Decimal | None) -> str:
+    """Signed ticks: ``+12 t`` / ``-2.5 t``."""
+    return units.format_ticks(value)
 
 
 def signed_number(value: Decimal | None) -> str:

@@ -32,6 +32,7 @@ def upgrade() -> None:
     with op.batch_alter_table("traderecord") as batch:
         batch.add_column(sa.Column("mae_points", D, nullable=True))
         batch.add_column(sa.Column("mfe_points", D, nullable=True))
+        batch.add_column(sa.Column("tick_size", D, nullable=True))
     op.create_index("ix_fillrecord_account_time", "fillrecord", ["mode", "account", "time"])
     op.create_index("ix_fillrecord_order", "fillrecord", ["mode", "account", "server_order_id"])
     # one pass over the events by source (a temporary index), not a scan of them per fill
@@ -54,6 +55,7 @@ def downgrade() -> None:
     op.drop_index("ix_fillrecord_order", "fillrecord")
     op.drop_index("ix_fillrecord_account_time", "fillrecord")
     with op.batch_alter_table("traderecord") as batch:
+        batch.drop_column("tick_size")
         batch.drop_column("mfe_points")
         batch.drop_column("mae_points")
     with op.batch_alter_table("openposition") as batch:
