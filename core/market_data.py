@@ -5,7 +5,8 @@ MARKET_DATA_SNAPSHOT (104) and trade updates (107, and 112 in its named or posit
 
 Sierra Chart rejects CME Group, EUREX, NASDAQ and CBOE symbols with MARKET_DATA_REJECT (103); a rejected
 symbol is not asked for again on that connection and its prices must come from the CSV source. Runs on the
-DTC thread; SymbolIDs are allocated per connection.
+DTC thread. SymbolIDs are allocated per connection, counting up from 1, and never reused on it (not after a
+reject either): a trade still in flight for an earlier symbol must never be taken for a newer one's price.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class MarketDataFeed:
         self._on_quote = on_quote
         self._enabled = False
         self._ids: dict[str, int] = {}
-        self._symbols: dict[int, str] = {}
+        self._symbols: dict[int, str] = {}  # every SymbolID given on this connection, rejected ones included
+        self._next_id = 1
         self._rejected: dict[str, str] = {}
         self._held: dict[int, list[float]] = {}  # SymbolID → [last price, its time, low, high] since the flush
 
@@ -54,6 +56,7 @@ class MarketDataFeed:
         self._enabled = market_data_supported
         self._ids.clear()
         self._symbols.clear()
+        self._next_id = 1
         self._rejected.clear()
 
     def on_disconnect(self) -> None:
@@ -66,7 +69,8 @@ class MarketDataFeed:
         for symbol in symbols:
             if not symbol or symbol in self._ids or symbol in self._rejected:
                 continue
-            symbol_id = len(self._ids) + 1
+            symbol_id = self._next_id
+            self._next_id += 1
             self._ids[symbol] = symbol_id
             self._symbols[symbol_id] = symbol
             self._send(MarketDataRequest(RequestAction=1, SymbolID=symbol_id, Symbol=symbol))

@@ -1,9 +1,10 @@
 """Typed DTC messages (JSON encoding) and their decoder/encoder.
 
 Each message is an immutable ``msgspec.Struct`` whose field names are the DTC JSON keys (the C++ field
-names of the v8 header) and whose ``Type`` tag is the DTC message number. Unknown JSON keys are ignored and
-missing keys take the protocol default (0 / empty), as the DTC spec tells a reader to do. Prices and
-quantities that Sierra Chart may leave unset are ``float | None``.
+names of the v8 header) and whose ``Type`` tag is the DTC message number. Unknown JSON keys are ignored;
+missing keys and ``null`` values take the protocol default (0 / empty), as the DTC spec tells a reader to do;
+text that is not UTF-8 is read as 8-bit (Windows-1252). Prices and quantities that Sierra Chart may leave
+unset are ``float | None``.
 
 Units: prices in the instrument's price units (points), quantities in contracts, ``*DateTime`` fields as the
 protocol sends them (see ``dtc.timeconv`` for normalising to UTC seconds).
@@ -15,6 +16,7 @@ from typing import Any, ClassVar, Union
 
 import msgspec
 
+from dtc.relax import eight_bit_text, without_nulls
 from dtc.types import PROTOCOL_VERSION, MessageType
 
 MT = MessageType
@@ -491,24 +493,51 @@ _encoder = msgspec.json.Encoder()
 def decode_message(frame: bytes | bytearray | memoryview) -> DTCMessage | UnknownMessage:
     """Decode one JSON frame (without its 0x00 terminator) into a typed message.
 
-    Returns an ``UnknownMessage`` for a well-formed object whose ``Type`` is not modelled here.
-    Raises ``DecodeError`` for malformed JSON, invalid UTF-8 text, a missing or non-integer ``Type``, or a
-    known type whose fields have the wrong JSON types (e.g. a string where the protocol has a number).
+    ``null`` for any field means "not set" and reads as the field's default; a frame that is not valid UTF-8
+    is read as 8-bit text (Windows-1252, see ``dtc.relax``). Both are retried only after the strict decode
+    failed. Returns an ``UnknownMessage`` for a well-formed object whose ``Type`` is not modelled here.
+    Raises ``DecodeError`` for malformed JSON, a missing or non-integer ``Type``, or a known type whose fields
+    have the wrong JSON types (e.g. a string where the protocol has a number).
     """
     try:
         return _decoder.decode(frame)
     except msgspec.ValidationError as exc:
-        try:
-            head = _type_decoder.decode(frame)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            raise DecodeError(f"no integer Type: {exc}") from None
-        if head.Type not in KNOWN_TYPES:
-            return UnknownMessage(Type=head.Type)
-        raise DecodeError(f"Type {head.Type}: {exc}") from None
+        return _second_chance(frame, exc)
     except msgspec.DecodeError as exc:
         raise DecodeError(f"malformed JSON: {exc}") from None
-    except UnicodeDecodeError as exc:  # invalid UTF-8 inside a text field (Sierra Chart sends 8-bit text)
-        raise DecodeError(f"text is not valid UTF-8 at byte {exc.start}") from None
+    except UnicodeDecodeError:  # 8-bit text inside a string: Sierra Chart's text is not UTF-8
+        return _second_chance(frame, None)
+
+
+def _second_chance(
+    frame: bytes | bytearray | memoryview, exc: msgspec.ValidationError | None
+) -> DTCMessage | UnknownMessage:
+    """After the strict decode failed (``exc``, or None for invalid UTF-8): read the frame as 8-bit text if it is
+    not UTF-8, retry without ``null`` members, and otherwise tell an unknown ``Type`` from bad input."""
+    try:
+        text = bytes(frame).decode("utf-8")
+    except UnicodeDecodeError:
+        text, exc = eight_bit_text(frame), None
+    if exc is None:  # not yet tried as this text
+        try:
+            return _decoder.decode(text)
+        except msgspec.ValidationError as again:
+            exc = again
+        except msgspec.DecodeError as bad:
+            raise DecodeError(f"malformed JSON: {bad}") from None
+    cleaned = without_nulls(text)
+    if cleaned is not None:
+        try:
+            return _decoder.decode(cleaned)
+        except msgspec.ValidationError as again:
+            exc = again
+    try:
+        head = _type_decoder.decode(text)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise DecodeError(f"no integer Type: {exc}") from None
+    if head.Type not in KNOWN_TYPES:
+        return UnknownMessage(Type=head.Type)
+    raise DecodeError(f"Type {head.Type}: {exc}") from None
 
 
 def encode_message(message: DTCMessage) -> bytes:

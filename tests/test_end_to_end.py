@@ -177,3 +177,56 @@ def test_killed_app_shows_position_on_restart_before_any_message(settings, simul
     card = restarted.window.panel2._cards["MESZ25"]
     assert not card.unconfirmed.isHidden()
     assert restarted.window.badge.text().strip() == "SIM"
+
+
+def _raw_fill(execution_id: str, price: float, **fields: object) -> dict[str, object]:
+    """A Sierra-shaped ORDER_UPDATE (301) fill: BUY 1 MESZ25 in Sim1, every field present."""
+    return {
+        "Type": 301, "RequestID": 0, "TotalNumMessages": 1, "MessageNumber": 1, "Symbol": "MESZ25",
+        "Exchange": "CME", "PreviousServerOrderID": "", "ServerOrderID": f"SO-{execution_id}", "ClientOrderID": "",
+        "ExchangeOrderID": "", "OrderStatus": 7, "OrderUpdateReason": 4, "OrderType": 1, "BuySell": 1,
+        "Price1": price, "Price2": None, "TimeInForce": 1, "GoodTillDateTime": 0, "OrderQuantity": 1,
+        "FilledQuantity": 1, "RemainingQuantity": 0, "AverageFillPrice": price, "LastFillPrice": price,
+        "LastFillDateTime": int(time.time() * 1000), "LastFillQuantity": 1, "LastFillExecutionID": execution_id,
+        "TradeAccount": "Sim1", "InfoText": "", "NoOrders": 0, "ParentServerOrderID": "",
+        "OCOLinkedOrderServerOrderID": "", "OpenOrClose": 1, "PreviousClientOrderID": "", "FreeFormText": "",
+        **fields,
+    }  # fmt: skip
+
+
+def _stored_execution_ids(settings: Settings) -> set[str]:
+    with sqlite3.connect(f"file:{database_path(settings.data_dir)}?mode=ro", uri=True, timeout=1) as conn:
+        return {row[0] for row in conn.execute("SELECT execution_id FROM fillrecord")}
+
+
+def test_fills_with_null_fields_and_8_bit_text_are_stored_and_shown(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot)
+        # JSON null means "not set" (dtc-protocol §3.2): here for text, a time, and an order id
+        unset = _raw_fill("NULL-1", 6000.0, InfoText=None, LastFillDateTime=None, ClientOrderID=None, NoOrders=None)
+        simulator.send_raw(json.dumps(unset).encode() + b"\x00")
+        # DTC text is 8-bit (Windows-1252 on Sierra Chart's side), not UTF-8
+        latin = json.dumps(_raw_fill("LATIN-1", 6001.0, InfoText="@INFO@", FreeFormText="@FREE@")).encode()
+        latin = latin.replace(b"@INFO@", b"Ordre ex\xe9cut\xe9").replace(b"@FREE@", b"\x80 stop \xb1 2 ticks")
+        simulator.send_raw(latin + b"\x00")
+        account = json.dumps(_raw_fill("LATIN-2", 6002.0, TradeAccount="@ACCOUNT@")).encode()
+        simulator.send_raw(account.replace(b"@ACCOUNT@", b"SimJ\xfcrgen") + b"\x00")
+        (barrier,) = simulator.fill("Sim1", "MESZ25", "BUY", 1, 6005.0)  # a normal fill after them
+        qtbot.waitUntil(lambda: barrier in _stored_execution_ids(settings), timeout=10_000)
+
+        def shows_every_fill() -> None:
+            assert screen(app) == "LONG 3 MESZ25 · 3 @ 6,002.00 avg entry"
+
+        qtbot.waitUntil(shows_every_fill, timeout=3000)  # the window follows the commit
+    finally:
+        app.stop()
+    assert dict(app.router.bad_input) == {}
+    with Session(make_engine(settings.data_dir)) as session:
+        fills = session.exec(select(FillRecord).order_by(FillRecord.id)).all()
+    assert [(f.account, f.execution_id, f.price) for f in fills[:3]] == [
+        ("Sim1", "NULL-1", D("6000")),
+        ("Sim1", "LATIN-1", D("6001")),
+        ("SimJürgen", "LATIN-2", D("6002")),
+    ]
+    assert len(fills) == 4 and fills[0].time.year >= 2025  # no fill time given: the time it was received

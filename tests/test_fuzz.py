@@ -130,7 +130,7 @@ def test_receiver_wiring_matches_a_fresh_database(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "frame",
     [
-        b'{"Type":301,"Symbol":"\xff","TradeAccount":"Sim1"}',  # invalid UTF-8 in a declared text field
+        b'{"Type":301,"Symbol":"\xff","TradeAccount":"Sim1"}',  # 8-bit (not UTF-8) text in a declared text field
         b'{"Type":306,"TradeAccount":"\xc3\x28"}',
         b'{"Type":306,"TradeAccount":"Fz1","Symbol":"MESZ25","Quantity":1,"EntryDateTime":1' + b"0" * 309 + b"}",
         b'{"Type":301,"TradeAccount":"Fz1","Symbol":"MESZ25","OrderUpdateReason":4,"BuySell":1,"LastFillPrice":1,'

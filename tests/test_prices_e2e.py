@@ -77,3 +77,27 @@ def test_cme_market_data_rejected_falls_back_to_the_price_csv(settings, simulato
         assert v.live_vwap == D("5999.5") and v.live_cum_delta == D(-310)
     finally:
         app.stop()
+
+
+def price_of(app: PanelApp, symbol: str) -> D | None:
+    """The last price the window shows for ``symbol``'s open position (None if none or no price)."""
+    snap = app.window.last_snapshot
+    views = (snap.positions + snap.other_open) if snap else ()
+    return next((v.last_price for v in views if v.symbol == symbol), None)
+
+
+def test_new_symbol_after_reject_gets_its_own_price(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_market_data_rejected(["MES"])
+    app = start(settings, simulator.port, qtbot)
+    try:
+        # one burst: MES and BTCUSD are both asked for before Sierra Chart's reject of MES comes back
+        simulator.burst([("Sim1", "MESZ25", "BUY", 1, 6000.0), ("Sim1", "BTCUSD", "BUY", 1, 91_000.0)])
+        qtbot.waitUntil(lambda: "MESZ25" in app.router._feed.rejected, timeout=10_000)  # type: ignore[union-attr]
+        qtbot.waitUntil(lambda: price_of(app, "BTCUSD") == D(91_000), timeout=10_000)
+        simulator.fill("Sim1", "GCZ25", "BUY", 1, 2650.0)  # a new symbol after the reject
+        qtbot.waitUntil(lambda: price_of(app, "GCZ25") == D(2650), timeout=10_000)
+        assert simulator.price("BTCUSD", 91_500.0) == 1, "BTCUSD's market data was replaced by GC's"
+        qtbot.waitUntil(lambda: price_of(app, "BTCUSD") == D(91_500), timeout=10_000)
+        assert price_of(app, "GCZ25") == D(2650) and price_of(app, "MESZ25") is None
+    finally:
+        app.stop()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 
 from dtc.framing import FrameDecoder, encoding_request, encoding_response, parse_encoding_message
 from dtc.messages import (
+    MESSAGE_CLASSES,
     AccountBalanceUpdate,
     DecodeError,
     Heartbeat,
@@ -134,3 +136,76 @@ def test_time_fields_normalised_by_magnitude() -> None:
     assert to_utc(1763050000000) == seconds
     assert to_utc(1763050000000000) == seconds
     assert to_utc(0) is None and to_utc(1.7976931348623157e308) is None
+
+
+@pytest.mark.parametrize("cls", MESSAGE_CLASSES, ids=lambda c: c.__name__)
+def test_null_in_any_field_reads_as_not_set(cls: type) -> None:
+    """JSON null means "not set" (dtc-protocol §3.2): every field of every message type takes its default."""
+    names = [f.name for f in msgspec.structs.fields(cls)]
+    frame = json.dumps({"Type": int(cls.TYPE), **dict.fromkeys(names)}).encode()
+    assert decode_message(frame) == cls()
+
+
+def test_fill_with_null_info_text_and_fill_time_is_kept() -> None:
+    frame = (
+        b'{"Type":301,"Symbol":"MESZ25","TradeAccount":"Sim1","OrderUpdateReason":4,"BuySell":1,"LastFillPrice":6000,'
+        b'"LastFillQuantity":1,"LastFillExecutionID":"E1","InfoText":null,"LastFillDateTime":null,"Price2":null}'
+    )
+    msg = decode_message(frame)
+    assert isinstance(msg, OrderUpdate)
+    assert (msg.LastFillExecutionID, msg.InfoText, msg.LastFillDateTime, msg.Price2) == ("E1", "", 0, None)
+
+
+def test_accented_account_and_order_text_read_as_sierra_chart_wrote_them() -> None:
+    """DTC text is 8-bit: a frame that is not valid UTF-8 is read as Windows-1252 (Latin-1 where 1252 has no
+    character), the whole frame alike; valid UTF-8 is read as UTF-8."""
+    frame = b'{"Type":301,"TradeAccount":"J\xfcrgen","InfoText":"ex\xe9cut\xe9 \x80\x81","FreeFormText":"\xb1"}'
+    msg = decode_message(frame)
+    assert isinstance(msg, OrderUpdate)
+    assert (msg.TradeAccount, msg.InfoText, msg.FreeFormText) == (
+        "J\u00fcrgen",
+        "ex\u00e9cut\u00e9 \u20ac\x81",
+        "\u00b1",
+    )
+    utf8 = decode_message('{"Type":301,"InfoText":"\u00e9 \u20ac"}'.encode())
+    assert isinstance(utf8, OrderUpdate) and utf8.InfoText == "\u00e9 \u20ac"
+
+
+def test_8_bit_text_and_null_in_one_frame() -> None:
+    msg = decode_message(
+        b'{"Type":306,"TradeAccount":"Sim\xe9","Symbol":"MESZ25","Quantity":2,"PositionIdentifier":null}'
+    )
+    assert isinstance(msg, PositionUpdate) and (msg.TradeAccount, msg.PositionIdentifier) == ("Sim\u00e9", "")
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b'{"Type":306,"PositionIdentifier":null,"TradeAccount":"Sim\xe9","Quantity":2}',
+        b'{"Type":306,"TradeAccount":"Sim\xe9","PositionIdentifier":null,"Quantity":2}',
+    ],
+    ids=["null-first", "8-bit-first"],
+)
+def test_position_with_8_bit_account_and_null_field_is_read_in_any_order(frame: bytes) -> None:
+    msg = decode_message(frame)
+    assert isinstance(msg, PositionUpdate)
+    assert (msg.TradeAccount, msg.PositionIdentifier, msg.Quantity) == ("Sim\u00e9", "", 2)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b'{"Type":306,"Quantity":"two","TradeAccount":"Sim\xe9"}',
+        b'{"Type":306,"Quantity":"two","PositionIdentifier":null}',
+        b'{"Type":306,"TradeAccount":"Sim\xe9",',
+        b'{"Type":null,"TradeAccount":"Sim\xe9"}',
+        b'{"TradeAccount":"Sim\xe9","Quantity":null}',
+    ],
+)
+def test_bad_input_with_8_bit_text_or_null_is_still_refused(frame: bytes) -> None:
+    with pytest.raises(DecodeError):
+        decode_message(frame)
+
+
+def test_unknown_type_with_8_bit_text_and_null_is_ignored_not_refused() -> None:
+    assert decode_message(b'{"Type":4242,"X":null,"Y":"\xe9"}') == UnknownMessage(Type=4242)
