@@ -22,10 +22,6 @@ DEFAULT_STALE_AFTER = {"dtc": 60.0, "csv": 5.0, "position": 30.0}
 """Seconds after which a source's last quote is stale. DTC quotes age by the last trade or snapshot; a
 CSV by the file's last change; a position report by its arrival."""
 
-WILDCARD = "*"
-"""A quote for every symbol (a CSV without a symbol column, for a trader watching one instrument)."""
-
-
 @dataclass(frozen=True)
 class Quote:
     """A last-trade price in points with optional session context from the same source."""
@@ -55,7 +51,7 @@ class PriceBook:
 
     def update(self, quote: Quote) -> bool:
         """Store ``quote`` unless an equal-or-newer quote of the same source is already stored."""
-        key = (WILDCARD if quote.symbol == WILDCARD else contract_symbol(quote.symbol), quote.source)
+        key = (contract_symbol(quote.symbol), quote.source)
         with self._lock:
             current = self._quotes.get(key)
             if current is not None and current.time > quote.time:
@@ -72,12 +68,7 @@ class PriceBook:
         contract = contract_symbol(symbol)
         now = self._clock()
         with self._lock:
-            candidates = [
-                q
-                for source in SOURCE_PRIORITY
-                for q in (self._quotes.get((contract, source)), self._quotes.get((WILDCARD, source)))
-                if q is not None
-            ]
+            candidates = [q for source in SOURCE_PRIORITY if (q := self._quotes.get((contract, source))) is not None]
         if not candidates:
             return None
         for quote in candidates:
