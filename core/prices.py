@@ -22,6 +22,7 @@ DEFAULT_STALE_AFTER = {"dtc": 60.0, "csv": 5.0, "position": 30.0}
 """Seconds after which a source's last quote is stale. DTC quotes age by the last trade or snapshot; a
 CSV by the file's last change; a position report by its arrival."""
 
+
 @dataclass(frozen=True)
 class Quote:
     """A last-trade price in points with optional session context from the same source."""
