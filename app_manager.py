@@ -301,7 +301,12 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
     state.set_connection(ConnectionState.DISCONNECTED, "not connected yet", f"{settings.host}:{settings.port}")
     csv_source = None
     if settings.price_csv_path:
-        csv_source = CsvPriceSource(Path(settings.price_csv_path), state.on_price, symbol=settings.price_csv_symbol)
+        csv_source = CsvPriceSource(
+            Path(settings.price_csv_path),
+            state.on_price,
+            symbol=settings.price_csv_symbol,
+            on_problem=lambda text: state.notify("warning", text),
+        )
     return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts)
 
 

@@ -4,7 +4,9 @@ The file holds one line of ``last,high,low,vwap,poc,cum_delta`` (optionally with
 with a leading ``symbol`` column and one row per symbol). A polling thread notices every rewrite (by
 modification time and size) within ``poll_seconds`` and hands ``Quote``s stamped with the file's
 modification time to ``on_quote``; when the file stops changing its quotes age and turn stale in the
-``PriceBook``. Without a symbol column the quote is for ``symbol`` (default: every symbol).
+``PriceBook``. A row prices only the contract it names: its ``symbol`` cell, else the ``symbol`` the source was
+given (the ``price_csv_symbol`` setting). A row that names no symbol prices nothing — a last price of MES
+must never become the price of CL — and ``on_problem`` is told once, so the window can say so.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from core.prices import WILDCARD, Quote, utc_from_epoch
+from core.prices import Quote, utc_from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,9 @@ def _number(text: str, what: str, line: int) -> Decimal | None:
     return value
 
 
-def parse_prices(text: str, default_symbol: str = WILDCARD) -> list[dict[str, Decimal | str | None]]:
-    """Rows of the snapshot CSV as dicts with ``symbol`` and the ``COLUMNS`` (``None`` where empty).
+def parse_prices(text: str, default_symbol: str = "") -> list[dict[str, Decimal | str | None]]:
+    """Rows of the snapshot CSV as dicts with ``symbol`` and the ``COLUMNS`` (prices in points, ``None`` where
+    empty). ``symbol`` is the row's symbol cell, else ``default_symbol``; ``""`` when neither names one.
 
     Raises ``CsvFormatError`` if a row has no ``last`` price or a value is not a number.
     """
@@ -72,23 +75,30 @@ def parse_prices(text: str, default_symbol: str = WILDCARD) -> list[dict[str, De
 
 
 class CsvPriceSource:
-    """Watches ``path`` on its own daemon thread and calls ``on_quote`` (on that thread) for every row."""
+    """Watches ``path`` on its own daemon thread and calls ``on_quote`` (on that thread) for every row that
+    names a symbol (``symbol``: the one for rows without a symbol cell; empty = none).
+
+    ``on_problem`` (same thread) gets one sentence for the trader when rows name no symbol — once, and again
+    only after a read in which every row named one."""
 
     def __init__(
         self,
         path: Path,
         on_quote: Callable[[Quote], None],
         *,
-        symbol: str = WILDCARD,
+        symbol: str = "",
+        on_problem: Callable[[str], None] | None = None,
         poll_seconds: float = 0.2,
     ) -> None:
         self.path = path
         self._on_quote = on_quote
-        self._symbol = symbol or WILDCARD
+        self._symbol = symbol.strip()
+        self._on_problem = on_problem
         self._poll = poll_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen: tuple[int, int] | None = None
+        self._unnamed_said = False
         self.errors = 0
 
     def start(self) -> None:
@@ -101,7 +111,8 @@ class CsvPriceSource:
             self._thread.join(5)
 
     def poll_once(self) -> int:
-        """Read the file if it changed since the last look; returns how many quotes were delivered."""
+        """Read the file if it changed since the last look; returns how many quotes were delivered (rows
+        naming no symbol are not delivered)."""
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -117,8 +128,10 @@ class CsvPriceSource:
             log.warning("price CSV %s unreadable (will retry): %s", self.path, exc)
             return 0  # not marked seen: a half-written file is read again on the next poll
         self._seen = stamp
+        named = [row for row in rows if row["symbol"]]
+        self._say_unnamed(len(rows) - len(named))
         when = utc_from_epoch(st.st_mtime_ns / 1e9)
-        for row in rows:
+        for row in named:
             self._on_quote(
                 Quote(
                     symbol=str(row["symbol"]),
@@ -132,7 +145,22 @@ class CsvPriceSource:
                     cum_delta=row.get("cum_delta"),  # type: ignore[arg-type]
                 )
             )
-        return len(rows)
+        return len(named)
+
+    def _say_unnamed(self, unnamed: int) -> None:
+        if not unnamed:
+            self._unnamed_said = False
+            return
+        if self._unnamed_said:
+            return
+        self._unnamed_said = True
+        text = (
+            f"Price CSV {self.path.name} names no symbol and no price CSV symbol is set: its prices are not used "
+            "(add a symbol column, or set the symbol in Settings)"
+        )
+        log.warning("%s (%s)", text, self.path)
+        if self._on_problem is not None:
+            self._on_problem(text)
 
     def _run(self) -> None:
         while not self._stop.wait(self._poll):

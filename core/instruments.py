@@ -103,6 +103,23 @@ def symbol_root(symbol: str) -> str:
     return s
 
 
+@functools.lru_cache(maxsize=4096)
+def contract_symbol(symbol: str) -> str:
+    """The contract a symbol names, root and month, without exchange decorations: ``F.US.MESZ25``,
+    ``MESZ25``, ``MESZ25-CME``, ``MESZ2025`` and ``MESZ25_FUT_CME`` all give ``MESZ25`` (``MESZ5.CME`` gives
+    ``MESZ5``: a one-digit year is kept as written). Prices are keyed by this, never by the root alone, so a
+    quote for MESH26 never prices a MESZ25 position. A symbol with no recognisable contract month is returned
+    upper-cased and stripped of exchange decorations."""
+    s = symbol.strip().upper()
+    s = _PREFIX.sub("", s)
+    s = _SUFFIX.sub("", s)
+    m = _CONTRACT.match(s)
+    if m and m.group("root"):
+        year = m.group("year")
+        return m.group("root") + m.group("month") + (year[-2:] if len(year) == 4 else year)
+    return s
+
+
 def snap_to_tick(price: Decimal, tick: Decimal) -> Decimal:
     """``price`` rounded to the nearest multiple of ``tick`` (half-even), keeping the tick's exponent."""
     if tick <= 0:

@@ -2,9 +2,8 @@
 
 It changes the ledger's working positions in place (a marked ``Position`` is a new immutable value), keeps
 which ones changed since they were last stored, and writes those at most every 100 ms (``flush``). A price
-touches the positions of its symbol — or every position for
-a wildcard quote (the price CSV without a symbol). A price touches every position of its symbol's root.
-Runs under the state lock.
+touches the positions of its contract (``instruments.contract_symbol``: root and month, so ``MESZ25-CME``
+and ``MESZ25`` are one contract and MESH26 another), never another symbol's. Runs under the state lock.
 """
 
 from __future__ import annotations
@@ -15,9 +14,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from core.accounting import Position
-from core.instruments import InstrumentBook, symbol_root
+from core.instruments import InstrumentBook, contract_symbol
 from core.orders import OrderBook
-from core.prices import WILDCARD, Quote
+from core.prices import Quote
 from core.records import mark_values
 from data.repository import PositionStore, StorageError
 
@@ -45,10 +44,10 @@ class Marks:
 
     def on_price(self, quote: Quote) -> list[Key]:
         """Mark every position in ``quote``'s contract at its price; returns the keys whose view changed."""
-        root = None if quote.symbol == WILDCARD else symbol_root(quote.symbol)
+        contract = contract_symbol(quote.symbol)
         changed: list[Key] = []
         for key, pos in self._positions.items():
-            if root is not None and symbol_root(key[2]) != root:
+            if contract_symbol(key[2]) != contract:
                 continue
             point_value = self._instruments.lookup(key[2]).point_value
             marked = pos.mark(quote.price, point_value)

@@ -15,15 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from core.instruments import symbol_root
+from core.instruments import contract_symbol
 
 SOURCE_PRIORITY = ("dtc", "csv", "position")
 DEFAULT_STALE_AFTER = {"dtc": 60.0, "csv": 5.0, "position": 30.0}
 """Seconds after which a source's last quote is stale. DTC quotes age by the last trade or snapshot; a
 CSV by the file's last change; a position report by its arrival."""
-
-WILDCARD = "*"
-"""A quote for every symbol (a CSV without a symbol column, for a trader watching one instrument)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,10 @@ class Quote:
 
 
 class PriceBook:
-    """Latest quote per (symbol root, source); thread-safe. ``clock`` returns UTC epoch seconds."""
+    """Latest quote per (contract, source); thread-safe. ``clock`` returns UTC epoch seconds.
+
+    The contract is ``instruments.contract_symbol`` — root and month — so ``MESZ25-CME`` and ``F.US.MESZ25``
+    share quotes, and a quote for MESH26 never prices MESZ25."""
 
     def __init__(self, stale_after: dict[str, float] | None = None, clock: Callable[[], float] = time.time) -> None:
         self._stale_after = dict(DEFAULT_STALE_AFTER) | dict(stale_after or {})
@@ -52,7 +52,7 @@ class PriceBook:
 
     def update(self, quote: Quote) -> bool:
         """Store ``quote`` unless an equal-or-newer quote of the same source is already stored."""
-        key = (WILDCARD if quote.symbol == WILDCARD else symbol_root(quote.symbol), quote.source)
+        key = (contract_symbol(quote.symbol), quote.source)
         with self._lock:
             current = self._quotes.get(key)
             if current is not None and current.time > quote.time:
@@ -66,15 +66,10 @@ class PriceBook:
 
     def best(self, symbol: str) -> tuple[Quote, bool] | None:
         """The quote to show for ``symbol`` and whether it is stale; ``None`` if no source has one."""
-        root = symbol_root(symbol)
+        contract = contract_symbol(symbol)
         now = self._clock()
         with self._lock:
-            candidates = [
-                q
-                for source in SOURCE_PRIORITY
-                for q in (self._quotes.get((root, source)), self._quotes.get((WILDCARD, source)))
-                if q is not None
-            ]
+            candidates = [q for source in SOURCE_PRIORITY if (q := self._quotes.get((contract, source))) is not None]
         if not candidates:
             return None
         for quote in candidates:
@@ -84,8 +79,9 @@ class PriceBook:
         return newest, True
 
     def symbols_with(self, source: str) -> set[str]:
+        """The contracts (``contract_symbol``) that ``source`` has quoted."""
         with self._lock:
-            return {root for (root, src) in self._quotes if src == source}
+            return {contract for (contract, src) in self._quotes if src == source}
 
 
 def utc_from_epoch(seconds: float) -> datetime:

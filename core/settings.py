@@ -58,7 +58,8 @@ class Settings:
     price_csv_path: str = ""
     """A snapshot CSV (``last,high,low,vwap,poc,cum_delta``) written by a Sierra Chart study; empty = none."""
     price_csv_symbol: str = ""
-    """The symbol the CSV's prices are for when it has no symbol column; empty = every symbol."""
+    """The contract (e.g. ``MESZ25``) the CSV's rows without a symbol cell are for; empty = none: such rows
+    price nothing and the window says so."""
     desktop_notifications: bool = False
     """Announce position changes, reconciliation warnings and errors as desktop notifications."""
     sound: bool = False

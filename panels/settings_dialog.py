@@ -137,7 +137,7 @@ class SettingsDialog(QDialog):
             self.csv_path, "Price CSV written by a Sierra Chart study", "CSV files (*.csv);;All files (*)"
         )
         self.csv_symbol = QLineEdit(settings.price_csv_symbol, objectName="csvSymbol")
-        self.csv_symbol.setPlaceholderText("every symbol")
+        self.csv_symbol.setPlaceholderText("e.g. MESZ25, when the CSV has no symbol column")
         self.desktop = QCheckBox("Desktop notification for each position change and warning", objectName="desktop")
         self.desktop.setChecked(settings.desktop_notifications)
         self.sound = QCheckBox("Play the alert sound with it", objectName="sound")

@@ -61,7 +61,7 @@ def test_market_data_and_security_definition_drive_open_pnl_and_excursions(setti
 def test_cme_market_data_rejected_falls_back_to_the_price_csv(settings, simulator, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     simulator.set_market_data_rejected(["MES"])
     csv = tmp_path / "prices.csv"
-    app = start(settings, simulator.port, qtbot, price_csv_path=str(csv))
+    app = start(settings, simulator.port, qtbot, price_csv_path=str(csv), price_csv_symbol="MESZ25")
     try:
         simulator.fill("Sim1", "MESZ25", "SELL", 1, 6000.00)
         qtbot.waitUntil(lambda: view(app) is not None, timeout=10_000)

@@ -76,7 +76,7 @@ def test_price_sources_prefer_fresh_dtc_then_csv_and_mark_stale() -> None:
 def test_csv_formats() -> None:
     rows = parse_prices("last,high,low,vwap,poc,cum_delta\n6001.25,6010,5990.5,6000.75,6001,-1250\n")
     assert rows == [
-        {"symbol": "*", "last": D("6001.25"), "high": D(6010), "low": D("5990.5"), "vwap": D("6000.75"),
+        {"symbol": "", "last": D("6001.25"), "high": D(6010), "low": D("5990.5"), "vwap": D("6000.75"),
          "poc": D(6001), "cum_delta": D(-1250)}
     ]  # fmt: skip
     assert parse_prices("6001.25,6010,5990.5,,,\n", "MESZ25")[0]["symbol"] == "MESZ25"
@@ -105,7 +105,7 @@ def test_csv_rewritten_by_another_process_is_seen_within_a_second_then_goes_stal
         received.append(q)
         book.update(q)
 
-    source = CsvPriceSource(path, on_quote, poll_seconds=0.1)
+    source = CsvPriceSource(path, on_quote, symbol="MESZ25", poll_seconds=0.1)
     source.start()
     try:
         for price in ("6001.25", "6002.50"):
@@ -116,7 +116,7 @@ def test_csv_rewritten_by_another_process_is_seen_within_a_second_then_goes_stal
             assert received and received[-1].price == D(price), f"{price} not seen within 1 s"
             assert received[-1].vwap == D("6000.5") and received[-1].cum_delta == D(-420)
             time.sleep(0.05)
-        best = book.best("MESZ25")  # a CSV without symbol column prices every symbol
+        best = book.best("MESZ25")  # a CSV without symbol column prices the symbol of the settings
         assert best is not None and best[1] is False
         time.sleep(1.7)  # the file stops changing
         best = book.best("MESZ25")
