@@ -3,7 +3,7 @@
 Every price shown (position card, notifications, reconcile dialog, CSV) goes through ``format_price``: on the
 instrument's tick and with as many decimals as the tick has (MES 0.25 → ``6,852.25``; ZN 0.015625 →
 ``112.515625``; a 0.125 tick → ``6,852.125``), with thousands separators. An average price may lie between
-ticks; ``format_avg_price`` shows it exactly (up to four decimals more than the tick), never rounded onto a
+ticks; ``format_avg_price`` shows it exactly (up to two decimals more than the tick), never rounded onto a
 tick. A distance in points is a price difference; in ticks it is points ÷ tick size.
 """
 
@@ -39,14 +39,14 @@ def format_price(value: Decimal | None, tick: Decimal | None = None) -> str:
 
 
 def format_avg_price(value: Decimal | None, tick: Decimal | None = None) -> str:
-    """An average price, never rounded onto a tick: the tick's decimals, or up to four more when it lies
+    """An average price, never rounded onto a tick: the tick's decimals, or up to two more when it lies
     between ticks (``6,850.375``, ``6,000.0833``)."""
     if value is None:
         return DASH
     places = tick_decimals(tick)
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
-        places = min(-exponent, places + 4)
+        places = min(-exponent, places + 2)
     return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
 
 

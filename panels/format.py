@@ -43,7 +43,7 @@ def price(value: Decimal | None, tick: Decimal | None = None) -> str:
 
 
 def avg_price(value: Decimal | None, tick: Decimal | None = None) -> str:
-    """An average price: like ``price`` but never rounded onto a tick (up to 4 extra decimals): ``6,850.375``."""
+    """An average price: like ``price`` but never rounded onto a tick (up to 2 extra decimals): ``6,850.375``."""
     return units.format_avg_price(value, tick)
 
 

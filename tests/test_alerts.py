@@ -35,7 +35,7 @@ def test_each_position_change_is_announced_once(settings: Settings, qtbot) -> No
     state.notify("warning", "not announced: only position changes, reconciliation and errors are")
     state.publish()
     assert loud.announced == [
-        "SIM Sim1 · INCREASED · LONG 2 MESZ25 @ 6000.50",
+        "SIM Sim1 · INCREASED · LONG 2 MESZ25 @ 6,000.50",
         "SIM Sim1 · CLOSED · MESZ25 flat · trade P&L +25.00",
     ]
     assert quiet.announced == []

@@ -58,6 +58,6 @@ def test_bracket_gives_stop_target_risk_and_r_then_orphans_are_flagged(settings:
     (trade,) = store.trades("LIVE", "120005")
     assert (trade.stop_price, trade.initial_risk, trade.r_multiple) == (D("5990.0"), D(100), D(2))
     # the platform did not cancel the stop: it is working on a flat position
-    assert state.snapshot().orphan_orders == ("120005 MESZ25: stop sell @ 5995.0 working on a flat position",)
+    assert state.snapshot().orphan_orders == ("120005 MESZ25: stop sell @ 5,995.00 working on a flat position",)
     router.route(order("STP1", 8, 2, 3, 5995.00, reason=6))  # canceled
     assert state.snapshot().orphan_orders == ()

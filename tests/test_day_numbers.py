@@ -230,4 +230,4 @@ def test_fill_under_a_stored_id_with_another_price_is_shown_as_a_conflict(tmp_pa
     assert any("conflicting fill E1" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
     qtbot.waitUntil(lambda: any("conflicting fill E1" in line for line in window.feed.lines()), timeout=3000)
     (line,) = [line for line in window.feed.lines() if "conflicting fill E1" in line]
-    assert "+1 @ 6003.25 received, +1 @ 6000 stored" in line
+    assert "+1 @ 6,003.25 received, +1 @ 6,000.00 stored" in line

@@ -214,7 +214,7 @@ def test_flat_and_no_account(tmp_path: Path, clock: Clock, qtbot) -> None:  # ty
     assert window.panel2.card_texts() == [] and window.panel2._cards == {}
     assert window.panel2.flat.text() == "FLAT" and not window.panel2.flat.isHidden()
     feed = [line.split("  ", 1)[1] for line in window.feed.lines()]  # "HH:MM:SS  text" (time of notice)
-    assert feed == ["SIM Sim1 · CLOSED · MESZ25 flat · trade P&L +5.00", "SIM Sim1 · OPENED · LONG 1 MESZ25 @ 6000.00"]
+    assert feed == ["SIM Sim1 · CLOSED · MESZ25 flat · trade P&L +5.00", "SIM Sim1 · OPENED · LONG 1 MESZ25 @ 6,000.00"]
 
 
 def test_recovered_position_is_unconfirmed_until_sierra_agrees(tmp_path: Path, clock: Clock, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -241,7 +241,9 @@ def test_broker_only_positions_and_orphaned_brackets(tmp_path: Path, clock: Cloc
     assert window.panel2.broker_note.text() == (
         "Sierra Chart reports LONG 1 MESZ25 @ 6,000.00 — not from fills seen by this panel"
     )
-    assert window.panel2.orphans.text() == "Orphaned order — Sim1 MESZ25: stop sell @ 5990.0 working on a flat position"
+    assert window.panel2.orphans.text() == (
+        "Orphaned order — Sim1 MESZ25: stop sell @ 5,990.00 working on a flat position"
+    )
     assert not window.panel2.orphans.isHidden() and window.panel2.flat.text() == "FLAT"
 
 

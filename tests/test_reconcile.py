@@ -70,7 +70,7 @@ def test_agreeing_report_confirms_and_disagreeing_report_is_flagged_not_applied(
     assert snap.positions[0].confirmed is True and snap.discrepancies == ()
     report(state)  # now Sierra Chart says flat
     snap = state.snapshot()
-    assert [d.text for d in snap.discrepancies] == ["LIVE 120005 · LONG 1 MES @ 5050.00 — Sierra Chart reports flat"]
+    assert [d.text for d in snap.discrepancies] == ["LIVE 120005 · LONG 1 MES @ 5,050.00 — Sierra Chart reports flat"]
     assert snap.positions[0].confirmed is False and snap.positions[0].quantity == 1  # never overwritten
     assert [n.kind for n in snap.notifications].count("stale") == 1
     report(state)  # the same difference again: no second notification
@@ -116,7 +116,7 @@ def test_dialog_choices_leave_database_and_panel2_in_the_chosen_state(settings: 
     dialog = controller.dialog
     assert dialog is not None and dialog.isVisible()
     (row,) = dialog.rows.values()
-    assert row.text.text() == "LIVE 120005 · LONG 1 MES @ 5050.00 — Sierra Chart reports flat"
+    assert row.text.text() == "LIVE 120005 · LONG 1 MES @ 5,050.00 — Sierra Chart reports flat"
     if choice == "adopt":
         qtbot.mouseClick(row.adopt, Qt.MouseButton.LeftButton)
     elif choice == "keep":

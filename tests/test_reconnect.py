@@ -87,7 +87,7 @@ def test_fill_while_disconnected_is_applied_once_with_one_notification(settings,
         run.wait(lambda s: s.positions and s.positions[0].quantity == 3)
         run.wait_synced()
         opened = [t for t in notifications(run.snap) if "INCREASED · LONG 3" in t]
-        assert opened == ["SIM Sim1 · INCREASED · LONG 3 MESZ25 @ 6000.67"]
+        assert opened == ["SIM Sim1 · INCREASED · LONG 3 MESZ25 @ 6,000.6667"]
         simulator.drop_connections()  # another reconnect replays the same history: nothing new
         run.wait(lambda s: s.connection.state == ConnectionState.DISCONNECTED)
         run.wait_synced()
@@ -115,7 +115,7 @@ def test_flat_at_sierra_chart_opens_the_dialog_and_close_at_price_is_applied(set
         dialog = controller.dialog
         assert dialog is not None
         (row,) = dialog.rows.values()
-        assert row.text.text() == "LIVE 120005 · LONG 1 MES @ 5050.00 — Sierra Chart reports flat"
+        assert row.text.text() == "LIVE 120005 · LONG 1 MES @ 5,050.00 — Sierra Chart reports flat"
         card = run.app.window.panel2._cards["MESZ25"]
         assert not card.unconfirmed.isHidden()
         row.price.setText("5052.50")
@@ -139,7 +139,7 @@ def test_position_changed_outside_the_app_is_flagged_not_overwritten(settings, s
         simulator.set_position("Sim1", "MESZ25", -3, 6100.50)  # unsolicited 306, no fill
         run.wait(lambda s: bool(s.discrepancies), timeout=8000)
         (found,) = run.snap.discrepancies
-        assert found.text == "SIM Sim1 · SHORT 2 MES @ 6100.00 — Sierra Chart reports SHORT 3 MES @ 6100.50"
+        assert found.text == "SIM Sim1 · SHORT 2 MES @ 6,100.00 — Sierra Chart reports SHORT 3 MES @ 6,100.50"
         assert run.snap.positions[0].quantity == -2 and not run.snap.positions[0].confirmed
         assert len(notifications(run.snap, "stale")) == 1
     finally:

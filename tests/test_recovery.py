@@ -42,7 +42,7 @@ def test_tampered_row_is_shown_and_recorded_not_fixed(settings: Settings, qtbot)
     assert snap.positions[0].quantity == 5  # shown as stored: never silently "fixed"
     errors = [n.text for n in snap.notifications if n.kind == "error"]
     assert errors == [
-        "Integrity check: SIM Sim1 MESZ25: stored position 5 @ 3600.60 does not match its fills (3 @ 6001.00)"
+        "Integrity check: SIM Sim1 MESZ25: stored position 5 @ 3,600.60 does not match its fills (3 @ 6,001.00)"
     ]
     events = app.store.events("SIM", "Sim1", "MESZ25")
     assert [(e.kind, e.reason) for e in events][-1] == ("integrity", "stored differs from fills")
