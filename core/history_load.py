@@ -83,6 +83,7 @@ def _trade_rows(c: TradeColumns) -> list[TradeRow]:
             "mae_points": c.mae_points,
             "mfe_points": c.mfe_points,
             "tick_size": c.tick_size,
+            "pnl_unit": c.pnl_unit,
         },
     )
 
@@ -113,8 +114,21 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
         running = RunningStatistics()
         if not len(c):
             return LoadedHistory(running, [], [], 0, None)
-        cumulative = running.add_columns(
-            c.entry_time, c.exit_time, c.realized_pnl, c.commissions, c.mae, c.mfe, c.total_efficiency, c.r_multiple
-        )
-        curve = _build(EquityPoint, {"time": [c.entry_time[0], *c.exit_time], "value": [Decimal(0), *cumulative]})
+        s = _in_account_currency(c)
+        curve: list[EquityPoint] = []
+        if len(s):
+            cumulative = running.add_columns(
+                s.entry_time, s.exit_time, s.realized_pnl, s.commissions, s.mae, s.mfe, s.total_efficiency, s.r_multiple
+            )
+            curve = _build(EquityPoint, {"time": [s.entry_time[0], *s.exit_time], "value": [Decimal(0), *cumulative]})
+        running.excluded = len(c) - len(s)
         return LoadedHistory(running, _trade_rows(c), curve, max(c.id), c.exit_time[-1])
+
+
+def _in_account_currency(c: TradeColumns) -> TradeColumns:
+    """The trades whose money is in the account currency (``pnl_unit`` ""): the ones statistics add up. Trades
+    in points (point value unknown) or another currency are listed, never summed with them."""
+    if not any(c.pnl_unit):
+        return c
+    keep = [i for i, unit in enumerate(c.pnl_unit) if not unit]
+    return TradeColumns(**{f.name: [getattr(c, f.name)[i] for i in keep] for f in fields(c)})

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 _MONTH_CODES = "FGHJKMNQUVXZ"
+POINTS = "pt"
+"""The P&L unit of an instrument whose point value is unknown: points × contracts."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,18 @@ class Instrument:
     tick_size: Decimal
     known: bool = True
     """False when nothing told us this root's point value and a placeholder of 1 is in use."""
+    currency: str = ""
+    """ISO code of the currency ``point_value`` is in (507 ``Currency``); "" when not told (then the account's)."""
+
+    def pnl_unit(self, account_currency: str) -> str:
+        """What this instrument's P&L is in for an account in ``account_currency``: "" — the account's
+        currency; ``POINTS`` — points × contracts (point value unknown); else the instrument's own currency
+        code, when both are known and differ (never summed into the account's totals)."""
+        if not self.known:
+            return POINTS
+        if self.currency and account_currency and self.currency != account_currency.strip().upper():
+            return self.currency
+        return ""
 
 
 def _d(x: str) -> Decimal:
@@ -140,10 +154,11 @@ class InstrumentBook:
         self._defined: dict[str, Instrument] = {}
         self._resolved: dict[str, Instrument] = {}  # symbol → instrument, cleared when a definition arrives
 
-    def define(self, symbol: str, point_value: Decimal, tick_size: Decimal) -> None:
-        """Register what the server said (507 ``CurrencyValuePerIncrement`` / ``MinPriceIncrement``)."""
+    def define(self, symbol: str, point_value: Decimal, tick_size: Decimal, currency: str = "") -> None:
+        """Register what the server said (507 ``CurrencyValuePerIncrement`` / ``MinPriceIncrement``, and
+        ``Currency``: what the point value is in)."""
         root = symbol_root(symbol)
-        self._defined[root] = Instrument(root, point_value, tick_size)
+        self._defined[root] = Instrument(root, point_value, tick_size, currency=currency.strip().upper()[:8])
         self._resolved = {}
 
     def lookup(self, symbol: str) -> Instrument:

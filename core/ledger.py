@@ -57,7 +57,8 @@ class PositionLedger:
     """Positions per (mode, account, symbol) and the group commit that stores them.
 
     ``mode_of(account)`` gives SIM/LIVE; ``entry_context(position)`` decorates a just-opened position (entry
-    VWAP/delta/POC, working bracket) before it is stored.
+    VWAP/delta/POC, working bracket) before it is stored; ``pnl_unit(account, symbol)`` says what the money of
+    that symbol's fills and trades is in ("" the account currency, "pt", or the symbol's currency code).
     """
 
     def __init__(
@@ -66,8 +67,10 @@ class PositionLedger:
         instruments: InstrumentBook,
         mode_of: Callable[[str], str],
         entry_context: Callable[[Position], Position],
+        pnl_unit: Callable[[str, str], str] = lambda _account, _symbol: "",
     ) -> None:
         self._store = store
+        self._pnl_unit = pnl_unit
         self._instruments = instruments
         self._mode_of = mode_of
         self._entry_context = entry_context
@@ -300,10 +303,11 @@ class PositionLedger:
         recreate: set[Key] = set()
         for a in staged:
             mode = a.key[0]
-            fills.append(fill_values(mode, a.fill, now, a.outcome.realized_gross))
+            unit = self._pnl_unit(a.fill.account, a.fill.symbol)
+            fills.append(fill_values(mode, a.fill, now, a.outcome.realized_gross, unit))
             if a.outcome.closed_trade is not None:
                 tick = self._instruments.lookup(a.fill.symbol).tick_size
-                trades.append(trade_values(mode, a.outcome.closed_trade, a.reason, now, tick))
+                trades.append(trade_values(mode, a.outcome.closed_trade, a.reason, now, tick, unit))
                 recreate.add(a.key)
             events.append(fill_event_values(mode, a.fill, a.before, a.outcome, a.reason, now))
             # the working position: the fold's result plus what prices and orders did since (in this chunk)

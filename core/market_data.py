@@ -147,9 +147,12 @@ class MarketDataFeed:
 class SecurityDefinitions:
     """Asks SECURITY_DEFINITION_FOR_SYMBOL_REQUEST (506) once per traded symbol when the server supports it,
     and registers SECURITY_DEFINITION_RESPONSE (507) facts in the ``InstrumentBook``: tick size =
-    ``MinPriceIncrement`` (points), point value = ``CurrencyValuePerIncrement`` / ``MinPriceIncrement``."""
+    ``MinPriceIncrement`` (points), point value = ``CurrencyValuePerIncrement`` / ``MinPriceIncrement``, in
+    ``Currency`` (the symbol's currency, which may differ from the account's)."""
 
-    def __init__(self, send: Callable[[DTCMessage], None], define: Callable[[str, Decimal, Decimal], None]) -> None:
+    def __init__(
+        self, send: Callable[[DTCMessage], None], define: Callable[[str, Decimal, Decimal, str], None]
+    ) -> None:
         self._send = send
         self._define = define
         self._enabled = False
@@ -185,5 +188,7 @@ class SecurityDefinitions:
         # float32 on Sierra's side: snap to a sane number of digits before dividing
         tick = tick.quantize(Decimal("1e-9")).normalize()
         tick_value = tick_value.quantize(Decimal("1e-6")).normalize()
-        self._define(name, tick_value / tick, tick)
-        log.info("%s: tick %s, point value %s (from Sierra Chart)", name, tick, tick_value / tick)
+        self._define(name, tick_value / tick, tick, message.Currency)
+        log.info(
+            "%s: tick %s, point value %s %s (from Sierra Chart)", name, tick, tick_value / tick, message.Currency
+        )

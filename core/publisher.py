@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from core import events as ev
 from core.accounting import Position
-from core.instruments import InstrumentBook
+from core.instruments import POINTS, InstrumentBook
 from core.ledger import PositionLedger
 from core.marks import Marks
 from core.orders import OrderBook
@@ -136,6 +136,7 @@ class Publisher:
             confirmed=self._reconciler.confirmed.get(key, False),
             broker_quantity=broker.quantity if broker else None,
             heat_since=self._marks.heat_since.get(key),
+            pnl_unit=self._instruments.lookup(key[2]).pnl_unit(self._scope.currency_of(key[1])),
         )
 
     def _orphans(self) -> tuple[str, ...]:
@@ -155,15 +156,23 @@ class Publisher:
             if scope and k[:2] == scope and b.quantity != 0 and k not in self._ledger.positions
         )
 
-    def _open_pnl(self) -> Decimal | None:
+    def _open_pnl(self) -> tuple[Decimal | None, tuple[str, ...]]:
+        """The scope's open P&L in the account currency at the last prices (``None`` without any price), and
+        the positions left out because their P&L is in points or another currency."""
         scope = self._scope.scope
         values = []
-        for key, pos in self._ledger.positions.items():
+        excluded = []
+        for key, pos in sorted(self._ledger.positions.items()):
             if scope and key[:2] == scope:
+                instrument = self._instruments.lookup(key[2])
+                unit = instrument.pnl_unit(self._scope.currency_of(key[1]))
+                if unit:
+                    excluded.append(f"{key[2]} ({'points' if unit == POINTS else unit})")
+                    continue
                 best = self._prices.best(key[2])
                 if best is not None:
-                    values.append(pos.open_pnl(best[0].price, self._instruments.lookup(key[2]).point_value))
-        return sum(values, Decimal(0)) if values else None
+                    values.append(pos.open_pnl(best[0].price, instrument.point_value))
+        return (sum(values, Decimal(0)) if values else None), tuple(excluded)
 
     # --- building ------------------------------------------------------------------------------------
 
@@ -179,8 +188,7 @@ class Publisher:
             (in_scope if scope and key[:2] == scope else other).append(self.view(key, pos))
         figures = self._stats.figures(scope[0], scope[1], self._scope.period) if scope else None
         self._loading = scope is not None and figures is None
-        open_values = [v.open_pnl for v in in_scope if v.open_pnl is not None]
-        open_pnl = sum(open_values, Decimal(0)) if open_values else None
+        open_pnl, excluded = self._open_pnl()
         today = self._today_booked = figures.today if figures else ScopeSummary()
         self._statistics = figures.statistics if figures else Statistics()
         self._sent_orphans = self._orphans()
@@ -195,7 +203,7 @@ class Publisher:
             broker_only=self._broker_only(),
             other_open=tuple(other),
             accounts=self._scope.account_views(),
-            today=ScopeSummary(today.realized_pnl, today.trades, open_pnl),
+            today=ScopeSummary(today.realized_pnl, today.trades, open_pnl, excluded),
             period=self._scope.period.value,
             statistics=self._statistics,
             trades=figures.trades if figures else (),
@@ -293,4 +301,4 @@ class Publisher:
         return ev.Update(self._seq, datetime.now(UTC), events=tuple(out))
 
     def _today(self) -> ScopeSummary:
-        return ScopeSummary(self._today_booked.realized_pnl, self._today_booked.trades, self._open_pnl())
+        return ScopeSummary(self._today_booked.realized_pnl, self._today_booked.trades, *self._open_pnl())

@@ -123,8 +123,11 @@ def mark_values(pos: Position) -> Row:
     }
 
 
-def fill_values(mode: str, fill: Fill, received_at: datetime, realized_gross: Decimal | None = None) -> Row:
-    """A ``FillRecord`` row for ``fill``; ``realized_gross``: the gross P&L it realized (account currency)."""
+def fill_values(
+    mode: str, fill: Fill, received_at: datetime, realized_gross: Decimal | None = None, pnl_unit: str = ""
+) -> Row:
+    """A ``FillRecord`` row for ``fill``; ``realized_gross``: the gross P&L it realized, in ``pnl_unit`` (""
+    the account currency, "pt" points × contracts, else a currency code)."""
     return {
         "mode": mode,
         "account": fill.account,
@@ -137,15 +140,21 @@ def fill_values(mode: str, fill: Fill, received_at: datetime, realized_gross: De
         "time": fill.time,
         "source": fill.source,
         "realized_gross": realized_gross,
+        "pnl_unit": pnl_unit,
         "received_at": received_at,
     }
 
 
 def trade_values(
-    mode: str, trade: ClosedTrade, reason: str, created_at: datetime, tick_size: Decimal | None = None
+    mode: str,
+    trade: ClosedTrade,
+    reason: str,
+    created_at: datetime,
+    tick_size: Decimal | None = None,
+    pnl_unit: str = "",
 ) -> Row:
     """A ``TradeRecord`` row for a closed trade; ``reason`` is its exit reason (``fill``, ``closed by trader``);
-    ``tick_size`` the instrument's tick (points)."""
+    ``tick_size`` the instrument's tick (points); ``pnl_unit`` what its money is in (see ``fill_values``)."""
     eff = trade.efficiency
     return {
         "mode": mode,
@@ -180,6 +189,7 @@ def trade_values(
         "mae_points": trade.mae_points,
         "mfe_points": trade.mfe_points,
         "tick_size": tick_size if tick_size is not None and tick_size > 0 else None,
+        "pnl_unit": pnl_unit,
         "created_at": created_at,
     }
 

@@ -34,6 +34,11 @@ class ScopeState:
         """``SIM`` or ``LIVE`` for a trade account name."""
         return self._modes.mode_of(account).value
 
+    def currency_of(self, account: str) -> str:
+        """The account's currency code from its last balance (600 ``AccountCurrency``); "" if not reported."""
+        view = self.accounts.get(account)
+        return view.currency.strip().upper() if view is not None else ""
+
     def see(self, account: str) -> bool:
         """Make sure ``account`` is listed; True if it is new."""
         if account in self.accounts:

@@ -86,6 +86,9 @@ class PositionView:
     live_poc: Decimal | None = None
     heat_since: datetime | None = None
     """When the open P&L last turned negative (the position is "in heat" since); ``None`` if not negative."""
+    pnl_unit: str = ""
+    """What the money fields are in: "" the account currency; "pt" points × contracts (the point value is
+    unknown); else the symbol's currency code. Only "" positions are added into the account's totals."""
 
     @property
     def side(self) -> str:
@@ -150,6 +153,9 @@ class ScopeSummary:
     realized_pnl: Decimal = Decimal(0)
     trades: int = 0
     open_pnl: Decimal | None = None
+    excluded: tuple[str, ...] = ()
+    """Open positions left out of ``open_pnl`` because their P&L is not in the account currency, as
+    ``MES (points)`` / ``FDAX (EUR)``."""
 
     @property
     def total_pnl(self) -> Decimal:
@@ -179,6 +185,9 @@ class TradeRow:
     mae_points: Decimal | None = None
     mfe_points: Decimal | None = None
     tick_size: Decimal | None = None
+    pnl_unit: str = ""
+    """What ``net_pnl``, ``mae``, ``mfe`` are in: "" the account currency, "pt" points × contracts (point value
+    unknown), else a currency code; only "" trades are in the statistics."""
 
     @property
     def mae_ticks(self) -> Decimal | None:

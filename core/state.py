@@ -92,7 +92,9 @@ class StateManager:
         self.orders = orders or OrderBook()
         self._lock = threading.RLock()
         self.scope = ScopeState(modes, pinned_account)
-        self.ledger = PositionLedger(store, instruments, self.scope.mode_of, self._with_entry_context)
+        self.ledger = PositionLedger(
+            store, instruments, self.scope.mode_of, self._with_entry_context, pnl_unit=self.pnl_unit
+        )
         self.marks = Marks(self.ledger.positions, instruments, self.orders, store)
         self.reconciler = Reconciler()
         self.stats = StatisticsCache(store, session_start, session_timezone, on_loaded=self._statistics_loaded)
@@ -234,6 +236,11 @@ class StateManager:
             self.publish()
         else:
             self.publish_throttled()
+
+    def pnl_unit(self, account: str, symbol: str) -> str:
+        """What ``symbol``'s P&L is in for ``account``: "" its currency, "pt" points × contracts (point value
+        unknown), or the symbol's own currency code (``Instrument.pnl_unit``)."""
+        return self._instruments.lookup(symbol).pnl_unit(self.scope.currency_of(account))
 
     def _with_entry_context(self, position: Position) -> Position:
         """A just-opened position with the entry snapshot (VWAP, cum. delta, POC) and the working bracket."""

@@ -94,6 +94,7 @@ def _row(row: TradeRecord) -> TradeRow:
         mae_points=row.mae_points,
         mfe_points=row.mfe_points,
         tick_size=row.tick_size,
+        pnl_unit=row.pnl_unit,
     )
 
 
@@ -127,16 +128,19 @@ class _Fold:
         new_rows: list[TradeRow] = []
         new_points: list[EquityPoint] = []
         for r in sorted(rows, key=lambda r: (r.exit_time, r.id or 0)):
-            facts = _facts(r)
-            if not self.trade_curve:
-                self.trade_curve.append(EquityPoint(facts.entry_time, Decimal(0)))
-                new_points.append(self.trade_curve[-1])
-            self.running.add(facts)
             row = _row(r)
             self.rows.append(row)
             new_rows.append(row)
-            self.trade_curve.append(EquityPoint(facts.exit_time, self.running.cumulative))
-            new_points.append(self.trade_curve[-1])
+            if r.pnl_unit:  # points or another currency: listed, never summed with the account's money
+                self.running.excluded += 1
+            else:
+                facts = _facts(r)
+                if not self.trade_curve:
+                    self.trade_curve.append(EquityPoint(facts.entry_time, Decimal(0)))
+                    new_points.append(self.trade_curve[-1])
+                self.running.add(facts)
+                self.trade_curve.append(EquityPoint(facts.exit_time, self.running.cumulative))
+                new_points.append(self.trade_curve[-1])
             self.last_id = max(self.last_id, r.id or 0)
             self.last_exit = r.exit_time
             if self.today_start is not None and row.exit_time >= self.today_start:

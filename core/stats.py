@@ -66,6 +66,9 @@ class Statistics:
     avg_mfe: Decimal | None = None
     avg_efficiency: Decimal | None = None
     avg_r: Decimal | None = None
+    excluded_trades: int = 0
+    """Closed trades of the period left out because their P&L is not in the account currency (another
+    currency, or points × contracts when the point value is unknown)."""
 
 
 def compute(trades: Sequence[TradeFacts]) -> Statistics:
@@ -146,6 +149,8 @@ class RunningStatistics:
         self.best: Decimal | None = None
         self.worst: Decimal | None = None
         self.hold, self.mae, self.mfe, self.efficiency, self.r = _Mean(), _Mean(), _Mean(), _Mean(), _Mean()
+        self.excluded = 0
+        """Trades not added because their money is not in the account currency (counted by the caller)."""
 
     def add(self, t: TradeFacts) -> None:
         # Written out for speed; each step is what max()/min() of the previous value and the new one gives
@@ -243,7 +248,7 @@ class RunningStatistics:
 
     def result(self) -> Statistics:
         if not self.trades:
-            return Statistics()
+            return Statistics(excluded_trades=self.excluded)
         decided = self.wins + self.losses
         win_rate = Decimal(self.wins) / decided if decided else None
         avg_win = self.gross_profit / self.wins if self.wins else None
@@ -272,6 +277,7 @@ class RunningStatistics:
             longest_win_streak=self.best_w,
             longest_loss_streak=self.best_l,
             avg_hold_seconds=self.hold.value(),
+            excluded_trades=self.excluded,
             avg_mae=self.mae.value(),
             avg_mfe=self.mfe.value(),
             avg_efficiency=self.efficiency.value(),

@@ -21,12 +21,14 @@ def position_view(
     confirmed: bool,
     broker_quantity: Decimal | None,
     heat_since: datetime | None = None,
+    pnl_unit: str = "",
 ) -> PositionView:
     """The view of one position. ``quote`` is (best quote, stale?) from the ``PriceBook``.
 
     MAE/MFE in points are the worst/best price distance from the average entry of each moment
     (``Position.mae_points``/``mfe_points``), not currency divided by the current size.
-    Live R = (trade P&L so far − commissions) / initial risk.
+    Live R = (trade P&L so far − commissions) / initial risk. ``pnl_unit``: what the money is in
+    (``Instrument.pnl_unit``).
     """
     pv = instrument.point_value
     sign = 1 if position.quantity > 0 else -1
@@ -75,4 +77,5 @@ def position_view(
         live_cum_delta=last.cum_delta if last else None,
         live_poc=last.poc if last else None,
         heat_since=heat_since,
+        pnl_unit=pnl_unit,
     )

@@ -3,7 +3,8 @@
 Today's realized P&L of a scope is the sum, over its fills since the trading day's start, of the gross P&L
 each fill realized (``realized_gross``: 0 for a fill that opens or adds) less its commission — so a partial
 exit of a trade that is still open counts on the day it happened, and a trade opened yesterday and closed
-today counts only what today's fills realized. Money in account currency; times UTC.
+today counts only what today's fills realized. Money in account currency: fills whose money is in another
+unit (``pnl_unit``: points × contracts, or another currency) are left out, never summed with it; times UTC.
 
 Safe from any thread: each call checks a connection out of the engine's pool and returns it.
 """
@@ -24,11 +25,13 @@ _SINCE_SQL = """
 WITH top AS (SELECT max(id) AS newest FROM fillrecord)
 SELECT top.newest, f.realized_gross, f.commission
 FROM top LEFT JOIN fillrecord AS f
-  ON f.mode = ? AND f.account = ? AND f.time >= ? AND f.id <= top.newest
+  ON f.mode = ? AND f.account = ? AND f.time >= ? AND f.id <= top.newest AND f.pnl_unit = ''
 """
 # one statement: the sum and the newest id come from the same snapshot of the table
 
-_AFTER_SQL = "SELECT id, mode, account, time, realized_gross, commission FROM fillrecord WHERE id > ? ORDER BY id"
+_AFTER_SQL = (
+    "SELECT id, mode, account, time, realized_gross, commission, pnl_unit FROM fillrecord WHERE id > ? ORDER BY id"
+)
 # by primary key only: the cost is the number of fills stored since, whatever the history's length
 
 
@@ -65,7 +68,8 @@ def realized_after(engine: Engine, mode: str, account: str, since: datetime, aft
         finally:
             conn.close()
         total = sum(
-            (_net(r, c) for _, m, a, t, r, c in rows if m == mode and a == account and t >= since_text), Decimal(0)
+            (_net(r, c) for _, m, a, t, r, c, u in rows if m == mode and a == account and t >= since_text and not u),
+            Decimal(0),
         )
         return (rows[-1][0] if rows else after_id), total
     except (sqlite3.Error, SQLAlchemyError) as exc:

@@ -116,6 +116,9 @@ class TradeRecord(SQLModel, table=True):
     """Best price distance from the average entry of its moment over the trade, points (≥ 0)."""
     tick_size: Decimal | None = Field(default=None, sa_type=DecimalText)
     """The instrument's tick when the trade closed (points), for MAE/MFE in ticks."""
+    pnl_unit: str = Field(default="", max_length=8)
+    """What the money columns are in: "" the account currency; "pt" points × contracts (point value unknown);
+    else the symbol's currency code. Only "" trades enter the statistics."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -141,7 +144,9 @@ class FillRecord(SQLModel, table=True):
     time: datetime = Field(sa_type=UTCDateTime)
     source: str = Field(default="301", max_length=8)
     realized_gross: Decimal | None = Field(default=None, sa_type=DecimalText)
-    """Gross P&L this fill realized (account currency; 0 for an opening fill); ``None`` if unknown."""
+    """Gross P&L this fill realized (in ``pnl_unit``; 0 for an opening fill); ``None`` if unknown."""
+    pnl_unit: str = Field(default="", max_length=8)
+    """What ``realized_gross`` and ``commission`` are in: "" the account currency, "pt", or a currency code."""
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -55,6 +55,7 @@ COLUMNS = (
     "mae_points",
     "mfe_points",
     "tick_size",
+    "pnl_unit",
 )
 
 
@@ -64,7 +65,8 @@ class TradeColumns:
     ``traderecord`` column, all of the same length. Values equal what ``TradeRecord`` loads: ``qty`` contracts,
     prices points, ``realized_pnl`` (net of ``commissions``), ``commissions``, ``mae``, ``mfe`` account currency,
     ``total_efficiency`` a fraction, ``r_multiple`` R, ``mae_points``/``mfe_points`` points, ``tick_size`` points;
-    the nullable ones ``None`` where not stored; times UTC."""
+    the nullable ones ``None`` where not stored; ``pnl_unit`` what the money is in ("" the account currency);
+    times UTC."""
 
     id: list[int]
     symbol: list[str]
@@ -83,6 +85,7 @@ class TradeColumns:
     mae_points: list[Decimal | None]
     mfe_points: list[Decimal | None]
     tick_size: list[Decimal | None]
+    pnl_unit: list[str]
 
     def __len__(self) -> int:
         return len(self.id)

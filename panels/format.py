@@ -9,6 +9,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from core import units
+from core.instruments import POINTS
 from core.tradingday import PERIOD_LABELS, Period
 
 DASH = "—"
@@ -27,6 +28,18 @@ def money(value: Decimal | None, currency: str = "$") -> str:
         return f"{currency}0.00"
     sign = "+" if cents > 0 else "-"
     return f"{sign}{currency}{abs(cents):,.2f}"
+
+
+def pnl(value: Decimal | None, unit: str = "") -> str:
+    """P&L in its unit: "" the account currency (``+$1,234.50``); ``pt`` points × contracts, when the point value
+    is unknown (``+20.00 pt·ct``); else a currency code (``+12.50 EUR``). ``—`` when unknown."""
+    if not unit or value is None:
+        return money(value)
+    cents = _cents(value)
+    suffix = "pt·ct" if unit == POINTS else unit
+    if cents == 0:
+        return f"0.00 {suffix}"
+    return f"{cents:+,.2f} {suffix}"
 
 
 def amount(value: Decimal | None, currency: str = "$") -> str:
@@ -136,3 +149,29 @@ def period_label(value: str) -> str:
         return PERIOD_LABELS[Period(value)]
     except ValueError:
         return value
+
+
+UNITS = ("$", "pt", "t")
+"""What a trader can choose to read first: money, points or ticks (the other two follow it)."""
+UNIT_NAMES = {"$": "$ first", "pt": "points first", "t": "ticks first"}
+
+
+def in_units(
+    money_value: Decimal | None,
+    points_value: Decimal | None,
+    ticks_value: Decimal | None,
+    primary: str = "$",
+    *,
+    unit: str = "",
+    tick: Decimal | None = None,
+) -> list[str]:
+    """The same figure in money (in its P&L ``unit``), points and ticks, the ``primary`` one first; a part that
+    is not known is left out (all unknown: ``["—"]``)."""
+    parts = {
+        "$": pnl(money_value, unit) if money_value is not None else None,
+        "pt": points(points_value, tick) if points_value is not None else None,
+        "t": ticks(ticks_value) if ticks_value is not None else None,
+    }
+    order = [primary, *(u for u in UNITS if u != primary)]
+    shown = [parts[u] for u in order if parts.get(u) is not None]
+    return [text for text in shown if text is not None] or [DASH]

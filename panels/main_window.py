@@ -38,6 +38,7 @@ from core.events import Update
 from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
 from core.tradingday import PERIOD_LABELS, Period
+from panels import format as fmt
 from panels.notifications import NotificationFeed
 from panels.panel1 import PERIODS, Panel1
 from panels.panel2 import Panel2
@@ -185,6 +186,11 @@ class MainWindow(QMainWindow):
         self.positions_status = ValueLabel("positionsStatus")
         self.positions_status.setProperty("muted", True)
         self.positions_status.setToolTip("Whether Sierra Chart's position report agrees with the stored positions")
+        self.unit_picker = QComboBox(objectName="unitPicker")
+        for unit in fmt.UNITS:
+            self.unit_picker.addItem(fmt.UNIT_NAMES[unit], unit)
+        self.unit_picker.setToolTip("Show P&L and MAE/MFE in money, points or ticks first (Ctrl+U)")
+        self.unit_picker.activated.connect(lambda index: self.set_primary_unit(self.unit_picker.itemData(index)))
         self.settings_button = QToolButton(objectName="settingsButton")
         self.settings_button.setText("⚙ Settings")
         self.settings_button.setToolTip("Settings (Ctrl+,)")
@@ -197,6 +203,7 @@ class MainWindow(QMainWindow):
         top.addSpacing(8)
         top.addWidget(self.positions_status)
         top.addSpacing(8)
+        top.addWidget(self.unit_picker)
         top.addWidget(self.settings_button)
         return top
 
@@ -228,6 +235,7 @@ class MainWindow(QMainWindow):
             "Previous account",
         )
         add("follow", [QKeySequence("Ctrl+F")], self._follow, "Follow the latest fill")
+        add("next_unit", [QKeySequence("Ctrl+U")], self._next_unit, "Money, points or ticks first")
         add(
             "settings",
             [QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)],
@@ -390,6 +398,25 @@ class MainWindow(QMainWindow):
         if self._on_follow is not None:
             self._on_follow()
 
+    def set_primary_unit(self, unit: str) -> None:
+        """Show P&L and MAE/MFE in ``unit`` first (``$``, ``pt``, ``t``) everywhere; remembered between runs."""
+        if unit not in fmt.UNITS:
+            return
+        self._ui_state.primary_unit = unit
+        self.unit_picker.setCurrentIndex(fmt.UNITS.index(unit))
+        if unit == self.panel2.primary_unit:
+            return
+        self.panel2.primary_unit = unit
+        self.panel3.model.set_primary_unit(unit)
+        snap = self.view_state.snapshot
+        if snap is not None:
+            self._parts.pop("panel2", None)
+            self._show(snap, positions_first=False)
+
+    def _next_unit(self) -> None:
+        units = fmt.UNITS
+        self.set_primary_unit(units[(units.index(self.panel2.primary_unit) + 1) % len(units)])
+
     def _period_chosen(self, period: Period) -> None:
         self._ui_state.period = period.value
         if self._on_period_chosen is not None:
@@ -425,6 +452,7 @@ class MainWindow(QMainWindow):
 
     def _restore_ui_state(self) -> None:
         state = self._ui_state
+        self.set_primary_unit(state.primary_unit)
         if state.geometry:
             self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode("ascii")))
         for splitter in self._splitters():

@@ -73,6 +73,8 @@ class Panel2(QWidget):
         outer.addWidget(scroll)
         self._cards: dict[str, PositionCard] = {}
         self._spare: list[PositionCard] = []  # hidden cards kept for the next position (building one costs ms)
+        self.primary_unit = "$"
+        """What the cards show first: ``$``, ``pt`` or ``t``; the next ``render`` uses it."""
 
     def render(self, snap: AppSnapshot) -> None:
         now = self._clock()
@@ -91,7 +93,9 @@ class Panel2(QWidget):
             for card in spare[SPARE_CARDS:]:
                 card.deleteLater()
         for view in snap.positions:
-            self._cards[view.symbol].render(view, now)
+            card = self._cards[view.symbol]
+            card.primary_unit = self.primary_unit
+            card.render(view, now)
         self.flat.setVisible(not snap.positions)
         self.flat.setText("FLAT" if snap.scope_account else "No account yet")
         self._set_note(
@@ -107,7 +111,7 @@ class Panel2(QWidget):
             self.others,
             [
                 f"Also open: {v.mode} {v.account} · {v.side} {fmt.quantity(v.quantity)} {v.symbol} @ "
-                f"{fmt.avg_price(v.avg_entry, v.tick_size)} · {fmt.money(v.open_pnl)}"
+                f"{fmt.avg_price(v.avg_entry, v.tick_size)} · {fmt.pnl(v.open_pnl, v.pnl_unit)}"
                 for v in snap.other_open
             ],
         )

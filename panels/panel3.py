@@ -100,6 +100,15 @@ class Panel3(QGroupBox):
         add_pairs(today, today_pairs, columns=2)
         today.setColumnMinimumWidth(1, 110)
         left.addLayout(today)
+        self.realized.setToolTip(
+            "Everything realized since the session start — partial exits of trades still open included — less "
+            "the commissions of today's fills"
+        )
+        self.unit_note = QLabel(objectName="unitNote")
+        self.unit_note.setWordWrap(True)
+        self.unit_note.setProperty("muted", True)
+        self.unit_note.hide()
+        left.addWidget(self.unit_note)
         self.period_caption = QLabel(objectName="periodCaption")
         self.period_caption.setStyleSheet("font-weight:600; padding-top:4px;")
         left.addWidget(self.period_caption)
@@ -164,6 +173,19 @@ class Panel3(QGroupBox):
         self.open_pnl.show_value(fmt.money(today.open_pnl), pnl_color(today.open_pnl))
         self.total.show_value(fmt.money(today.total_pnl), pnl_color(today.total_pnl))
         self.trades.show_value(str(today.trades))
+        notes = []
+        if today.excluded:
+            notes.append(f"Open now leaves out {', '.join(today.excluded)}: not in the account's currency.")
+        excluded = snap.statistics.excluded_trades
+        if excluded:
+            notes.append(
+                f"{excluded:,} closed trade{'s' if excluded != 1 else ''} in points or another currency "
+                "listed but not in the statistics."
+            )
+        text = " ".join(notes)
+        if self.unit_note.text() != text:
+            self.unit_note.setText(text)
+        self.unit_note.setVisible(bool(notes))
         for name, _, formatter in STAT_FIELDS:
             text, color = formatter(snap.statistics)
             self.stats[name].show_value(text, color)

@@ -26,6 +26,7 @@ from panels.theme import (
     WARNING_FG,
     pnl_color,
 )
+from panels.trades_table import MAE_TIP, MFE_TIP
 from panels.widgets import ValueLabel, add_pairs, caption
 
 DEFAULT_HEAT_THRESHOLDS = (60.0, 180.0)
@@ -45,15 +46,20 @@ def heat_color(seconds: float | None, thresholds: tuple[float, float] = DEFAULT_
     return None
 
 
-def distance_text(level: Decimal | None, distance: Decimal | None, tick: Decimal) -> str:
-    """``5,995.00 · 6.00 pt away`` (positive = not reached yet), ``… · 1.00 pt through`` when passed."""
+def distance_text(
+    level: Decimal | None, distance: Decimal | None, tick: Decimal, distance_ticks: Decimal | None = None
+) -> str:
+    """``5,995.00 · 6.00 pt / 24 t away`` (positive = not reached yet), ``… · 1.00 pt / 4 t through`` when
+    passed."""
     if level is None:
         return fmt.DASH
     text = fmt.price(level, tick)
     if distance is None:
         return text
     how = "away" if distance >= 0 else "through"
-    return f"{text} · {abs(distance):,.2f} pt {how}"
+    points = fmt.points(abs(distance), tick).lstrip("+")
+    in_ticks = f" / {fmt.ticks(abs(distance_ticks)).lstrip('+')}" if distance_ticks is not None else ""
+    return f"{text} · {points}{in_ticks} {how}"
 
 
 def context_text(entry: str, live: str) -> str:
@@ -70,6 +76,8 @@ class PositionCard(QFrame):
         super().__init__(parent)
         self.setObjectName("positionCard")
         self.heat_thresholds = heat_thresholds
+        self.primary_unit = "$"
+        """What the card shows first: ``$`` money, ``pt`` points, ``t`` ticks (``format.UNITS``)."""
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 8, 12, 8)
         outer.setSpacing(4)
@@ -164,23 +172,37 @@ class PositionCard(QFrame):
         self._flags.setVisible(stale or not view.confirmed)
         self.entry.show_value(f"{fmt.quantity(view.quantity)} @ {fmt.avg_price(view.avg_entry, tick)} avg entry")
         stale_css = "color:#8a8f96;" if view.last_price_stale else ""
-        self.open_pnl.show_value(fmt.money(view.open_pnl), None if stale_css else pnl_color(view.open_pnl), stale_css)
-        per_contract = f"{fmt.points(view.open_points)} per contract" if view.open_points is not None else ""
-        self.open_points.show_value(per_contract, None if stale_css else pnl_color(view.open_points), stale_css)
+        unit, primary = view.pnl_unit, self.primary_unit
+        shown = fmt.in_units(view.open_pnl, view.open_points, view.open_ticks, primary, unit=unit, tick=tick)
+        if view.last_price is None:
+            shown = [fmt.DASH]
+        color = None if stale_css else pnl_color(view.open_pnl)
+        self.open_pnl.show_value(shown[0], color, stale_css)
+        rest = " · ".join(shown[1:])
+        per_contract = f"{rest} per contract" if rest and primary == "$" else rest
+        self.open_points.show_value(per_contract, color, stale_css)
         self._render_last(view, now)
         self.in_trade.show_value(fmt.age(view.entry_time, now))
         heat_seconds = fmt.seconds_since(view.heat_since, now)
         color = heat_color(heat_seconds, self.heat_thresholds)
         heat_text = "not in heat" if heat_seconds is None else f"{fmt.duration(heat_seconds)} in heat"
         self.heat.show_value(heat_text, color, "font-weight:700;" if color else "")
-        self.realized.show_value(fmt.money(view.realized_in_trade), pnl_color(view.realized_in_trade))
+        self.realized.show_value(fmt.pnl(view.realized_in_trade, unit), pnl_color(view.realized_in_trade))
         self.commissions.show_value(fmt.amount(view.commissions))
-        self.stop.show_value(distance_text(view.stop_price, view.stop_distance, tick))
-        self.target.show_value(distance_text(view.target_price, view.target_distance, tick))
+        self.stop.show_value(distance_text(view.stop_price, view.stop_distance, tick, view.stop_distance_ticks))
+        self.target.show_value(
+            distance_text(view.target_price, view.target_distance, tick, view.target_distance_ticks)
+        )
+        self.mae.setToolTip(MAE_TIP)
+        self.mfe.setToolTip(MFE_TIP)
         self.risk.show_value(fmt.amount(view.initial_risk) if view.initial_risk is not None else "— (no stop at entry)")
         self.live_r.show_value(fmt.r_multiple(view.live_r), pnl_color(view.live_r))
-        self.mae.show_value(f"{fmt.money(view.mae)} · {fmt.points(view.mae_points)}", pnl_color(view.mae))
-        self.mfe.show_value(f"{fmt.money(view.mfe)} · {fmt.points(view.mfe_points)}", pnl_color(view.mfe))
+        for label, money, points, ticks in (
+            (self.mae, view.mae, view.mae_points, view.mae_ticks),
+            (self.mfe, view.mfe, view.mfe_points, view.mfe_ticks),
+        ):
+            text = " · ".join(fmt.in_units(money, points, ticks, primary, unit=unit, tick=tick))
+            label.show_value(text, pnl_color(money))
         self.vwap.show_value(context_text(fmt.price(view.entry_vwap, tick), fmt.price(view.live_vwap, tick)))
         self.delta.show_value(
             context_text(fmt.signed_number(view.entry_cum_delta), fmt.signed_number(view.live_cum_delta))
@@ -202,7 +224,12 @@ class PositionCard(QFrame):
     def _render_note(self, view: PositionView) -> None:
         notes = []
         if not view.point_value_known:
-            notes.append(f"Point value of {view.symbol} unknown: P&L uses 1 per point; set it in Settings.")
+            notes.append(
+                f"Point value of {view.symbol} unknown: P&L is in points × contracts (pt·ct), not added to the "
+                "account's totals; set it in Settings."
+            )
+        elif view.pnl_unit:
+            notes.append(f"P&L in {view.pnl_unit}, the contract's currency: not added to the account's totals.")
         if not view.confirmed and view.broker_quantity is not None and view.broker_quantity != view.quantity:
             qty = view.broker_quantity
             side = "flat" if qty == 0 else ("long" if qty > 0 else "short")

@@ -32,11 +32,18 @@ CSV_HEADER = (
     "entry_price",
     "exit_price",
     "net_pnl",
-    "mae",
-    "mfe",
+    "pnl_unit",
+    "mae_trade_pnl",
+    "mfe_trade_pnl",
+    "mae_points",
+    "mfe_points",
     "total_efficiency",
     "r_multiple",
 )
+"""``mae_trade_pnl``/``mfe_trade_pnl``: the trade's lowest/highest P&L while open — realized so far by partial
+exits + open P&L, gross — in ``pnl_unit`` (empty: the account currency; ``pt``: points × contracts, the point
+value being unknown; else a currency code). ``mae_points``/``mfe_points``: the worst/best price distance from
+the average entry price at that moment."""
 
 
 def _raw(value: Decimal | None) -> str:
@@ -62,8 +69,11 @@ def write_trades_csv(path: Path, trades: Sequence[TradeRow]) -> int:
                     _raw(t.entry_price),
                     _raw(t.exit_price),
                     _raw(t.net_pnl),
+                    t.pnl_unit,
                     _raw(t.mae),
                     _raw(t.mfe),
+                    _raw(t.mae_points),
+                    _raw(t.mfe_points),
                     _raw(t.total_efficiency),
                     _raw(t.r_multiple),
                 ]
@@ -78,26 +88,50 @@ def _num(value: Decimal | None) -> float:
 @dataclass(frozen=True)
 class Column:
     title: str
-    text: Callable[[TradeRow, tzinfo | None], str]
+    text: Callable[[TradeRow, tzinfo | None, str], str]
+    """``text(trade, tz, primary_unit)``: the cell's text (``primary_unit`` ``$``/``pt``/``t`` comes first)."""
     key: Callable[[TradeRow], Any]
     numeric: bool = True
     colored: Callable[[TradeRow], Decimal | None] | None = None
+    tip: str = ""
+    """The header's tooltip: what the column means."""
+
+
+MAE_TIP = (
+    "MAE — maximum adverse excursion: the trade's lowest P&L while open (realized so far by partial exits +"
+    " open P&L, gross). In points: the worst price distance from the average entry at that moment."
+)
+MFE_TIP = (
+    "MFE — maximum favourable excursion: the trade's highest P&L while open (realized so far by partial exits +"
+    " open P&L, gross). In points: the best price distance from the average entry at that moment."
+)
+
+
+def _mae(t: TradeRow, primary: str) -> str:
+    """``-$20.00 · -2.00 pt · -8 t`` in the ``primary`` unit first (points and ticks only when stored)."""
+    return " · ".join(fmt.in_units(t.mae, t.mae_points, t.mae_ticks, primary, unit=t.pnl_unit, tick=t.tick_size))
+
+
+def _mfe(t: TradeRow, primary: str) -> str:
+    return " · ".join(fmt.in_units(t.mfe, t.mfe_points, t.mfe_ticks, primary, unit=t.pnl_unit, tick=t.tick_size))
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("Entry time", lambda t, tz: fmt.short_timestamp(t.entry_time, tz), lambda t: t.entry_time.timestamp()),
-    Column("Exit time", lambda t, tz: fmt.short_timestamp(t.exit_time, tz), lambda t: t.exit_time.timestamp()),
-    Column("Symbol", lambda t, tz: t.symbol, lambda t: t.symbol, numeric=False),
-    Column("Side", lambda t, tz: t.side, lambda t: t.side, numeric=False),
-    Column("Qty", lambda t, tz: fmt.quantity(t.quantity), lambda t: float(t.quantity)),
-    Column("Entry", lambda t, tz: fmt.avg_price(t.entry_price), lambda t: float(t.entry_price)),
-    Column("Exit", lambda t, tz: fmt.avg_price(t.exit_price), lambda t: float(t.exit_price)),
-    Column("P&L", lambda t, tz: fmt.money(t.net_pnl), lambda t: float(t.net_pnl), colored=lambda t: t.net_pnl),
-    Column("MAE", lambda t, tz: fmt.money(t.mae), lambda t: _num(t.mae)),
-    Column("MFE", lambda t, tz: fmt.money(t.mfe), lambda t: _num(t.mfe)),
-    Column("Eff.", lambda t, tz: fmt.percent(t.total_efficiency), lambda t: _num(t.total_efficiency)),
+    Column("Entry time", lambda t, tz, u: fmt.short_timestamp(t.entry_time, tz), lambda t: t.entry_time.timestamp()),
+    Column("Exit time", lambda t, tz, u: fmt.short_timestamp(t.exit_time, tz), lambda t: t.exit_time.timestamp()),
+    Column("Symbol", lambda t, tz, u: t.symbol, lambda t: t.symbol, numeric=False),
+    Column("Side", lambda t, tz, u: t.side, lambda t: t.side, numeric=False),
+    Column("Qty", lambda t, tz, u: fmt.quantity(t.quantity), lambda t: float(t.quantity)),
+    Column("Entry", lambda t, tz, u: fmt.avg_price(t.entry_price), lambda t: float(t.entry_price)),
+    Column("Exit", lambda t, tz, u: fmt.avg_price(t.exit_price), lambda t: float(t.exit_price)),
     Column(
-        "R", lambda t, tz: fmt.r_multiple(t.r_multiple), lambda t: _num(t.r_multiple), colored=lambda t: t.r_multiple
+        "P&L", lambda t, tz, u: fmt.pnl(t.net_pnl, t.pnl_unit), lambda t: float(t.net_pnl), colored=lambda t: t.net_pnl
+    ),
+    Column("MAE", lambda t, tz, u: _mae(t, u), lambda t: _num(t.mae), tip=MAE_TIP),
+    Column("MFE", lambda t, tz, u: _mfe(t, u), lambda t: _num(t.mfe), tip=MFE_TIP),
+    Column("Eff.", lambda t, tz, u: fmt.percent(t.total_efficiency), lambda t: _num(t.total_efficiency)),
+    Column(
+        "R", lambda t, tz, u: fmt.r_multiple(t.r_multiple), lambda t: _num(t.r_multiple), colored=lambda t: t.r_multiple
     ),
 )
 
@@ -119,8 +153,12 @@ class TradesModel(QStandardItemModel):
     def __init__(self, tz: tzinfo | None = None, listed: int = LISTED) -> None:
         super().__init__(0, len(COLUMNS))
         self.setHorizontalHeaderLabels([c.title for c in COLUMNS])
+        for i, column in enumerate(COLUMNS):
+            if column.tip:
+                self.setHeaderData(i, Qt.Orientation.Horizontal, column.tip, Qt.ItemDataRole.ToolTipRole)
         self._tz = tz
         self._listed = listed
+        self.primary_unit = "$"
         self._source: tuple[TradeRow, ...] = ()
         self._trades: list[TradeRow] = []
         self.resets = 0
@@ -137,7 +175,7 @@ class TradesModel(QStandardItemModel):
     def _items(self, trade: TradeRow) -> list[QStandardItem]:
         items = []
         for column in COLUMNS:
-            item = QStandardItem(column.text(trade, self._tz))  # read-only: the view has no edit triggers
+            item = QStandardItem(column.text(trade, self._tz, self.primary_unit))  # read-only: no edit triggers
             item.setData(column.key(trade), SORT_ROLE)
             item.setTextAlignment(_RIGHT if column.numeric else _LEFT)
             value = column.colored(trade) if column.colored is not None else None
@@ -164,6 +202,14 @@ class TradesModel(QStandardItemModel):
         self.endResetModel()
         self.resets += 1
         return True
+
+    def set_primary_unit(self, unit: str) -> None:
+        """Show MAE/MFE in ``unit`` first (``$``, ``pt``, ``t``): the listed rows are built again."""
+        if unit == self.primary_unit:
+            return
+        self.primary_unit = unit
+        trades, self._source, self._trades = tuple(self._trades), (), []
+        self.set_trades(trades)
 
     def append(self, rows: list[TradeRow]) -> None:
         """Add newly closed trades after the others (the oldest listed rows go beyond ``LISTED``)."""

@@ -19,6 +19,8 @@ class UiState:
     """A ``core.tradingday.Period`` value."""
     splitters: dict[str, str] = field(default_factory=dict)
     """``QSplitter.saveState()`` as base64 text, by splitter object name."""
+    primary_unit: str = "$"
+    """What P&L and excursions show first: ``$``, ``pt`` or ``t`` (``panels.format.UNITS``)."""
 
 
 def load_ui_state(path: Path | None) -> UiState:
@@ -37,6 +39,7 @@ def load_ui_state(path: Path | None) -> UiState:
         geometry=str(raw.get("geometry", "")),
         period=str(raw.get("period", "")),
         splitters={str(k): str(v) for k, v in splitters.items()} if isinstance(splitters, dict) else {},
+        primary_unit=str(raw.get("primary_unit", "$")) if raw.get("primary_unit") in ("$", "pt", "t") else "$",
     )
 
 
@@ -46,7 +49,12 @@ def save_ui_state(path: Path | None, state: UiState) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"geometry": state.geometry, "period": state.period, "splitters": state.splitters}
+        data = {
+            "geometry": state.geometry,
+            "period": state.period,
+            "splitters": state.splitters,
+            "primary_unit": state.primary_unit,
+        }
         path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     except OSError as exc:
         log.warning("window state not saved to %s: %s", path, exc)

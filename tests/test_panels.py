@@ -132,16 +132,16 @@ def test_long_position_shows_every_figure(tmp_path: Path, clock: Clock, qtbot) -
         "banner": "LONG 2 MESZ25",
         "entry": "2 @ 6,000.50 avg entry",
         "open_pnl": "+$37.50",
-        "open_points": "+3.75 pt per contract",
+        "open_points": "+3.75 pt · +15 t per contract",
         "last": "6,004.25 · 3 s ago · DTC",
         "in_trade": "5 min 0 s",
         "heat": "not in heat",
-        "stop": "5,995.00 · 9.25 pt away",
-        "target": "6,010.00 · 5.75 pt away",
+        "stop": "5,995.00 · 9.25 pt / 37 t away",
+        "target": "6,010.00 · 5.75 pt / 23 t away",
         "risk": "$25.00",  # |6000 - 5995| x 1 contract at entry x $5
         "live_r": "+1.45 R",  # (37.50 - 1.24) / 25
-        "mae": "-$15.00 · -1.50 pt",
-        "mfe": "+$37.50 · +3.75 pt",
+        "mae": "-$15.00 · -1.50 pt · -6 t",
+        "mfe": "+$37.50 · +3.75 pt · +15 t",
         "vwap": "6,000.25 → 6,001.50",
         "delta": "+1,200 → +1,450",
         "poc": "5,999.75 → 6,001.00",
@@ -167,7 +167,7 @@ def test_short_live_position_in_heat_with_stale_price(tmp_path: Path, clock: Clo
         "1 @ 25,000.00 avg entry",
         "-$10.00",
     )
-    assert fields["open_points"] == "-5.00 pt per contract"
+    assert fields["open_points"] == "-5.00 pt · -20 t per contract"
     assert fields["last"] == "25,005.00 · 1 min 30 s ago · DTC"  # DTC quotes go stale after 60 s …
     assert STALE_BG in window.panel2._cards["MNQZ25"].last.styleSheet()  # … shown on a dark background
     card = window.panel2._cards["MNQZ25"]

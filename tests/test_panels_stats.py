@@ -110,7 +110,7 @@ def test_trades_table_sorts_by_value_not_text(tmp_path: Path, qtbot) -> None:  #
     assert panel.table_column(0)[0] == "2025-11-03 20:30:00"  # newest exit first by default (UTC display)
     row = [panel.proxy.index(0, c).data() for c in range(panel.proxy.columnCount())]
     assert row == ["2025-11-03 20:30:00", "2025-11-03 20:36:10", "XYZ", "SHORT", "1", "100.00", "98.50", "+$0.50",
-                   "-$1.00", "+$2.00", "50.0%", "—"]  # fmt: skip
+                   "-$1.00 · -1.00 pt · -100 t", "+$2.00 · +2.00 pt · +200 t", "50.0%", "—"]  # fmt: skip
     panel.table.sortByColumn(7, Qt.SortOrder.AscendingOrder)
     assert panel.table_column(7) == ["-$5.00", "-$4.00", "$0.00", "+$0.50", "+$2.00", "+$4.00"]
     panel.table.sortByColumn(10, Qt.SortOrder.DescendingOrder)
@@ -146,8 +146,8 @@ def test_csv_writer_writes_raw_values(tmp_path: Path) -> None:
     assert write_trades_csv(path, trades) == 2
     assert path.read_text(encoding="utf-8").splitlines() == [
         ",".join(CSV_HEADER),
-        "2025-11-03T14:30:00+00:00,2025-11-03T14:34:00+00:00,MESZ25,LONG,3,6000.5,6002.75,32.5,-12.5,40,0.8125,1.3",
-        "2025-11-03T14:30:00+00:00,2025-11-03T14:30:05+00:00,MNQZ25,SHORT,1,21000,21001,-2.62,,,,",
+        "2025-11-03T14:30:00+00:00,2025-11-03T14:34:00+00:00,MESZ25,LONG,3,6000.5,6002.75,32.5,,-12.5,40,,,0.8125,1.3",
+        "2025-11-03T14:30:00+00:00,2025-11-03T14:30:05+00:00,MNQZ25,SHORT,1,21000,21001,-2.62,,,,,,,",
     ]
 
 
