@@ -108,7 +108,8 @@ MFE_TIP = (
 
 
 def _mae(t: TradeRow, primary: str) -> str:
-    """``-$20.00 · -2.00 pt · -8 t`` in the ``primary`` unit first (points and ticks only when stored)."""
+    """``-$20.00 · -2.00 pt · -8 t`` in the ``primary`` unit first (points and ticks only when stored); the
+    cell shows the first part, its tooltip all of them."""
     return " · ".join(fmt.in_units(t.mae, t.mae_points, t.mae_ticks, primary, unit=t.pnl_unit, tick=t.tick_size))
 
 
@@ -175,7 +176,12 @@ class TradesModel(QStandardItemModel):
     def _items(self, trade: TradeRow) -> list[QStandardItem]:
         items = []
         for column in COLUMNS:
-            item = QStandardItem(column.text(trade, self._tz, self.primary_unit))  # read-only: no edit triggers
+            text = column.text(trade, self._tz, self.primary_unit)
+            if column.tip:  # an excursion: the primary unit in the cell (narrow), every unit in its tooltip
+                item = QStandardItem(text.split(" · ")[0])  # read-only: the view has no edit triggers
+                item.setToolTip(text)
+            else:
+                item = QStandardItem(text)
             item.setData(column.key(trade), SORT_ROLE)
             item.setTextAlignment(_RIGHT if column.numeric else _LEFT)
             value = column.colored(trade) if column.colored is not None else None

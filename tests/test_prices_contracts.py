@@ -35,7 +35,7 @@ def test_quote_for_next_contract_month_does_not_move_open_pnl(tmp_path: Path, cl
 
     fields = card_fields(window, "MESZ25")
     assert (fields["open_pnl"], fields["last"]) == ("+$5.00", "6,001.00 · 2 s ago · DTC")
-    assert fields["mfe"] == "+$5.00 · +1.00 pt"
+    assert fields["mfe"] == "+$5.00 · +1.00 pt · +4 t"
     assert stored_mfe(tmp_path) == {"MESZ25": D(5)}
 
 

@@ -141,7 +141,12 @@ def test_mae_mfe_say_which_definition_in_the_header_tooltip_and_the_csv(tmp_path
         tip = model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
         assert f"trade's {word} P&L while open" in tip and "realized so far by partial exits" in tip
     # MFE: 2 × 10 × $5 = $100, +10 points = +40 ticks; MAE: 0
-    assert model.item(0, 9).text() == "+$100.00 · +10.00 pt · +40 t"
+    assert model.item(0, 9).text() == "+$100.00"
+    assert model.item(0, 9).toolTip() == "+$100.00 · +10.00 pt · +40 t"
+    window.set_primary_unit("t")
+    # MAE: the last contract went out 2 points under the entry (−8 t) while the trade's P&L never went below 0
+    assert (model.item(0, 9).text(), model.item(0, 8).text()) == ("+40 t", "-8 t")
+    assert model.item(0, 8).toolTip() == "-8 t · $0.00 · -2.00 pt"
     target = tmp_path / "trades.csv"
     window.panel3.export_to(target)
     with target.open(encoding="utf-8") as handle:
