@@ -3,7 +3,7 @@
 ``load_history`` reads the trades with a column query (``data.trade_queries``) and folds them column by
 column (``RunningStatistics.add_columns``): the statistics, the trade rows and the equity curve equal what
 folding ``TradeRecord`` objects one by one gives (the same Decimals, the same UTC datetimes), about ten times
-faster — a hundred thousand trades in well under a second instead of seconds.
+faster. The rows are built only when looked at (``core.trade_rows``): the window lists the newest few hundred.
 
 It opens its own connection from the engine's pool and shares no state, so it may run on a background thread.
 """
@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from core.snapshots import EquityPoint, TradeRow
+from core.snapshots import EquityPoint
 from core.stats import RunningStatistics
+from core.trade_rows import TradeRows
 from data.trade_queries import TradeColumns, trade_columns
 
 _T = TypeVar("_T")
@@ -34,12 +35,12 @@ class LoadedHistory:
     """The folded trades of one (mode, account, since), oldest exit first.
 
     ``running``: the statistics fold over every trade (keep adding to it); ``rows``: one ``TradeRow`` per
-    trade; ``trade_curve``: (entry time of the first trade, 0), then (exit time, cumulative net P&L) per trade,
-    account currency; ``last_id``: the largest trade id read (0 if none); ``last_exit``: the newest exit time
-    (``None`` if no trade)."""
+    trade, built when looked at (``TradeRows``); ``trade_curve``: (entry time of the first trade, 0), then
+    (exit time, cumulative net P&L) per trade, account currency; ``last_id``: the largest trade id read (0 if
+    none); ``last_exit``: the newest exit time (``None`` if no trade)."""
 
     running: RunningStatistics
-    rows: list[TradeRow]
+    rows: TradeRows
     trade_curve: list[EquityPoint]
     last_id: int
     last_exit: datetime | None
@@ -62,30 +63,6 @@ def _build(cls: type[_T], by_field: dict[str, list[Any]]) -> list[_T]:
     for name, column in zip(names, columns, strict=True):
         deque(map(object.__setattr__, objects, repeat(name), column), 0)
     return objects
-
-
-def _trade_rows(c: TradeColumns) -> list[TradeRow]:
-    return _build(
-        TradeRow,
-        {
-            "symbol": c.symbol,
-            "side": c.side,
-            "quantity": c.qty,
-            "entry_time": c.entry_time,
-            "exit_time": c.exit_time,
-            "entry_price": c.entry_price,
-            "exit_price": c.exit_price,
-            "net_pnl": c.realized_pnl,
-            "mae": c.mae,
-            "mfe": c.mfe,
-            "total_efficiency": c.total_efficiency,
-            "r_multiple": c.r_multiple,
-            "mae_points": c.mae_points,
-            "mfe_points": c.mfe_points,
-            "tick_size": c.tick_size,
-            "pnl_unit": c.pnl_unit,
-        },
-    )
 
 
 @contextmanager
@@ -113,7 +90,7 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
         c = trade_columns(engine, mode, account, since)
         running = RunningStatistics()
         if not len(c):
-            return LoadedHistory(running, [], [], 0, None)
+            return LoadedHistory(running, TradeRows(), [], 0, None)
         s = _in_account_currency(c)
         curve: list[EquityPoint] = []
         if len(s):
@@ -122,7 +99,7 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
             )
             curve = _build(EquityPoint, {"time": [s.entry_time[0], *s.exit_time], "value": [Decimal(0), *cumulative]})
         running.excluded = len(c) - len(s)
-        return LoadedHistory(running, _trade_rows(c), curve, max(c.id), c.exit_time[-1])
+        return LoadedHistory(running, TradeRows(c), curve, max(c.id), c.exit_time[-1])
 
 
 def _in_account_currency(c: TradeColumns) -> TradeColumns:

@@ -6,6 +6,7 @@ immutable values (tuples, Decimals, strings, datetimes). Money in account curren
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -229,7 +230,8 @@ class AppSnapshot:
     today: ScopeSummary
     period: str
     statistics: Statistics
-    trades: tuple[TradeRow, ...]
+    trades: Sequence[TradeRow]
+    """The period's closed trades, oldest exit first (an immutable sequence; rows may be built on access)."""
     connection: ConnectionInfo
     storage_error: str | None
     pending_fills: int

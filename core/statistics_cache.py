@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from core.history_load import load_history
 from core.snapshots import EquityPoint, ScopeSummary, TradeRow
 from core.stats import RunningStatistics, Statistics, TradeFacts
+from core.trade_rows import TradeRows
 from core.tradingday import Period, period_start
 from data.fill_queries import realized_after, realized_since
 from data.models import AccountBalance, TradeRecord
@@ -46,7 +47,7 @@ class ScopeFigures:
 
     today: ScopeSummary
     statistics: Statistics
-    trades: tuple[TradeRow, ...]
+    trades: Sequence[TradeRow]
     equity_curve: tuple[EquityPoint, ...]
     equity_source: str
 
@@ -104,7 +105,7 @@ class _Fold:
     def __init__(self, base: Base) -> None:
         self.base = base
         self.running = RunningStatistics()
-        self.rows: list[TradeRow] = []
+        self.rows = TradeRows()
         self.trade_curve: list[EquityPoint] = []
         self.last_id = 0
         self.last_exit: datetime | None = None
@@ -117,7 +118,6 @@ class _Fold:
         """Σ (realized − commission) of the scope's fills since ``realized_start`` (account currency)."""
         self.realized_start: datetime | None = None
         self.last_fill_id = 0
-        self.trades_tuple: tuple[TradeRow, ...] | None = None
         self.curve_tuple: tuple[EquityPoint, ...] | None = None
         """Built once per change (a full snapshot of a long period copies them, nothing else does)."""
 
@@ -129,7 +129,6 @@ class _Fold:
         new_points: list[EquityPoint] = []
         for r in sorted(rows, key=lambda r: (r.exit_time, r.id or 0)):
             row = _row(r)
-            self.rows.append(row)
             new_rows.append(row)
             if r.pnl_unit:  # points or another currency: listed, never summed with the account's money
                 self.running.excluded += 1
@@ -146,7 +145,8 @@ class _Fold:
             if self.today_start is not None and row.exit_time >= self.today_start:
                 self.today_count += 1
         if new_rows:
-            self.trades_tuple = self.curve_tuple = None
+            self.rows = self.rows.plus(new_rows)
+            self.curve_tuple = None
         return new_rows, new_points
 
     def add_balances(self, rows: list[AccountBalance]) -> list[EquityPoint] | None:
@@ -176,12 +176,10 @@ class _Fold:
             self.today_count += 1
 
     def figures(self) -> ScopeFigures:
-        if self.trades_tuple is None:
-            self.trades_tuple = tuple(self.rows)
         if self.curve_tuple is None:
             self.curve_tuple = tuple(self.balances) if self.balances else tuple(self.trade_curve)
         source = "balance" if self.balances else "trades"
-        return ScopeFigures(self.today(), self.running.result(), self.trades_tuple, self.curve_tuple, source)
+        return ScopeFigures(self.today(), self.running.result(), self.rows, self.curve_tuple, source)
 
     def today(self) -> ScopeSummary:
         return ScopeSummary(self.today_realized, self.today_count)

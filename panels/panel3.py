@@ -5,7 +5,7 @@ Every figure comes from ``AppSnapshot`` (``today``, ``statistics``, ``trades``);
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -205,7 +205,7 @@ class Panel3(QGroupBox):
             self.trades_title.setText(title)
         self.export_button.setEnabled(self.model.total > 0)
 
-    def set_trades(self, trades: tuple[TradeRow, ...]) -> None:
+    def set_trades(self, trades: Sequence[TradeRow]) -> None:
         """The period's closed trades after a scope or period change; columns fit the visible rows."""
         self._pending.clear()
         self._flush_timer.stop()

@@ -160,18 +160,19 @@ class TradesModel(QStandardItemModel):
         self._tz = tz
         self._listed = listed
         self.primary_unit = "$"
-        self._source: tuple[TradeRow, ...] = ()
-        self._trades: list[TradeRow] = []
+        self._source: Sequence[TradeRow] = ()
+        self._appended: list[TradeRow] = []
         self.resets = 0
 
     @property
     def trades(self) -> tuple[TradeRow, ...]:
-        return tuple(self._trades)
+        """Every trade of the period, listed or not (builds them all: for the CSV export)."""
+        return (*self._source, *self._appended)
 
     @property
     def total(self) -> int:
         """How many trades the period has (rows beyond ``LISTED`` are not in the table)."""
-        return len(self._trades)
+        return len(self._source) + len(self._appended)
 
     def _items(self, trade: TradeRow) -> list[QStandardItem]:
         items = []
@@ -190,18 +191,17 @@ class TradesModel(QStandardItemModel):
             items.append(item)
         return items
 
-    def set_trades(self, trades: tuple[TradeRow, ...]) -> bool:
-        """Show ``trades``; returns True if the model was reset (the rows differed)."""
-        if trades is self._source or (len(trades) == len(self._trades) and list(trades) == self._trades):
-            self._source = trades
+    def set_trades(self, trades: Sequence[TradeRow]) -> bool:
+        """Show ``trades`` (oldest exit first); returns True if the model was reset. Only the newest
+        ``LISTED`` rows are looked at, so a lazily built sequence of any length costs the same."""
+        if trades is self._source and not self._appended:
             return False
-        self._source = trades
-        self._trades = list(trades)
+        self._source, self._appended = trades, []
         self.beginResetModel()
         blocked = self.blockSignals(True)  # one reset for the views, not a signal per row
         try:
             self.setRowCount(0)
-            for trade in trades[-self._listed :]:
+            for trade in trades[max(0, len(trades) - self._listed) :]:
                 self.appendRow(self._items(trade))
         finally:
             self.blockSignals(blocked)
@@ -214,12 +214,15 @@ class TradesModel(QStandardItemModel):
         if unit == self.primary_unit:
             return
         self.primary_unit = unit
-        trades, self._source, self._trades = tuple(self._trades), (), []
-        self.set_trades(trades)
+        source, appended = self._source, self._appended
+        self._source = ()
+        self.set_trades(source)
+        if appended:
+            self.append(appended)
 
     def append(self, rows: list[TradeRow]) -> None:
         """Add newly closed trades after the others (the oldest listed rows go beyond ``LISTED``)."""
-        self._trades.extend(rows)
+        self._appended.extend(rows)
         for trade in rows[-self._listed :]:
             self.appendRow(self._items(trade))
         excess = self.rowCount() - self._listed
