@@ -28,6 +28,29 @@ from core.trade_rows import TradeRows
 from data.trade_queries import TradeColumns, trade_columns
 
 _T = TypeVar("_T")
+CURVE_POINTS = 4000
+"""A loaded equity curve longer than this is thinned to about this many points for drawing: per bucket of
+consecutive points its first, lowest, highest and last — so every peak and trough a chart a few hundred pixels
+wide can show is kept (and the statistics, computed from every trade, are unchanged)."""
+
+
+def thinned(values: list[Decimal], limit: int) -> list[int]:
+    """Indices of ``values`` to draw: all when there are at most ``limit``; else, per bucket of consecutive
+    values, the first, the lowest, the highest and the last (in order, each once). Always keeps the first and
+    the last value."""
+    n = len(values)
+    if n <= limit:
+        return list(range(n))
+    buckets = max(1, limit // 4)
+    size = -(-n // buckets)  # ceiling division
+    keep: list[int] = []
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        chunk = values[start:stop]
+        low = start + min(range(len(chunk)), key=chunk.__getitem__)
+        high = start + max(range(len(chunk)), key=chunk.__getitem__)
+        keep.extend(sorted({start, low, high, stop - 1}))
+    return keep
 
 
 @dataclass
@@ -36,8 +59,8 @@ class LoadedHistory:
 
     ``running``: the statistics fold over every trade (keep adding to it); ``rows``: one ``TradeRow`` per
     trade, built when looked at (``TradeRows``); ``trade_curve``: (entry time of the first trade, 0), then
-    (exit time, cumulative net P&L) per trade, account currency; ``last_id``: the largest trade id read (0 if
-    none); ``last_exit``: the newest exit time (``None`` if no trade)."""
+    (exit time, cumulative net P&L) per trade, account currency, thinned beyond ``CURVE_POINTS``; ``last_id``:
+    the largest trade id read (0 if none); ``last_exit``: the newest exit time (``None`` if no trade)."""
 
     running: RunningStatistics
     rows: TradeRows
@@ -97,7 +120,11 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
             cumulative = running.add_columns(
                 s.entry_time, s.exit_time, s.realized_pnl, s.commissions, s.mae, s.mfe, s.total_efficiency, s.r_multiple
             )
-            curve = _build(EquityPoint, {"time": [s.entry_time[0], *s.exit_time], "value": [Decimal(0), *cumulative]})
+            times, values = [s.entry_time[0], *s.exit_time], [Decimal(0), *cumulative]
+            if len(values) > CURVE_POINTS:
+                keep = thinned(values, CURVE_POINTS)
+                times, values = [times[i] for i in keep], [values[i] for i in keep]
+            curve = _build(EquityPoint, {"time": times, "value": values})
         running.excluded = len(c) - len(s)
         return LoadedHistory(running, TradeRows(c), curve, max(c.id), c.exit_time[-1])
 
