@@ -346,15 +346,15 @@ def test_add_columns_equals_add_one_by_one(seed: int) -> None:
 
 
 def test_a_long_equity_curve_is_thinned_keeping_every_peak_and_trough(tmp_path: Path) -> None:
-    generate(tmp_path, 6_000)
+    generate(tmp_path, 4_500)
     engine = make_engine(tmp_path)
     loaded = load_history(engine, "SIM", "Sim1", None)
     ref = reference(engine, "SIM", "Sim1", None)
     full = [p.value for p in ref.trade_curve]
     shown = [p.value for p in loaded.trade_curve]
-    assert len(full) == 6_001 and len(shown) <= CURVE_POINTS
+    assert len(full) == 4_501 and len(shown) <= CURVE_POINTS
     assert (shown[0], shown[-1]) == (full[0], full[-1])  # from 0 to the period's net P&L
     assert (min(shown), max(shown)) == (min(full), max(full))  # the drawdown's trough and the run-up's peak
     assert [p.time for p in loaded.trade_curve] == sorted(p.time for p in loaded.trade_curve)
     assert_same_fold(loaded.running, ref.running)  # the statistics still fold every trade
-    assert len(loaded.rows) == 6_000
+    assert len(loaded.rows) == 4_500
