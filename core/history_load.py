@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from core.snapshots import EquityPoint
 from core.stats import RunningStatistics
 from core.trade_rows import TradeRows
-from data.trade_queries import TradeColumns, trade_columns
+from data.trade_queries import STATISTICS_COLUMNS, TradeColumns, trade_columns, trade_columns_by_id
 
 _T = TypeVar("_T")
 CURVE_POINTS = 4000
@@ -110,7 +110,7 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
     Raises ``StorageError`` (``data.repository``) if the trades cannot be read; ``ValueError`` if ``since`` is
     naive."""
     with _gc_paused():
-        c = trade_columns(engine, mode, account, since)
+        c = trade_columns(engine, mode, account, since, STATISTICS_COLUMNS)
         running = RunningStatistics()
         if not len(c):
             return LoadedHistory(running, TradeRows(), [], 0, None)
@@ -126,7 +126,8 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
                 times, values = [times[i] for i in keep], [values[i] for i in keep]
             curve = _build(EquityPoint, {"time": times, "value": values})
         running.excluded = len(c) - len(s)
-        return LoadedHistory(running, TradeRows(c), curve, max(c.id), c.exit_time[-1])
+        rows = TradeRows(c, fetch=lambda ids: trade_columns_by_id(engine, ids))
+        return LoadedHistory(running, rows, curve, max(c.id), c.exit_time[-1])
 
 
 def _in_account_currency(c: TradeColumns) -> TradeColumns:
@@ -135,4 +136,6 @@ def _in_account_currency(c: TradeColumns) -> TradeColumns:
     if not any(c.pnl_unit):
         return c
     keep = [i for i, unit in enumerate(c.pnl_unit) if not unit]
-    return TradeColumns(**{f.name: [getattr(c, f.name)[i] for i in keep] for f in fields(c)})
+    return TradeColumns(
+        **{f.name: [getattr(c, f.name)[i] for i in keep] if getattr(c, f.name) else [] for f in fields(c)}
+    )

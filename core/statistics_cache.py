@@ -170,8 +170,9 @@ class _Fold:
             return
         self.today_start = today_start
         self.today_count = 0
-        for row in reversed(self.rows):
-            if row.exit_time < today_start:
+        rows = self.rows
+        for i in range(len(rows) - 1, -1, -1):  # exit times only: no row is built
+            if rows.exit_time(i) < today_start:
                 break
             self.today_count += 1
 

@@ -1,9 +1,11 @@
 """``TradeRows``: a period's closed trades as an immutable sequence of ``TradeRow`` built on demand (issue 10).
 
-A cold load of "All" reads a hundred thousand trades as columns (``data.trade_queries``); building a
-``TradeRow`` object for each of them cost more than reading them. The window lists only the newest few hundred,
-so rows are built when they are looked at — the table's, today's count, a CSV export — from the columns, which
-are never changed after the load. Trades closed since the load are kept as ready rows after them.
+A cold load of "All" reads a hundred thousand trades as columns (``data.trade_queries``) — only the columns
+the statistics need; building a ``TradeRow`` for each trade, and reading the columns only a row shows (symbol,
+side, prices…), cost more than the statistics themselves. The window lists only the newest few hundred, so a
+row is built when it is looked at — the table's rows, a CSV export — from the loaded columns, or from its other
+columns read by id (``fetch``) and kept. The loaded columns are never changed. Trades closed since the load are
+kept as ready rows after them.
 
 A ``TradeRows`` is a snapshot: rows appended to the fold later (``plus``) are not in the sequences handed out
 before, so it may cross from the DTC thread to the GUI thread like the other snapshot values.
@@ -11,11 +13,22 @@ before, so it may cross from the DTC thread to the GUI thread like the other sna
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
+from datetime import datetime
+from decimal import Decimal
 from typing import overload
 
 from core.snapshots import TradeRow
-from data.trade_queries import TradeColumns
+from data.repository import StorageError
+from data.trade_queries import TradeColumns, has_all_columns
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[Sequence[int]], TradeColumns]
+"""Every column of the trades with these ids, in that order (``data.trade_queries.trade_columns_by_id``)."""
 
 _FIELDS = (  # TradeRow field ← TradeColumns column
     ("symbol", "symbol"),
@@ -42,34 +55,99 @@ class TradeRows(Sequence[TradeRow]):
     ``added`` (trades stored since the load). Indexing builds a ``TradeRow`` from the columns; slicing gives a
     list. Two ``TradeRows`` are equal when they hold equal rows in the same order."""
 
-    __slots__ = ("_added", "_added_count", "_columns", "_lists", "_loaded")
+    __slots__ = ("_added", "_added_count", "_built", "_columns", "_fetch", "_lists", "_loaded", "_lock")
 
     def __init__(
         self,
         columns: TradeColumns | None = None,
         added: list[TradeRow] | None = None,
         *,
+        fetch: Fetch | None = None,
         loaded: int | None = None,
         added_count: int | None = None,
+        built: dict[int, TradeRow] | None = None,
     ) -> None:
+        """``columns``: the loaded trades (all columns, or only the statistics' ones with ``fetch`` to read the
+        rest by id). Raises ``ValueError`` for columns without a way to build their rows."""
         self._columns = columns
         self._loaded = len(columns) if columns is not None and loaded is None else (loaded or 0)
-        self._lists = [getattr(columns, name) for _, name in _FIELDS] if columns is not None else []
+        full = columns is not None and has_all_columns(columns)
+        if columns is not None and self._loaded and not full and fetch is None:
+            raise ValueError("TradeRows: columns without the row columns need a fetch")
+        self._lists = [getattr(columns, name) for _, name in _FIELDS] if full and columns is not None else []
+        self._fetch = None if full else fetch
+        self._built: dict[int, TradeRow] = built if built is not None else {}  # trade id → row read by id
+        self._lock = threading.Lock()
         self._added = added if added is not None else []
         self._added_count = len(self._added) if added_count is None else added_count
 
     def plus(self, rows: Sequence[TradeRow]) -> TradeRows:
         """These trades and ``rows`` after them: a new snapshot sharing this one's storage (O(len(rows)))."""
         self._added.extend(rows)  # beyond _added_count: invisible to this and earlier snapshots
-        return TradeRows(self._columns, self._added, loaded=self._loaded, added_count=len(self._added))
+        return TradeRows(
+            self._columns,
+            self._added,
+            fetch=self._fetch,
+            loaded=self._loaded,
+            added_count=len(self._added),
+            built=self._built,
+        )
 
     def __len__(self) -> int:
         return self._loaded + self._added_count
 
+    def exit_time(self, i: int) -> datetime:
+        """The exit time (UTC) of trade ``i`` without building its row."""
+        if i >= self._loaded:
+            return self._added[i - self._loaded].exit_time
+        assert self._columns is not None
+        return self._columns.exit_time[i]
+
     def _row(self, i: int) -> TradeRow:
         if i >= self._loaded:
             return self._added[i - self._loaded]
-        return TradeRow(*(column[i] for column in self._lists))
+        if self._lists:
+            return TradeRow(*(column[i] for column in self._lists))
+        return self._rows(i, i + 1)[0]
+
+    def _rows(self, start: int, stop: int) -> list[TradeRow]:
+        """Rows ``start``…``stop − 1`` of the loaded trades read by id (one query per 500 missing)."""
+        assert self._columns is not None and self._fetch is not None
+        ids = self._columns.id[start:stop]
+        with self._lock:
+            missing = [i for i in ids if i not in self._built]
+        if missing:
+            try:
+                c = self._fetch(missing)
+            except StorageError as exc:
+                log.error("cannot read %d trade row(s): %s", len(missing), exc)
+                c = TradeColumns(*([] for _ in fields(TradeColumns)))
+            lists = [getattr(c, name) for _, name in _FIELDS]
+            fetched = {trade_id: TradeRow(*(column[k] for column in lists)) for k, trade_id in enumerate(c.id)}
+            with self._lock:
+                self._built.update(fetched)
+        return [self._built.get(trade_id) or self._unreadable(start + k) for k, trade_id in enumerate(ids)]
+
+    def _unreadable(self, i: int) -> TradeRow:
+        """Trade ``i`` when its row cannot be read (the database refused, or it is no longer stored): what the
+        statistics columns know, the rest marked unreadable (not kept: the next look reads it again)."""
+        c = self._columns
+        assert c is not None
+        return TradeRow(
+            symbol="(unreadable)",
+            side="",
+            quantity=Decimal(0),
+            entry_time=c.entry_time[i],
+            exit_time=c.exit_time[i],
+            entry_price=Decimal(0),
+            exit_price=Decimal(0),
+            net_pnl=c.realized_pnl[i],
+            mae=c.mae[i],
+            mfe=c.mfe[i],
+            total_efficiency=c.total_efficiency[i],
+            r_multiple=c.r_multiple[i],
+            pnl_unit=c.pnl_unit[i],
+        )
 
     @overload
     def __getitem__(self, index: int) -> TradeRow: ...
@@ -79,7 +157,11 @@ class TradeRows(Sequence[TradeRow]):
 
     def __getitem__(self, index: int | slice) -> TradeRow | list[TradeRow]:
         if isinstance(index, slice):
-            return [self._row(i) for i in range(*index.indices(len(self)))]
+            start, stop, step = index.indices(len(self))
+            if step == 1 and self._fetch is not None and start < min(stop, self._loaded):
+                head = self._rows(start, min(stop, self._loaded))
+                return head + [self._row(i) for i in range(max(start, self._loaded), stop)]
+            return [self._row(i) for i in range(start, stop, step)]
         n = len(self)
         if index < 0:
             index += n
@@ -88,8 +170,9 @@ class TradeRows(Sequence[TradeRow]):
         return self._row(index)
 
     def __iter__(self) -> Iterator[TradeRow]:
-        for i in range(len(self)):
-            yield self._row(i)
+        batch = 2000
+        for start in range(0, len(self), batch):
+            yield from self[start : start + batch]
 
     def __reversed__(self) -> Iterator[TradeRow]:
         for i in range(len(self) - 1, -1, -1):

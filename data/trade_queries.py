@@ -20,6 +20,7 @@ Safe from any thread: each call checks a connection out of the engine's pool and
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -57,6 +58,20 @@ COLUMNS = (
     "tick_size",
     "pnl_unit",
 )
+STATISTICS_COLUMNS = (
+    "id",
+    "entry_time",
+    "exit_time",
+    "realized_pnl",
+    "commissions",
+    "mae",
+    "mfe",
+    "total_efficiency",
+    "r_multiple",
+    "pnl_unit",
+)
+"""What the statistics and the equity curve of a period need; the other columns are read by id when a trade's
+row is shown (``trade_columns_by_id``)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,11 @@ def _empty() -> TradeColumns:
     return TradeColumns(*([] for _ in COLUMNS))
 
 
+def has_all_columns(c: TradeColumns) -> bool:
+    """Whether every column of ``c`` was read (not only ``STATISTICS_COLUMNS``)."""
+    return len(c.symbol) == len(c.id)
+
+
 class _Decimals(dict[str | None, Decimal | None]):
     """Text → ``Decimal(text)``, each distinct text parsed once (seeded with what stands for NULL)."""
 
@@ -125,10 +145,10 @@ def _where(mode: str, account: str, since: datetime | None) -> tuple[str, tuple[
     return "mode = ? AND account = ? AND exit_time >= ?", (mode, account, stored_time(since))
 
 
-def _aggregate_sql(where: str) -> str:
+def _aggregate_sql(where: str, columns: tuple[str, ...] = COLUMNS) -> str:
     # The separator as a literal: char(31) would be a function call per row.
     parts = []
-    for name in COLUMNS:
+    for name in columns:
         if name in _TIMES:
             parts.append(f"group_concat({name} || '{_UTC_SUFFIX}', '{_SEP}')")
         elif name in _NULLABLE:
@@ -138,8 +158,8 @@ def _aggregate_sql(where: str) -> str:
     return f"SELECT count(*), {', '.join(parts)} FROM traderecord WHERE {where}"
 
 
-def _rows_sql(where: str) -> str:
-    return f"SELECT {', '.join(COLUMNS)} FROM traderecord WHERE {where} ORDER BY exit_time, id"
+def _rows_sql(where: str, columns: tuple[str, ...] = COLUMNS) -> str:
+    return f"SELECT {', '.join(columns)} FROM traderecord WHERE {where} ORDER BY exit_time, id"
 
 
 def _times(texts: list[str], suffixed: bool) -> list[datetime]:
@@ -153,12 +173,14 @@ def _times(texts: list[str], suffixed: bool) -> list[datetime]:
     return [parse(t).replace(tzinfo=UTC) for t in texts]
 
 
-def _parse(raw: list[list[Any]], suffixed: bool) -> TradeColumns:
-    """Columns of stored values (``None`` or ``""`` for a NULL of the nullable ones) → ``TradeColumns``."""
+def _parse(raw: list[list[Any]], suffixed: bool, columns: tuple[str, ...] = COLUMNS) -> TradeColumns:
+    """Columns of stored values (``None`` or ``""`` for a NULL of the nullable ones) → ``TradeColumns`` (the
+    columns not in ``columns`` are left empty)."""
     decimals, optional, strings = _Decimals(), _Decimals({"": None, None: None}), _Strings()
-    by_name = dict(zip(COLUMNS, raw, strict=True))
-    values: dict[str, list[Any]] = {"id": list(map(int, by_name["id"]))}
-    for name in COLUMNS[1:]:
+    by_name = dict(zip(columns, raw, strict=True))
+    values: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    values["id"] = list(map(int, by_name["id"]))
+    for name in columns[1:]:
         column = by_name[name]
         if name in _TIMES:
             values[name] = _times(column, suffixed)
@@ -178,7 +200,7 @@ def _in_order(values: dict[str, list[Any]]) -> TradeColumns:
         keys = list(zip(exits, ids, strict=True))
         if not all(map(le, keys, islice(keys, 1, None))):
             order = sorted(range(len(keys)), key=keys.__getitem__)
-            values = {name: [column[i] for i in order] for name, column in values.items()}
+            values = {name: [column[i] for i in order] if column else [] for name, column in values.items()}
     return TradeColumns(**values)
 
 
@@ -186,10 +208,13 @@ def _connect(engine: Engine) -> Any:
     return engine.raw_connection()  # a pooled DBAPI connection with the engine's pragmas
 
 
-def trade_columns(engine: Engine, mode: str, account: str, since: datetime | None = None) -> TradeColumns:
+def trade_columns(
+    engine: Engine, mode: str, account: str, since: datetime | None = None, columns: tuple[str, ...] = COLUMNS
+) -> TradeColumns:
     """Closed trades of (``mode``, ``account``) with ``exit_time`` ≥ ``since`` (all if ``None``), oldest exit
-    first, ordered by (exit_time, id), as columns (see ``TradeColumns`` for units). One statement, so one
-    consistent snapshot of the table; uses the (mode, account, exit_time) index.
+    first, ordered by (exit_time, id), as columns (see ``TradeColumns`` for units) — ``columns`` of them (they
+    must include ``id`` first and ``exit_time``; the others are left empty). One statement, so one consistent
+    snapshot of the table; uses the (mode, account, exit_time) index.
 
     Raises ``StorageError`` if the database cannot be read (locked, corrupt, missing table) or a stored value
     cannot be parsed; ``ValueError`` if ``since`` is naive.
@@ -200,22 +225,51 @@ def trade_columns(engine: Engine, mode: str, account: str, since: datetime | Non
         try:
             cursor = conn.cursor()
             try:
-                count, *joined = cursor.execute(_aggregate_sql(where), params).fetchone()
+                count, *joined = cursor.execute(_aggregate_sql(where, columns), params).fetchone()
                 if not count:
                     return _empty()
                 raw = [text.split(_SEP) for text in joined]
                 suffixed = True
                 if any(len(column) != count for column in raw):  # a separator inside a value: plain rows
-                    rows = cursor.execute(_rows_sql(where), params).fetchall()
+                    rows = cursor.execute(_rows_sql(where, columns), params).fetchall()
                     raw, suffixed = [list(column) for column in zip(*rows, strict=True)], False
             finally:
                 cursor.close()
         finally:
             conn.close()
-        return _parse(raw, suffixed)
+        return _parse(raw, suffixed, columns)
     except (sqlite3.Error, SQLAlchemyError) as exc:
         raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
     except (ArithmeticError, ValueError, TypeError) as exc:  # decimal.InvalidOperation is an ArithmeticError
+        raise StorageError(f"cannot read trades: a stored value is not valid: {exc}") from exc
+
+
+def trade_columns_by_id(engine: Engine, ids: Sequence[int]) -> TradeColumns:
+    """Every column of the trades ``ids``, in the order given (a trade no longer stored is left out). One
+    query per 500 ids, by primary key. Raises ``StorageError`` like ``trade_columns``."""
+    found: dict[int, tuple[Any, ...]] = {}
+    try:
+        conn = _connect(engine)
+        try:
+            cursor = conn.cursor()
+            try:
+                for i in range(0, len(ids), 500):
+                    chunk = list(ids[i : i + 500])
+                    marks = ", ".join("?" * len(chunk))
+                    sql = f"SELECT {', '.join(COLUMNS)} FROM traderecord WHERE id IN ({marks})"
+                    found.update((row[0], row) for row in cursor.execute(sql, chunk))
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
+        rows = [found[i] for i in ids if i in found]
+        if not rows:
+            return _empty()
+        values = _parse([list(column) for column in zip(*rows, strict=True)], False)
+        return values
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+    except (ArithmeticError, ValueError, TypeError) as exc:
         raise StorageError(f"cannot read trades: a stored value is not valid: {exc}") from exc
 
 

@@ -358,3 +358,16 @@ def test_a_long_equity_curve_is_thinned_keeping_every_peak_and_trough(tmp_path: 
     assert [p.time for p in loaded.trade_curve] == sorted(p.time for p in loaded.trade_curve)
     assert_same_fold(loaded.running, ref.running)  # the statistics still fold every trade
     assert len(loaded.rows) == 4_500
+
+
+def test_rows_are_read_when_looked_at_and_a_vanished_trade_shows_as_unreadable(engine: Engine) -> None:
+    loaded = load_history(engine, "SIM", "Sim1", None)
+    ref = reference(engine, "SIM", "Sim1", None)
+    assert loaded.rows[-1] == ref.rows[-1] and loaded.rows[-3:] == ref.rows[-3:]
+    with Session(engine) as session:  # e.g. a backup restored under the running window
+        oldest = session.exec(select(TradeRecord).order_by(col(TradeRecord.exit_time), col(TradeRecord.id))).first()
+        assert oldest is not None
+        session.delete(oldest)
+        session.commit()
+    row = loaded.rows[0]
+    assert row.symbol == "(unreadable)" and row.net_pnl == ref.rows[0].net_pnl  # the statistics' columns
