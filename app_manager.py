@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from core import integrity
 from core.csv_prices import CsvPriceSource
+from core.fill_journal import JOURNAL_FILENAME, FillJournal
 from core.fills import FillFactory
 from core.instruments import InstrumentBook
 from core.legacy import import_legacy_files
@@ -208,6 +209,20 @@ class PanelApp:
         self.state.close()
 
 
+def store_journaled_fills(state: StateManager, path: Path) -> None:
+    """Journal fills held after a storage failure to ``path`` from now on, and store those a previous run
+    journaled but could not store before it quit (each once: stored execution ids are skipped)."""
+    state.ledger.use_journal(FillJournal(path))
+    try:
+        count = state.ledger.load_journal()
+    except OSError as exc:
+        state.notify("error", f"Cannot read the fills held at the last quit from {path}: {exc}")
+        return
+    if count:
+        state.retry_pending()
+        state.notify("warning", f"{count} fill(s) not stored when DTC Panel last quit were read back from {path.name}")
+
+
 def build_app(
     settings: Settings,
     password: str = "",
@@ -246,6 +261,7 @@ def build_app(
         log.info("legacy timer file %s: %s", result.path.name, result.note)
     problems = integrity.check(store)
     state.recover()
+    store_journaled_fills(state, settings.data_dir / JOURNAL_FILENAME)
     for problem in problems:
         integrity.record(store, problem)
         state.notify("error", f"Integrity check: {problem.text}")

@@ -6,6 +6,7 @@ is open yet); tests drive them offscreen with ``open()`` and the buttons.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
@@ -47,3 +48,22 @@ def damaged_box(problem: StartupProblem, parent: QWidget | None = None) -> tuple
     quit_button = box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(quit_button)
     return box, restore
+
+
+def held_fills_box(parent: QWidget) -> tuple[QMessageBox, QAbstractButton]:
+    """The question before quitting while fills are not stored: "Quit anyway" or "Keep running" (the
+    default). Window-modal; returns the box and its quit button. ``set_held_fills`` fills in the numbers."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, "Quit with fills not stored?", "", QMessageBox.StandardButton.NoButton, parent
+    )
+    box.setObjectName("quitWithHeldFills")
+    quit_button = box.addButton("Quit anyway", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole))
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    return box, quit_button
+
+
+def set_held_fills(box: QMessageBox, pending: int, error: str) -> None:
+    """How many fills are not stored and why (the error says whether they are saved for the next start)."""
+    box.setText(f"{pending} fill(s) from Sierra Chart are not stored in the database yet.")
+    box.setInformativeText(f"The database refuses them: {error}")
