@@ -332,9 +332,8 @@ class MainWindow(QMainWindow):
         status = snap.positions_status
         self.positions_status.show_value(f"Positions: {status}" if status else "")
         if snap.storage_error:
-            self.storage.setText(
-                f"DATABASE ERROR — {snap.pending_fills} fill(s) held and retried, none lost: {snap.storage_error}"
-            )
+            held = f"{snap.pending_fills} fill(s) held and retried, none lost: " if snap.pending_fills else ""
+            self.storage.setText(f"DATABASE ERROR — {held}{snap.storage_error}")
         self.storage.setVisible(bool(snap.storage_error))
         scope = (snap.scope_mode, snap.scope_account)
         if self._changed("panel2", snap.positions, snap.broker_only, snap.orphan_orders, snap.other_open, *scope):

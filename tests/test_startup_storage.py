@@ -210,3 +210,28 @@ def test_data_files_and_folders_are_readable_by_the_trader_only(tmp_path: Path) 
     loose = {p.relative_to(data_dir).as_posix(): oct(stat.S_IMODE(p.stat().st_mode)) for p in paths
              if stat.S_IMODE(p.stat().st_mode) & 0o077}  # fmt: skip
     assert loose == {}
+
+
+def test_trades_table_damaged_while_running_is_shown_as_a_database_error_not_as_zero_trades(
+    tmp_path: Path, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    from data.storage import open_storage
+
+    data_dir = tmp_path / "data"
+    db = seed(data_dir)
+    storage = open_storage(data_dir)
+    try:
+        app = build_app(Settings.for_directories(data_dir), storage=storage)
+        qtbot.addWidget(app.window)
+        app.window.render_gap = 0.0
+        app.state.stats.background = False
+        assert app.window.storage.isHidden()
+        garbage_in_trades_page(db)  # the disk goes bad under the running app
+        storage.engine.dispose()  # (connections opened from now on read the file as it is)
+        app.state.set_period(Period.ALL)
+        text = app.window.storage.text()
+        assert not app.window.storage.isHidden()
+        assert "malformed" in text and "damaged" in text and "restore" in text
+        app.stop()
+    finally:
+        storage.close()
