@@ -202,11 +202,14 @@ def test_data_files_and_folders_are_readable_by_the_trader_only(tmp_path: Path) 
     seed(data_dir)
     data_dir.chmod(0o755)  # as an older version left it
     database_path(data_dir).chmod(0o644)
+    (data_dir / "config").mkdir(mode=0o755)
+    (data_dir / "config" / "settings.json").write_text('{"port": 11099}', encoding="utf-8")
+    (data_dir / "config" / "settings.json").chmod(0o644)
     result = run_app(data_dir)
     assert result.returncode == 0, result.stderr
     paths = [data_dir, *data_dir.rglob("*")]
     names = {p.relative_to(data_dir).as_posix() for p in paths}
-    assert {"dtc-panel.db", "logs/dtc-panel.log", "backups"} <= names
+    assert {"dtc-panel.db", "logs/dtc-panel.log", "backups", "config/settings.json"} <= names
     loose = {p.relative_to(data_dir).as_posix(): oct(stat.S_IMODE(p.stat().st_mode)) for p in paths
              if stat.S_IMODE(p.stat().st_mode) & 0o077}  # fmt: skip
     assert loose == {}
@@ -233,5 +236,35 @@ def test_trades_table_damaged_while_running_is_shown_as_a_database_error_not_as_
         assert not app.window.storage.isHidden()
         assert "malformed" in text and "damaged" in text and "restore" in text
         app.stop()
+    finally:
+        storage.close()
+
+
+def test_with_a_display_a_damaged_database_offers_the_named_backup_or_quitting(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from data.storage import Problem, StartupProblem, open_storage
+    from panels.storage_dialogs import damaged_box
+
+    data_dir = tmp_path / "data"
+    db = seed(data_dir)
+    open_storage(data_dir).close()  # the first start of the day backs it up
+    garbage_in_trades_page(db)
+    with pytest.raises(StartupProblem) as caught:
+        open_storage(data_dir)
+    problem = caught.value
+    assert problem.kind == Problem.DAMAGED and problem.backup is not None
+    box, restore = damaged_box(problem)
+    qtbot.addWidget(box)
+    assert "is damaged" in box.text() and "--restore-backup" in box.informativeText()
+    assert restore.text() == f"Restore the backup of {problem.backup.describe()}"
+    assert [b.text() for b in box.buttons() if b is not restore] == ["Quit"]
+    assert box.defaultButton().text() == "Quit"
+    box.open()
+    with qtbot.waitSignal(box.finished):
+        restore.click()
+    assert box.clickedButton() is restore
+    storage = open_storage(data_dir, restore=True)  # what choosing it does
+    try:
+        with storage.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM traderecord").scalar() == ROUND_TRIPS
     finally:
         storage.close()
