@@ -386,7 +386,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"DTC Panel: settings file problem: {exc}", file=sys.stderr)
         return 2
     make_private(settings)
-    setup_logging(settings.log_dir)
+    try:
+        setup_logging(settings.log_dir)
+    except OSError as exc:
+        print(f"DTC Panel cannot start: cannot write its log in {settings.log_dir} ({exc.strerror or exc}).\n"
+              "What to do: make the folder writable for your user (or free disk space), or start with "
+              "--data-dir pointing at a folder you can write to.", file=sys.stderr)  # fmt: skip
+        return EXIT_STORAGE
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     storage = open_checked_storage(settings, args.restore_backup)
     if isinstance(storage, int):

@@ -39,8 +39,8 @@ def private_file(path: Path) -> Path:
 
 
 def tighten(path: Path) -> None:
-    """Take the group and other bits off an existing file or folder (POSIX; not following symlinks). A file
-    owned by someone else is left as it is."""
+    """Take the group and other bits off an existing file or folder (POSIX; not following symlinks). One that
+    cannot be changed (owned by someone else, a read-only file system) is left as it is."""
     if not _posix():
         return
     try:
@@ -51,5 +51,5 @@ def tighten(path: Path) -> None:
         return
     try:
         path.chmod(stat.S_IMODE(mode) & 0o700)
-    except PermissionError:
+    except OSError:  # not ours, or a read-only file system: the start-up checks say what matters
         return

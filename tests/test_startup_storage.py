@@ -268,3 +268,10 @@ def test_with_a_display_a_damaged_database_offers_the_named_backup_or_quitting(t
             assert conn.exec_driver_sql("SELECT count(*) FROM traderecord").scalar() == ROUND_TRIPS
     finally:
         storage.close()
+
+
+def test_logs_folder_that_cannot_be_written_is_named_with_what_to_do(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "logs").write_text("not a folder", encoding="utf-8")  # mkdir of the logs folder fails
+    says_clearly(run_app(data_dir), "cannot write its log", str(data_dir / "logs"))
