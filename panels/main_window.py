@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -46,7 +45,7 @@ from panels.panel2 import Panel2
 from panels.panel3 import Panel3
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
-from panels.storage_dialogs import held_fills_box, set_held_fills
+from panels.storage_dialogs import QuitGuard
 from panels.theme import ERROR_BG, ERROR_FG, Theme, badge_style, palette_for, theme_for, window_style
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
@@ -122,8 +121,7 @@ class MainWindow(QMainWindow):
         self._render_timer.timeout.connect(self._show_pending)
         self._shown: tuple[tuple[str, str, Decimal], ...] | None = None
         self.renders = 0
-        self._quit_confirmed = False
-        self._quit_box: QMessageBox | None = None
+        self.quit_guard = QuitGuard(self)
 
         central = QWidget(objectName="central")
         outer = QVBoxLayout(central)
@@ -483,25 +481,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         snap = self.last_snapshot
-        if snap is not None and snap.pending_fills and not self._quit_confirmed:
-            event.ignore()  # fills are not stored yet: ask first (the answer closes the window again)
-            self._ask_quit(snap.pending_fills, snap.storage_error or "")
+        if snap is not None and not self.quit_guard.allows_close(snap.pending_fills, snap.storage_error or ""):
+            event.ignore()  # fills are not stored yet: the trader is asked first
             return
         save_ui_state(self._ui_state_path, self.ui_state())
         super().closeEvent(event)
-
-    def _ask_quit(self, pending: int, error: str) -> None:
-        """The window-modal question before quitting with fills not stored (``open()``: never blocks)."""
-        if self._quit_box is None:
-            self._quit_box, quit_button = held_fills_box(self)
-
-            def answered(_result: int) -> None:
-                if self._quit_box is not None and self._quit_box.clickedButton() is quit_button:
-                    self._quit_confirmed = True
-                    QTimer.singleShot(0, self.close)
-
-            self._quit_box.finished.connect(answered)
-        elif self._quit_box.isVisible():
-            return
-        set_held_fills(self._quit_box, pending, error)
-        self._quit_box.open()

@@ -6,7 +6,7 @@ is open yet); tests drive them offscreen with ``open()`` and the buttons.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
@@ -50,20 +50,42 @@ def damaged_box(problem: StartupProblem, parent: QWidget | None = None) -> tuple
     return box, restore
 
 
-def held_fills_box(parent: QWidget) -> tuple[QMessageBox, QAbstractButton]:
-    """The question before quitting while fills are not stored: "Quit anyway" or "Keep running" (the
-    default). Window-modal; returns the box and its quit button. ``set_held_fills`` fills in the numbers."""
-    box = QMessageBox(
-        QMessageBox.Icon.Warning, "Quit with fills not stored?", "", QMessageBox.StandardButton.NoButton, parent
-    )
-    box.setObjectName("quitWithHeldFills")
-    quit_button = box.addButton("Quit anyway", QMessageBox.ButtonRole.DestructiveRole)
-    box.setDefaultButton(box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole))
-    box.setWindowModality(Qt.WindowModality.WindowModal)
-    return box, quit_button
+class QuitGuard:
+    """Asks before ``window`` closes while fills are not stored: "Quit anyway" closes it again, "Keep running"
+    (the default) keeps it open. The question is window-modal and opened with ``open()`` (never blocks)."""
 
+    def __init__(self, window: QWidget) -> None:
+        self._window = window
+        self._confirmed = False
+        self.box: QMessageBox | None = None
+        """The question, created the first time it is needed."""
+        self._quit: QAbstractButton | None = None
 
-def set_held_fills(box: QMessageBox, pending: int, error: str) -> None:
-    """How many fills are not stored and why (the error says whether they are saved for the next start)."""
-    box.setText(f"{pending} fill(s) from Sierra Chart are not stored in the database yet.")
-    box.setInformativeText(f"The database refuses them: {error}")
+    def allows_close(self, pending: int, error: str) -> bool:
+        """Whether the window may close now; if not, the question is shown (``pending`` fills, the error)."""
+        if not pending or self._confirmed:
+            return True
+        box = self.box or self._make_box()
+        if not box.isVisible():
+            box.setText(f"{pending} fill(s) from Sierra Chart are not stored in the database yet.")
+            box.setInformativeText(f"The database refuses them: {error}")
+            box.open()
+        return False
+
+    def _make_box(self) -> QMessageBox:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Quit with fills not stored?", "", QMessageBox.StandardButton.NoButton,
+            self._window,
+        )  # fmt: skip
+        box.setObjectName("quitWithHeldFills")
+        self._quit = box.addButton("Quit anyway", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole))
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(self._answered)
+        self.box = box
+        return box
+
+    def _answered(self, _result: int) -> None:
+        if self.box is not None and self.box.clickedButton() is self._quit:
+            self._confirmed = True
+            QTimer.singleShot(0, self._window.close)
