@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from core import integrity
 from core.csv_prices import CsvPriceSource
+from core.fill_journal import JOURNAL_FILENAME, FillJournal
 from core.fills import FillFactory
 from core.instruments import InstrumentBook
 from core.legacy import import_legacy_files
@@ -36,13 +37,16 @@ from core.settings import Settings, SettingsError
 from core.snapshots import ConnectionState
 from core.state import StateManager
 from data.db import make_engine
+from data.private import restrict_new_files, tighten
 from data.repository import PositionStore
+from data.storage import OpenedStorage, Problem, StartupProblem, open_storage
 from dtc.client import ClientConfig, DTCClient, LinkState
 from dtc.messages import DTCMessage
 from panels.alerts import DesktopAlerts
 from panels.bridge import QtBridge
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
+from panels.storage_dialogs import damaged_box, has_display, problem_box
 
 log = logging.getLogger("dtc_panel")
 
@@ -80,6 +84,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--screenshot", type=Path, help="save a PNG of the window after --after seconds, then exit")
     p.add_argument("--after", type=float, default=5.0, help="seconds before --screenshot (default 5)")
     p.add_argument("--no-connect", action="store_true", help="show stored positions without connecting")
+    p.add_argument(
+        "--restore-backup",
+        action="store_true",
+        help="if the database is damaged: set it aside and restore the newest good backup (empty if none)",
+    )
     return p.parse_args(argv)
 
 
@@ -200,12 +209,34 @@ class PanelApp:
         self.state.close()
 
 
-def build_app(settings: Settings, password: str = "", persisted: Settings | None = None) -> PanelApp:
+def store_journaled_fills(state: StateManager, path: Path) -> None:
+    """Journal fills held after a storage failure to ``path`` from now on, and store those a previous run
+    journaled but could not store before it quit (each once: stored execution ids are skipped)."""
+    state.ledger.use_journal(FillJournal(path))
+    try:
+        count = state.ledger.load_journal()
+    except OSError as exc:
+        state.notify("error", f"Cannot read the fills held at the last quit from {path}: {exc}")
+        return
+    if count:
+        state.retry_pending()
+        state.notify("warning", f"{count} fill(s) not stored when DTC Panel last quit were read back from {path.name}")
+
+
+def build_app(
+    settings: Settings,
+    password: str = "",
+    persisted: Settings | None = None,
+    storage: OpenedStorage | None = None,
+) -> PanelApp:
     """Build the panel: open the database, recover every open position, create the window (already showing
     the recovered state) and a DTC client that is not started yet.
 
     ``persisted`` is what the settings file holds (without command-line overrides); the settings dialog
     saves only the fields the trader changed on top of it, so ``--demo`` or ``--port`` never leak into it.
+    ``storage`` is the data folder as ``open_storage`` locked, checked and opened it (its notes, e.g. a restored
+    backup, are shown in the window); without it the database is opened here, unchecked and unlocked (tests,
+    tools).
 
     Raises ``data.repository.StorageError`` if stored positions cannot be read.
     """
@@ -213,8 +244,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
     # Python it would wait up to the default 5 ms switch interval to get it back, per call. 1 ms keeps a
     # burst of fills moving while the window renders.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    engine = make_engine(settings.data_dir)
-    store = PositionStore(engine)
+    store = PositionStore(storage.engine if storage is not None else make_engine(settings.data_dir))
     instruments = InstrumentBook(settings.point_values)
     state = StateManager(
         store,
@@ -231,9 +261,12 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
         log.info("legacy timer file %s: %s", result.path.name, result.note)
     problems = integrity.check(store)
     state.recover()
+    store_journaled_fills(state, settings.data_dir / JOURNAL_FILENAME)
     for problem in problems:
         integrity.record(store, problem)
         state.notify("error", f"Integrity check: {problem.text}")
+    for note in storage.notes if storage is not None else ():
+        state.notify("error", note)
 
     def save_settings(new: Settings, password: str | None) -> None:  # from the settings dialog (GUI thread)
         changed = {
@@ -310,6 +343,41 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
     return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts)
 
 
+EXIT_LOCKED = 3
+EXIT_STORAGE = 4
+
+
+def open_checked_storage(settings: Settings, restore: bool) -> OpenedStorage | int:
+    """Lock the data folder and open its checked database (``data.storage.open_storage``). A problem is said
+    on stderr and, with a display, in a message box — a damaged database with the offer to restore the newest
+    good backup. Returns the storage, or the exit code when the app cannot start."""
+    try:
+        return open_storage(settings.data_dir, restore=restore)
+    except StartupProblem as problem:
+        log.error("cannot start (%s): %s", problem.kind, problem.text)
+        print(f"DTC Panel cannot start: {problem.text}\n{problem.advice}", file=sys.stderr)
+        if has_display():
+            if problem.kind == Problem.DAMAGED:
+                box, restore_button = damaged_box(problem)
+                box.exec()
+                if box.clickedButton() is restore_button:
+                    return open_checked_storage(settings, restore=True)
+            else:
+                problem_box(problem).exec()
+        return EXIT_LOCKED if problem.kind == Problem.LOCKED else EXIT_STORAGE
+
+
+def make_private(settings: Settings) -> None:
+    """From now on files and folders are created for the user only; the ones an older version created are
+    tightened (POSIX: 0700 folders, 0600 files)."""
+    restrict_new_files()
+    for folder in (settings.data_dir, settings.config_dir, settings.log_dir):
+        tighten(folder)
+        if folder.is_dir():
+            for path in folder.iterdir():
+                tighten(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -317,8 +385,18 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"DTC Panel: settings file problem: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_dir)
+    make_private(settings)
+    try:
+        setup_logging(settings.log_dir)
+    except OSError as exc:
+        print(f"DTC Panel cannot start: cannot write its log in {settings.log_dir} ({exc.strerror or exc}).\n"
+              "What to do: make the folder writable for your user (or free disk space), or start with "
+              "--data-dir pointing at a folder you can write to.", file=sys.stderr)  # fmt: skip
+        return EXIT_STORAGE
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    storage = open_checked_storage(settings, args.restore_backup)
+    if isinstance(storage, int):
+        return storage
     simulator = None
     if args.demo:
         from dtc.sim.scenario import load_scenario
@@ -336,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
         simulator.start()
         settings = replace(settings, host="127.0.0.1", port=simulator.port)
         log.info("demo: DTC simulator listening on 127.0.0.1:%d; data in %s", simulator.port, settings.data_dir)
-    app = build_app(settings, os.environ.get(PASSWORD_ENV) or load_password(settings.username), persisted)
+    password = os.environ.get(PASSWORD_ENV) or load_password(settings.username)
+    app = build_app(settings, password, persisted, storage)
     app.window.show()
     if not args.no_connect:
         app.start()
@@ -345,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         app.stop()
         if simulator is not None:
             simulator.stop()
+        storage.lock.release()
 
     qt_app.aboutToQuit.connect(shutdown)
     signal.signal(signal.SIGINT, lambda *_: qt_app.quit())

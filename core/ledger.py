@@ -7,7 +7,9 @@ transaction (WAL, ``synchronous=FULL``: one fsync). Only after the commit does a
 ``commit()`` returns what was applied, and the caller publishes it.
 
 If the commit fails, the working positions go back to their committed state, the group's fills are held
-(in arrival order, ahead of newer fills) and retried; nothing is dropped, nothing is written twice.
+(in arrival order, ahead of newer fills) and retried; nothing is dropped, nothing is written twice. With a
+journal (``use_journal``) held fills are also on disk, so they survive a quit: ``load_journal`` holds them
+again at the next start (``core/held.py``).
 
 Exactly-once: a fill whose execution id is stored (or already staged) for (mode, account) is skipped.
 Runs on the DTC thread; the caller holds the state lock.
@@ -16,7 +18,6 @@ Runs on the DTC thread; the caller holds the state lock.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from decimal import Decimal
 from typing import Any
 
 from core.accounting import Fill, FillOutcome, Position, PositionEventKind, apply_fill
+from core.fill_journal import FillJournal
+from core.held import HeldFills
 from core.instruments import InstrumentBook
 from core.records import StoredPosition, fill_event_values, fill_values, position_values, trade_values
 from core.twins import DERIVED_SOURCE, RENAMED_SOURCE, match_twins, may_have_twin
@@ -78,14 +81,13 @@ class PositionLedger:
         self._staged: list[Applied] = []
         self._staged_ids: set[tuple[str, str, str]] = set()
         self._committed: dict[Key, Position | None] = {}
-        self._held: deque[tuple[Fill, str]] = deque()
+        self._held = HeldFills()
         self._balances: list[dict[str, Any]] = []
         self._unchecked = False
         self._renames: list[FillRename] = []
         self._conflicted: set[tuple[str, str, str]] = set()
         self.conflicts: list[str] = []
         """Fills received under a stored execution id with another quantity or price (``take_conflicts``)."""
-        self.storage_error: str | None = None
         self.restored: list[Key] = []
         """After a failed ``commit``: the keys whose working position went back to the committed one."""
         self.commits = 0
@@ -96,6 +98,20 @@ class PositionLedger:
     def load(self, stored: Iterable[StoredPosition]) -> None:
         for item in stored:
             self.positions[(item.mode, item.position.account, item.position.symbol)] = item.position
+
+    def use_journal(self, journal: FillJournal) -> None:
+        """Journal every fill that starts being held (append + fsync), so that it survives a quit."""
+        self._held.use_journal(journal)
+
+    def load_journal(self) -> int:
+        """Hold the fills an earlier run journaled; the next ``retry`` stores them (those already stored are
+        skipped). Returns how many. Raises ``OSError`` if the journal cannot be read."""
+        return self._held.load_journal()
+
+    @property
+    def storage_error(self) -> str | None:
+        """The database's error while fills are held (and whether they are saved for a quit); else ``None``."""
+        return self._held.storage_error
 
     @property
     def held(self) -> int:
@@ -124,13 +140,13 @@ class PositionLedger:
         the stored execution ids cannot be read (nothing is staged; the fills are held).
         """
         if self._held:
-            self._held.extend((f, reason) for f in fills)
+            self._held.hold([(f, reason) for f in fills])
             return []
         try:
             duplicates = self._duplicates(fills) if check_now else set()
         except StorageError as exc:
-            self._held.extend((f, reason) for f in fills)
-            self.storage_error = str(exc)
+            self._held.error = str(exc)
+            self._held.hold([(f, reason) for f in fills])
             raise
         if not check_now:
             self._unchecked = True
@@ -244,9 +260,8 @@ class PositionLedger:
             self._staged, self._committed = [], {}
             self._staged_ids.clear()
             self.commits += 1
-            if self.storage_error is not None and not self._held:
+            if not self._held and self._held.stored_all():
                 log.info("storage recovered")
-                self.storage_error = None
             return staged
         error = StorageError("fills keep colliding with stored execution ids; held for retry")
         self._fail(error)
@@ -275,10 +290,11 @@ class PositionLedger:
 
     def _fail(self, exc: StorageError) -> None:
         """The group cannot be stored now: positions back to the committed ones, its fills held first."""
-        self._held.extendleft(reversed(self._unstage()))
-        if self.storage_error != str(exc):
-            log.error("storage failure, %d fill(s) held for retry: %s", len(self._held), exc)
-        self.storage_error = str(exc)
+        fills = self._unstage()
+        if self._held.error != str(exc):
+            log.error("storage failure, %d fill(s) held for retry: %s", len(self._held) + len(fills), exc)
+        self._held.error = str(exc)
+        self._held.hold(fills, first=True)
 
     def _unstage(self, keep_renames: bool = False) -> list[tuple[Fill, str]]:
         """Drop the staged fills: the working positions go back to their committed state. Returns the fills.
@@ -324,13 +340,12 @@ class PositionLedger:
         raises ``StorageError`` (fills still held) while the database refuses."""
         if not self._held or self._staged:
             return []
-        held = list(self._held)
-        self._held.clear()
+        held = self._held.take()
         for i, (fill, reason) in enumerate(held):
             try:
                 self.stage([fill], reason)
             except StorageError:
-                self._held.clear()
-                self._held.extend([*self._unstage(), *held[i:]])
+                self._held.take()
+                self._held.hold([*self._unstage(), *held[i:]])
                 raise
         return self.commit()

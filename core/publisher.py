@@ -192,7 +192,7 @@ class Publisher:
         today = self._today_booked = figures.today if figures else ScopeSummary()
         self._statistics = figures.statistics if figures else Statistics()
         self._sent_orphans = self._orphans()
-        self._sent_storage = (self._ledger.storage_error, self._ledger.held)
+        self._sent_storage = self._storage()
         self._sent_reconciliation = self._reconciliation_key()
         return AppSnapshot(
             seq=self._seq,
@@ -208,7 +208,7 @@ class Publisher:
             statistics=self._statistics,
             trades=figures.trades if figures else (),
             connection=self._scope.connection,
-            storage_error=self._ledger.storage_error,
+            storage_error=self._sent_storage[0],
             pending_fills=self._ledger.held,
             last_event=self.last_event,
             notifications=tuple(self.notifications),
@@ -291,7 +291,7 @@ class Publisher:
         if orphans != self._sent_orphans:
             self._sent_orphans = orphans
             out.append(ev.OrdersChanged(orphans))
-        storage = (self._ledger.storage_error, self._ledger.held)
+        storage = self._storage()
         if storage != self._sent_storage:
             self._sent_storage = storage
             out.append(ev.StorageChanged(*storage))
@@ -299,6 +299,10 @@ class Publisher:
             return None
         self._seq += 1
         return ev.Update(self._seq, datetime.now(UTC), events=tuple(out))
+
+    def _storage(self) -> tuple[str | None, int]:
+        """(the database error the window shows — a refused write first, else a failed read — held fills)."""
+        return (self._ledger.storage_error or self._stats.read_error, self._ledger.held)
 
     def _today(self) -> ScopeSummary:
         return ScopeSummary(self._today_booked.realized_pnl, self._today_booked.trades, *self._open_pnl())

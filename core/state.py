@@ -160,6 +160,8 @@ class StateManager:
             except StorageError:
                 self.publisher.changes.storage = True
             count = len(self._commit())
+            if self.ledger.held:  # queued behind fills held earlier: the window's count of held fills grows
+                self.publisher.changes.storage = True
         if publish:
             self.publish()
         return count

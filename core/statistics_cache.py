@@ -218,6 +218,8 @@ class StatisticsCache:
         self._lock = threading.Lock()
         self._loading: tuple[Base, Future[_Fold]] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self.read_error: str | None = None
+        """Why the trade history could not be read the last time (``None``: it was); the window shows it."""
         self.reshow = False
         """Set when the figures changed in a way an ``Increment`` cannot carry (the curve's source)."""
 
@@ -314,14 +316,27 @@ class StatisticsCache:
             if self._stale:  # a replayed older trade: read the history again
                 return self.figures(mode, account, period)
         except StorageError as exc:
-            log.error("cannot read trades or balances for statistics: %s", exc)
+            self._read_failed("trades or balances for statistics", exc)
             return EMPTY
         fold.set_today(today_start)
         try:
             fold.read_realized(self._store.engine, today_start)
         except StorageError as exc:
-            log.error("cannot read today's fills: %s", exc)
+            self._read_failed("today's fills", exc)
+        else:
+            self.read_error = None
         return fold.figures()
+
+    def _read_failed(self, what: str, exc: StorageError) -> None:
+        """Log the failed read and keep, for the window, what it means for the figures shown."""
+        log.error("cannot read %s: %s", what, exc)
+        text = f"cannot read the stored {what} ({exc}); the statistics and trades shown are incomplete"
+        if "malformed" in str(exc) or "not a database" in str(exc):
+            text += (
+                " — the database file is damaged: quit and start DTC Panel again to check it and restore "
+                "the newest good backup"
+            )
+        self.read_error = text
 
     def refresh(self, mode: str, account: str, period: Period) -> Increment | None:
         """Trades stored since the last call, folded in (O(new trades)); ``None`` when the fold is not loaded
@@ -333,10 +348,12 @@ class StatisticsCache:
         try:
             fold.set_today(today_start)
             fold.read_realized(self._store.engine, today_start)
-            return self._catch_up(fold)
+            increment = self._catch_up(fold)
         except StorageError as exc:  # keep what is shown; the next refresh reads again
-            log.error("cannot read new trades for statistics: %s", exc)
+            self._read_failed("new trades for statistics", exc)
             return Increment((), (), fold.running.result(), fold.today())
+        self.read_error = None
+        return increment
 
     def close(self) -> None:
         if self._executor is not None:

@@ -45,6 +45,7 @@ from panels.panel2 import Panel2
 from panels.panel3 import Panel3
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
+from panels.storage_dialogs import QuitGuard
 from panels.theme import ERROR_BG, ERROR_FG, Theme, badge_style, palette_for, theme_for, window_style
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self._render_timer.timeout.connect(self._show_pending)
         self._shown: tuple[tuple[str, str, Decimal], ...] | None = None
         self.renders = 0
+        self.quit_guard = QuitGuard(self)
 
         central = QWidget(objectName="central")
         outer = QVBoxLayout(central)
@@ -328,9 +330,8 @@ class MainWindow(QMainWindow):
         status = snap.positions_status
         self.positions_status.show_value(f"Positions: {status}" if status else "")
         if snap.storage_error:
-            self.storage.setText(
-                f"DATABASE ERROR — {snap.pending_fills} fill(s) held and retried, none lost: {snap.storage_error}"
-            )
+            held = f"{snap.pending_fills} fill(s) held and retried, none lost: " if snap.pending_fills else ""
+            self.storage.setText(f"DATABASE ERROR — {held}{snap.storage_error}")
         self.storage.setVisible(bool(snap.storage_error))
         scope = (snap.scope_mode, snap.scope_account)
         if self._changed("panel2", snap.positions, snap.broker_only, snap.orphan_orders, snap.other_open, *scope):
@@ -479,5 +480,9 @@ class MainWindow(QMainWindow):
         return state
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        snap = self.last_snapshot
+        if snap is not None and not self.quit_guard.allows_close(snap.pending_fills, snap.storage_error or ""):
+            event.ignore()  # fills are not stored yet: the trader is asked first
+            return
         save_ui_state(self._ui_state_path, self.ui_state())
         super().closeEvent(event)

@@ -61,8 +61,8 @@ def test_read_only_database_holds_fills_and_stores_each_exactly_once(settings, s
         qtbot.waitUntil(lambda: app.window.last_snapshot.pending_fills == 3, timeout=5000)
         snap = app.window.last_snapshot
         assert snap.storage_error and "readonly" in snap.storage_error
-        # the label follows the snapshot within the window's render gap (tens of ms)
-        qtbot.waitUntil(lambda: "3 fill(s) held" in app.window.storage.text(), timeout=2000)
+        # the banner is repainted with the next coalesced render (at most ``render_gap`` later)
+        qtbot.waitUntil(lambda: "3 fill(s) held" in app.window.storage.text(), timeout=1000)
         assert not app.window.storage.isHidden()
         assert snap.positions[0].quantity == 1  # nothing shown that is not stored
         switch.on.clear()
