@@ -35,6 +35,7 @@ from core.secrets import load_password, save_password
 from core.settings import Settings, SettingsError
 from core.snapshots import ConnectionState
 from core.state import StateManager
+from core.text import EscapeControlCharacters
 from data.db import make_engine
 from data.repository import PositionStore
 from dtc.client import ClientConfig, DTCClient, LinkState
@@ -120,6 +121,8 @@ def setup_logging(log_dir: Path) -> None:
     handler.setFormatter(fmt)
     console = logging.StreamHandler()
     console.setFormatter(fmt)
+    for each in (handler, console):
+        each.addFilter(EscapeControlCharacters())  # server text can neither forge lines nor drive a terminal
     root.handlers[:] = [handler, console]
 
 
