@@ -299,6 +299,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
         on_link=session.on_link,
         on_chunk_end=session.on_chunk_end,
         on_tick=session.on_tick,
+        on_notice=lambda text: state.notify("warning", text),
     )
     session.client = client
     state.set_connection(ConnectionState.DISCONNECTED, "not connected yet", f"{settings.host}:{settings.port}")

@@ -7,8 +7,9 @@ thread; nothing but this thread touches the socket.
 
 Link policy (dtc-protocol §5): HEARTBEAT every ``heartbeat_seconds``; no bytes for 1.5 intervals → STALE,
 for 2.5 intervals → the link is dead: close and reconnect with capped exponential backoff and jitter.
-``LOGON_RESPONSE.Result`` 3 and ``LOGOFF.DoNotReconnect`` stop reconnecting; Result 4 moves to
-``ReconnectAddress``. With ``tls`` the connection is TLS with certificate verification always on.
+``LOGON_RESPONSE.Result`` 3 and ``LOGOFF.DoNotReconnect`` stop reconnecting; Result 4's
+``ReconnectAddress`` is followed for one connection only when it is the configured host (``dtc.redirect``):
+credentials never go to another host. With ``tls`` the connection is TLS with certificate verification always on.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from dtc.messages import (
     decode_message,
     encode_message,
 )
+from dtc.redirect import decide
 from dtc.types import EncodingEnum, LogonStatusEnum, MessageType
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,9 @@ class DTCClient:
     ``on_message(msg)`` for every decoded message (including LOGON_RESPONSE and HEARTBEAT);
     ``on_bad_frame(kind, reason)`` for input that cannot be decoded (it is skipped);
     ``on_link(state, detail)`` on every link-state change;
-    ``on_chunk_end()`` after each received chunk; ``on_tick()`` at least every 100 ms, connected or not.
+    ``on_chunk_end()`` after each received chunk; ``on_tick()`` at least every 100 ms, connected or not;
+    ``on_notice(text)`` once per distinct text the trader should read even after the link state moved on
+    (a ``ReconnectAddress`` that was not followed).
     """
 
     def __init__(
@@ -111,6 +115,7 @@ class DTCClient:
         on_link: Callable[[LinkState, str], None] = _noop,
         on_chunk_end: Callable[[], None] = _noop,
         on_tick: Callable[[], None] = _noop,
+        on_notice: Callable[[str], None] = _noop,
     ) -> None:
         self.config = config
         self._host, self._port = config.host, config.port
@@ -119,6 +124,10 @@ class DTCClient:
         self._on_link = on_link
         self._on_chunk_end = on_chunk_end
         self._on_tick = on_tick
+        self._on_notice = on_notice
+        self._noticed: set[str] = set()
+        self._next_address: tuple[str, int] | None = None
+        """Where the next connection goes instead of the configured address (a followed ReconnectAddress)."""
         self._outbox: queue.SimpleQueue[DTCMessage] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -197,6 +206,8 @@ class DTCClient:
     def _session(self) -> bool:
         """One connection from connect to close. Returns True if the logon succeeded."""
         cfg = self.config
+        self._host, self._port = self._next_address or (cfg.host, cfg.port)
+        self._next_address = None  # a followed ReconnectAddress holds for this one connection
         self._set_state(LinkState.CONNECTING, f"{self._host}:{self._port}")
         sock = socket.create_connection((self._host, self._port), timeout=cfg.connect_timeout)
         self.connections += 1
@@ -388,9 +399,11 @@ class DTCClient:
             return True
         if response.Result == LogonStatusEnum.LOGON_ERROR_NO_RECONNECT:
             raise _StopReconnecting(f"logon refused, not reconnecting: {text}")
-        if response.Result == LogonStatusEnum.LOGON_RECONNECT_NEW_ADDRESS and response.ReconnectAddress:
-            host, _, port = response.ReconnectAddress.rpartition(":")
-            if host and port.isdigit():
-                self._host, self._port = host, int(port)
-            raise ProtocolError(f"server asks to reconnect to {response.ReconnectAddress}")
+        if response.Result == LogonStatusEnum.LOGON_RECONNECT_NEW_ADDRESS:
+            redirect = decide(response.ReconnectAddress, self.config.host)
+            self._next_address = redirect.follow
+            if redirect.follow is None and redirect.text not in self._noticed:
+                self._noticed.add(redirect.text)
+                self._on_notice(redirect.text)
+            raise ProtocolError(redirect.text)
         raise ProtocolError(f"logon refused: {text}")
