@@ -5,8 +5,9 @@ them to ``on_message`` on this thread, then calls ``on_chunk_end`` once per chun
 publish one update per burst). Other threads send with ``send()``, which queues the message and wakes the
 thread; nothing but this thread touches the socket.
 
-Link policy (dtc-protocol §5): HEARTBEAT every ``heartbeat_seconds``; no bytes for 1.5 intervals → STALE,
-for 2.5 intervals → the link is dead: close and reconnect with capped exponential backoff and jitter.
+Link policy (dtc-protocol §5): HEARTBEAT every ``heartbeat_seconds``; no complete message (heartbeat or
+other) for 1.5 intervals → STALE, for 2.5 intervals → the link is dead: close and reconnect with capped
+exponential backoff and jitter. Bytes alone do not count: a frame that never ends is a stalled link.
 ``LOGON_RESPONSE.Result`` 3 and ``LOGOFF.DoNotReconnect`` stop reconnecting; Result 4's
 ``ReconnectAddress`` is followed for one connection only when it is the configured host (``dtc.redirect``):
 credentials never go to another host. With ``tls`` the connection is TLS with certificate verification always on.
@@ -136,6 +137,7 @@ class DTCClient:
         self._thread: threading.Thread | None = None
         self.state = LinkState.DISCONNECTED
         self.last_received = 0.0
+        """``time.monotonic()`` when the last complete message arrived (or the connection started)."""
         self.connections = 0
         self._logged_on = False
 
@@ -325,9 +327,9 @@ class DTCClient:
                 if not logged_on and now > logon_deadline:
                     raise ProtocolError("no LOGON_RESPONSE from the server")
                 if silent > 2.5 * interval:
-                    raise ConnectionError(f"no data from the server for {silent:.1f} s (heartbeat {interval:.0f} s)")
+                    raise ConnectionError(f"no message from the server for {silent:.1f} s (heartbeat {interval:.0f} s)")
                 if logged_on and silent > 1.5 * interval and self.state != LinkState.STALE:
-                    self._set_state(LinkState.STALE, f"no data for {silent:.1f} s")
+                    self._set_state(LinkState.STALE, f"no message for {silent:.1f} s")
                 self._on_tick()
                 timeout = max(0.0, min(LOOP_TICK_SECONDS, next_heartbeat - now))
                 for key, _ in sel.select(timeout):
@@ -344,10 +346,11 @@ class DTCClient:
                     if not data:
                         raise ConnectionError("server closed the connection")
                     data += self._drain(sock)
-                    self.last_received = time.monotonic()
-                    if self.state == LinkState.STALE:
-                        self._set_state(LinkState.LOGGED_ON, "data flowing again")
                     frames = decoder.feed(data)
+                    if frames:  # a whole message arrived: bytes of an unfinished frame prove nothing
+                        self.last_received = time.monotonic()
+                        if self.state == LinkState.STALE:
+                            self._set_state(LinkState.LOGGED_ON, "messages flowing again")
                     if decoder.oversized:
                         for _ in range(decoder.oversized):
                             self._on_bad_frame("oversized frame", "frame longer than the 1 MiB limit")
