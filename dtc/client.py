@@ -49,6 +49,8 @@ RECV_BYTES = 1 << 16
 GROUP_BYTES = 1 << 20
 """At most this much already-received data is routed as one chunk (one transaction of fills)."""
 LOOP_TICK_SECONDS = 0.1
+LOGOFF_SEND_SECONDS = 0.5
+"""At most this long is spent handing LOGOFF (5) to a server that is not reading, when closing."""
 
 
 class LinkState(StrEnum):
@@ -147,15 +149,22 @@ class DTCClient:
         self._thread = threading.Thread(target=self._run, name="dtc-client", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Log off, close the socket and join the thread."""
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Send LOGOFF (5) if connected, close the socket and wait up to ``timeout`` seconds for the thread.
+
+        Returns False if the thread is still busy then (e.g. inside a connect attempt, which ends within
+        ``connect_timeout``): it is a daemon thread and stops at its next check without logging on again."""
         self._stop.set()
         self._wake()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("the DTC thread did not stop within %.1f s", timeout)
+                return False
         with contextlib.suppress(OSError):
             self._wake_r.close()
             self._wake_w.close()
+        return True
 
     def send(self, message: DTCMessage) -> None:
         """Queue ``message`` for the client thread to send (dropped if not connected when it is sent)."""
@@ -223,6 +232,8 @@ class DTCClient:
                 frames = decoder.feed(leftover)
             else:
                 frames = []
+            if self._stop.is_set():  # closing while connecting: never log on (nothing to log off from)
+                return False
             sock.setblocking(False)
             self._drain_outbox_discard()
             self._send_now(
@@ -277,10 +288,11 @@ class DTCClient:
             )
         return b""
 
-    def _send_now(self, sock: socket.socket, message: DTCMessage) -> None:
+    def _send_now(self, sock: socket.socket, message: DTCMessage, timeout: float | None = None) -> None:
+        """Send ``message`` now, waiting at most ``timeout`` seconds (default ``connect_timeout``)."""
         data = encode_message(message)
         sock.setblocking(True)
-        sock.settimeout(self.config.connect_timeout)
+        sock.settimeout(self.config.connect_timeout if timeout is None else timeout)
         try:
             sock.sendall(data)
         finally:
@@ -311,7 +323,7 @@ class DTCClient:
                     self._on_chunk_end()
                 if self._stop.is_set():
                     with contextlib.suppress(OSError):
-                        self._send_now(sock, Logoff(Reason="client closing", DoNotReconnect=0))
+                        self._send_now(sock, Logoff(Reason="client closing", DoNotReconnect=0), LOGOFF_SEND_SECONDS)
                     return logged_on
                 while True:
                     try:
