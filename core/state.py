@@ -396,7 +396,7 @@ class StateManager:
             self.publisher.changes.connection = True
 
     def set_data_age(self, seconds: float | None) -> None:
-        """Seconds since the last byte from Sierra Chart (``None`` when not connected)."""
+        """Seconds since the last complete message from Sierra Chart (``None`` when not connected)."""
         with self._lock:
             self.scope.set_data_age(seconds)
             self.publisher.changes.connection = True

@@ -5,10 +5,12 @@ them to ``on_message`` on this thread, then calls ``on_chunk_end`` once per chun
 publish one update per burst). Other threads send with ``send()``, which queues the message and wakes the
 thread; nothing but this thread touches the socket.
 
-Link policy (dtc-protocol §5): HEARTBEAT every ``heartbeat_seconds``; no bytes for 1.5 intervals → STALE,
-for 2.5 intervals → the link is dead: close and reconnect with capped exponential backoff and jitter.
-``LOGON_RESPONSE.Result`` 3 and ``LOGOFF.DoNotReconnect`` stop reconnecting; Result 4 moves to
-``ReconnectAddress``. With ``tls`` the connection is TLS with certificate verification always on.
+Link policy (dtc-protocol §5): HEARTBEAT every ``heartbeat_seconds``; no complete message (heartbeat or
+other) for 1.5 intervals → STALE, for 2.5 intervals → the link is dead: close and reconnect with capped
+exponential backoff and jitter. Bytes alone do not count: a frame that never ends is a stalled link.
+``LOGON_RESPONSE.Result`` 3 and ``LOGOFF.DoNotReconnect`` stop reconnecting; Result 4's
+``ReconnectAddress`` is followed for one connection only when it is the configured host (``dtc.redirect``):
+credentials never go to another host. With ``tls`` the connection is TLS with certificate verification always on.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from dtc.messages import (
     decode_message,
     encode_message,
 )
+from dtc.redirect import decide
 from dtc.types import EncodingEnum, LogonStatusEnum, MessageType
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ RECV_BYTES = 1 << 16
 GROUP_BYTES = 1 << 20
 """At most this much already-received data is routed as one chunk (one transaction of fills)."""
 LOOP_TICK_SECONDS = 0.1
+LOGOFF_SEND_SECONDS = 0.5
+"""At most this long is spent handing LOGOFF (5) to a server that is not reading, when closing."""
 
 
 class LinkState(StrEnum):
@@ -99,7 +104,9 @@ class DTCClient:
     ``on_message(msg)`` for every decoded message (including LOGON_RESPONSE and HEARTBEAT);
     ``on_bad_frame(kind, reason)`` for input that cannot be decoded (it is skipped);
     ``on_link(state, detail)`` on every link-state change;
-    ``on_chunk_end()`` after each received chunk; ``on_tick()`` at least every 100 ms, connected or not.
+    ``on_chunk_end()`` after each received chunk; ``on_tick()`` at least every 100 ms, connected or not;
+    ``on_notice(text)`` once per distinct text the trader should read even after the link state moved on
+    (a ``ReconnectAddress`` that was not followed).
     """
 
     def __init__(
@@ -111,6 +118,7 @@ class DTCClient:
         on_link: Callable[[LinkState, str], None] = _noop,
         on_chunk_end: Callable[[], None] = _noop,
         on_tick: Callable[[], None] = _noop,
+        on_notice: Callable[[str], None] = _noop,
     ) -> None:
         self.config = config
         self._host, self._port = config.host, config.port
@@ -119,6 +127,10 @@ class DTCClient:
         self._on_link = on_link
         self._on_chunk_end = on_chunk_end
         self._on_tick = on_tick
+        self._on_notice = on_notice
+        self._noticed: set[str] = set()
+        self._next_address: tuple[str, int] | None = None
+        """Where the next connection goes instead of the configured address (a followed ReconnectAddress)."""
         self._outbox: queue.SimpleQueue[DTCMessage] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -127,6 +139,7 @@ class DTCClient:
         self._thread: threading.Thread | None = None
         self.state = LinkState.DISCONNECTED
         self.last_received = 0.0
+        """``time.monotonic()`` when the last complete message arrived (or the connection started)."""
         self.connections = 0
         self._logged_on = False
 
@@ -136,15 +149,22 @@ class DTCClient:
         self._thread = threading.Thread(target=self._run, name="dtc-client", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Log off, close the socket and join the thread."""
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Send LOGOFF (5) if connected, close the socket and wait up to ``timeout`` seconds for the thread.
+
+        Returns False if the thread is still busy then (e.g. inside a connect attempt, which ends within
+        ``connect_timeout``): it is a daemon thread and stops at its next check without logging on again."""
         self._stop.set()
         self._wake()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("the DTC thread did not stop within %.1f s", timeout)
+                return False
         with contextlib.suppress(OSError):
             self._wake_r.close()
             self._wake_w.close()
+        return True
 
     def send(self, message: DTCMessage) -> None:
         """Queue ``message`` for the client thread to send (dropped if not connected when it is sent)."""
@@ -197,6 +217,8 @@ class DTCClient:
     def _session(self) -> bool:
         """One connection from connect to close. Returns True if the logon succeeded."""
         cfg = self.config
+        self._host, self._port = self._next_address or (cfg.host, cfg.port)
+        self._next_address = None  # a followed ReconnectAddress holds for this one connection
         self._set_state(LinkState.CONNECTING, f"{self._host}:{self._port}")
         sock = socket.create_connection((self._host, self._port), timeout=cfg.connect_timeout)
         self.connections += 1
@@ -210,6 +232,8 @@ class DTCClient:
                 frames = decoder.feed(leftover)
             else:
                 frames = []
+            if self._stop.is_set():  # closing while connecting: never log on (nothing to log off from)
+                return False
             sock.setblocking(False)
             self._drain_outbox_discard()
             self._send_now(
@@ -264,10 +288,11 @@ class DTCClient:
             )
         return b""
 
-    def _send_now(self, sock: socket.socket, message: DTCMessage) -> None:
+    def _send_now(self, sock: socket.socket, message: DTCMessage, timeout: float | None = None) -> None:
+        """Send ``message`` now, waiting at most ``timeout`` seconds (default ``connect_timeout``)."""
         data = encode_message(message)
         sock.setblocking(True)
-        sock.settimeout(self.config.connect_timeout)
+        sock.settimeout(self.config.connect_timeout if timeout is None else timeout)
         try:
             sock.sendall(data)
         finally:
@@ -298,7 +323,7 @@ class DTCClient:
                     self._on_chunk_end()
                 if self._stop.is_set():
                     with contextlib.suppress(OSError):
-                        self._send_now(sock, Logoff(Reason="client closing", DoNotReconnect=0))
+                        self._send_now(sock, Logoff(Reason="client closing", DoNotReconnect=0), LOGOFF_SEND_SECONDS)
                     return logged_on
                 while True:
                     try:
@@ -314,9 +339,9 @@ class DTCClient:
                 if not logged_on and now > logon_deadline:
                     raise ProtocolError("no LOGON_RESPONSE from the server")
                 if silent > 2.5 * interval:
-                    raise ConnectionError(f"no data from the server for {silent:.1f} s (heartbeat {interval:.0f} s)")
+                    raise ConnectionError(f"no message from the server for {silent:.1f} s (heartbeat {interval:.0f} s)")
                 if logged_on and silent > 1.5 * interval and self.state != LinkState.STALE:
-                    self._set_state(LinkState.STALE, f"no data for {silent:.1f} s")
+                    self._set_state(LinkState.STALE, f"no message for {silent:.1f} s")
                 self._on_tick()
                 timeout = max(0.0, min(LOOP_TICK_SECONDS, next_heartbeat - now))
                 for key, _ in sel.select(timeout):
@@ -333,10 +358,11 @@ class DTCClient:
                     if not data:
                         raise ConnectionError("server closed the connection")
                     data += self._drain(sock)
-                    self.last_received = time.monotonic()
-                    if self.state == LinkState.STALE:
-                        self._set_state(LinkState.LOGGED_ON, "data flowing again")
                     frames = decoder.feed(data)
+                    if frames:  # a whole message arrived: bytes of an unfinished frame prove nothing
+                        self.last_received = time.monotonic()
+                        if self.state == LinkState.STALE:
+                            self._set_state(LinkState.LOGGED_ON, "messages flowing again")
                     if decoder.oversized:
                         for _ in range(decoder.oversized):
                             self._on_bad_frame("oversized frame", "frame longer than the 1 MiB limit")
@@ -388,9 +414,11 @@ class DTCClient:
             return True
         if response.Result == LogonStatusEnum.LOGON_ERROR_NO_RECONNECT:
             raise _StopReconnecting(f"logon refused, not reconnecting: {text}")
-        if response.Result == LogonStatusEnum.LOGON_RECONNECT_NEW_ADDRESS and response.ReconnectAddress:
-            host, _, port = response.ReconnectAddress.rpartition(":")
-            if host and port.isdigit():
-                self._host, self._port = host, int(port)
-            raise ProtocolError(f"server asks to reconnect to {response.ReconnectAddress}")
+        if response.Result == LogonStatusEnum.LOGON_RECONNECT_NEW_ADDRESS:
+            redirect = decide(response.ReconnectAddress, self.config.host)
+            self._next_address = redirect.follow
+            if redirect.follow is None and redirect.text not in self._noticed:
+                self._noticed.add(redirect.text)
+                self._on_notice(redirect.text)
+            raise ProtocolError(redirect.text)
         raise ProtocolError(f"logon refused: {text}")

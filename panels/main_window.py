@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from core.events import Update
 from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
+from core.text import printable
 from core.tradingday import PERIOD_LABELS, Period
 from panels import format as fmt
 from panels.notifications import NotificationFeed
@@ -49,7 +50,7 @@ from panels.storage_dialogs import QuitGuard
 from panels.theme import ERROR_BG, ERROR_FG, Theme, badge_style, palette_for, theme_for, window_style
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
-from panels.widgets import ValueLabel
+from panels.widgets import ValueLabel, plain_tooltip
 
 FOLLOW = "__follow__"
 FORCED_PAINT_GAP_S = 0.1
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         outer.setSpacing(6)
         outer.addLayout(self._build_top_bar())
         self.storage = QLabel(objectName="storageError")
+        self.storage.setTextFormat(Qt.TextFormat.PlainText)  # the database's error text
         self.storage.setWordWrap(True)
         self.storage.setStyleSheet(f"background:{ERROR_BG}; color:{ERROR_FG}; padding:6px; font-weight:600;")
         self.storage.hide()
@@ -321,14 +323,16 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(title)
         self._render_scopes(snap)
         conn = snap.connection
-        text = f"● {conn.state.value.upper()}" + (f" — {conn.detail}" if conn.detail else "")
+        # the detail quotes Sierra Chart (logon, logoff and reject texts): one line, its characters escaped
+        text = f"● {conn.state.value.upper()}" + (f" — {printable(conn.detail)}" if conn.detail else "")
         if conn.data_age_seconds is not None and conn.data_age_seconds >= 2:
             text += f" · last data {conn.data_age_seconds:.0f} s ago"
         self.connection.show_value(text, CONNECTION_COLORS.get(conn.state, "#555555"))
-        if self.connection.toolTip() != conn.server:
-            self.connection.setToolTip(conn.server)
+        server_tip = plain_tooltip(conn.server)
+        if self.connection.toolTip() != server_tip:
+            self.connection.setToolTip(server_tip)
         status = snap.positions_status
-        self.positions_status.show_value(f"Positions: {status}" if status else "")
+        self.positions_status.show_value(f"Positions: {printable(status)}" if status else "")
         if snap.storage_error:
             held = f"{snap.pending_fills} fill(s) held and retried, none lost: " if snap.pending_fills else ""
             self.storage.setText(f"DATABASE ERROR — {held}{snap.storage_error}")

@@ -10,8 +10,10 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from core.snapshots import Notification
+from core.text import printable
 from panels import format as fmt
 from panels.theme import ERROR_FG, HEAT_AMBER, PROFIT
+from panels.widgets import plain_tooltip
 
 KIND_COLORS = {
     "opened": PROFIT,
@@ -31,7 +33,7 @@ SHOWN = 50
 
 def line_for(note: Notification, tz: tzinfo | None = None) -> str:
     """``14:32:05  SIM Sim1 · CLOSED · MESZ25 flat · trade P&L +36.25`` (the kind colours the line)."""
-    return f"{fmt.timestamp(note.time, tz, with_date=False)}  {note.text}"
+    return f"{fmt.timestamp(note.time, tz, with_date=False)}  {printable(note.text)}"
 
 
 class NotificationFeed(QListWidget):
@@ -73,7 +75,7 @@ class NotificationFeed(QListWidget):
 
     def _item(self, note: Notification) -> QListWidgetItem:
         item = QListWidgetItem(line_for(note, self._tz))
-        item.setToolTip(f"{note.kind}: {note.text}")
+        item.setToolTip(plain_tooltip(f"{note.kind}: {printable(note.text)}"))  # the text may come from Sierra Chart
         color = KIND_COLORS.get(note.kind)
         if color:
             item.setForeground(QColor(color))

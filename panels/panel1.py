@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import tzinfo
 from decimal import Decimal
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -62,6 +63,7 @@ class Panel1(QGroupBox):
         self.disabled = QLabel("TRADING DISABLED", objectName="tradingDisabled")
         self.disabled.setStyleSheet(f"background:{ERROR_BG}; color:{ERROR_FG}; {CHIP}")
         self.margin_warning = QLabel(objectName="marginWarning")
+        self.margin_warning.setTextFormat(Qt.TextFormat.PlainText)
         self.margin_warning.setStyleSheet(f"background:{WARNING_BG}; color:{WARNING_FG}; {CHIP}")
         flags.addWidget(self.disabled)
         flags.addWidget(self.margin_warning)

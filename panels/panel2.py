@@ -23,6 +23,7 @@ def _now() -> datetime:
 
 def _note(object_name: str, css: str) -> QLabel:
     label = QLabel(objectName=object_name)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # notes quote account and symbol names from Sierra Chart
     label.setWordWrap(True)
     label.setStyleSheet(css)
     label.hide()

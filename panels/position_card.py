@@ -154,6 +154,7 @@ class PositionCard(QFrame):
         grid.setColumnStretch(3, 2)
         outer.addLayout(grid)
         self.note = QLabel(objectName="note")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color:{WARNING_FG};")
         outer.addWidget(self.note)

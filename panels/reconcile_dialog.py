@@ -43,6 +43,7 @@ class DiscrepancyRow(QFrame):
         self.setObjectName("discrepancyRow")
         layout = QVBoxLayout(self)
         self.text = QLabel(item.text, objectName="discrepancyText")
+        self.text.setTextFormat(Qt.TextFormat.PlainText)  # account and symbol names come from Sierra Chart
         self.text.setStyleSheet("font-weight: 600;")
         self.text.setWordWrap(True)
         layout.addWidget(self.text)
@@ -63,6 +64,7 @@ class DiscrepancyRow(QFrame):
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.status = QLabel(objectName="decisionStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setStyleSheet("color: #8a1c1c;")
         layout.addWidget(self.status)
         self.adopt.clicked.connect(lambda: self._choose("adopt", None))

@@ -13,7 +13,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from PySide6.QtCore import QTime
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -161,6 +161,7 @@ class SettingsDialog(QDialog):
         form.addRow("Notifications", self.desktop)
         form.addRow("", self.sound)
         self.error = QLabel(objectName="settingsError")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color:{ERROR_FG}; font-weight:600;")
         self.error.hide()

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import Qt as QtGuiNamespace
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 
 class ValueLabel(QLabel):
-    """A label showing one value; ``base_css`` is its fixed style (font size, weight)."""
+    """A label showing one value; ``base_css`` is its fixed style (font size, weight). Always plain text: a
+    value may come from Sierra Chart (status texts, reject texts, account and symbol names), and Qt would
+    otherwise render anything that looks like HTML as rich text."""
 
     def __init__(self, object_name: str = "", base_css: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -16,6 +19,7 @@ class ValueLabel(QLabel):
             self.setObjectName(object_name)
         self._base_css = base_css
         self._css: str | None = None
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._restyle("")
 
@@ -30,6 +34,12 @@ class ValueLabel(QLabel):
         if self.text() != text:
             self.setText(text)
         self._restyle((f"color:{color};" if color and color != "inherit" else "") + extra_css)
+
+
+def plain_tooltip(text: str) -> str:
+    """``text`` as a tooltip that shows exactly these characters. Qt has no plain-text switch for tooltips
+    and renders any tooltip that looks like HTML as rich text, so the text is escaped into a paragraph."""
+    return QtGuiNamespace.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpaceNormal) if text else ""
 
 
 def caption(text: str) -> QLabel:

@@ -39,6 +39,26 @@ class Faults:
     """Symbol prefixes, roots or exchanges whose MARKET_DATA_REQUEST (101) gets 103."""
 
 
+@dataclasses.dataclass(frozen=True)
+class LogonSeen:
+    """A LOGON_REQUEST (1) as the simulator received it; the password itself is not kept, only whether one
+    was sent."""
+
+    peer: str
+    username: str
+    password_sent: bool
+    heartbeat_seconds: int
+    client_name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LogoffSeen:
+    """A LOGOFF (5) received from a logged-on client: its ``Reason`` text."""
+
+    peer: str
+    reason: str
+
+
 @dataclasses.dataclass(eq=False)
 class Client:
     """A connected socket; ``subscriptions`` maps the client's market-data SymbolID → symbol."""

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from dtc import messages as m
-from dtc.sim.connection import Client, Faults, read_frames
+from dtc.sim.connection import Client, Faults, LogoffSeen, LogonSeen, read_frames
 from dtc.sim.handlers import RequestHandlers
 from dtc.sim.market import walk_path
 from dtc.sim.persist import StateFile
@@ -92,6 +92,10 @@ class SimEngine:
         self.idle.set()
         self.serving = False
         self.clients: set[Client] = set()
+        self.logons: list[LogonSeen] = []
+        """Every LOGON_REQUEST (1) received, oldest first."""
+        self.logoffs: list[LogoffSeen] = []
+        """Every LOGOFF (5) received from a logged-on client, oldest first."""
         self.tasks: set[asyncio.Task[None]] = set()
         self.play_task: asyncio.Task[None] | None = None
         self._silence_end: asyncio.TimerHandle | None = None
@@ -179,6 +183,7 @@ class SimEngine:
             client.last_heartbeat = time.monotonic()
         elif isinstance(msg, m.Logoff):
             log.info("client %s: LOGOFF (%r), closing", client.peer, msg.Reason)
+            self.logoffs.append(LogoffSeen(client.peer, msg.Reason))
             return False
         elif (reply := self.handlers.handle(client, msg)) is not None:
             client.send(encode_all(reply))
@@ -190,6 +195,9 @@ class SimEngine:
         """1 → 2 with the injected Result; on success HEARTBEAT (3) every requested interval (1..3600 s,
         default 10); any other Result closes the connection after the 2."""
         result = self.faults.logon
+        self.logons.append(
+            LogonSeen(client.peer, req.Username, bool(req.Password), req.HeartbeatIntervalInSeconds, req.ClientName)
+        )
         log.info(
             "client %s: logon from %r, requested heartbeat interval: %d, answering Result %d",
             client.peer,

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dtc.sim.connection import LogoffSeen, LogonSeen
 from dtc.sim.engine import BurstResult, SimEngine
 from dtc.sim.handlers import HistoryRequest
 from dtc.sim.persist import StateFile, encode_world
@@ -154,6 +155,15 @@ class SimulatorServer:
         """Number of connected clients that completed logon."""
         with self._engine.logon_changed:
             return self._engine.logged_on
+
+    def logon_requests(self) -> list[LogonSeen]:
+        """Every LOGON_REQUEST (1) received so far, oldest first (username, whether a password was sent, the
+        requested heartbeat interval in seconds, ClientName; never the password itself)."""
+        return self._call(lambda: list(self._engine.logons))
+
+    def logoffs_received(self) -> list[LogoffSeen]:
+        """Every LOGOFF (5) a logged-on client sent so far, oldest first, with its Reason text."""
+        return self._call(lambda: list(self._engine.logoffs))
 
     @property
     def connected_clients(self) -> int:
