@@ -43,6 +43,7 @@ from panels.alerts import DesktopAlerts
 from panels.bridge import QtBridge
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
+from panels.settings_dialog import settings_problem_box, settings_problem_text
 
 log = logging.getLogger("dtc_panel")
 
@@ -50,6 +51,7 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 DEMO_SCENARIO = RESOURCES / "scenarios" / "demo.json"
 PASSWORD_ENV = "DTC_PANEL_PASSWORD"
 SWITCH_INTERVAL_S = 0.001
+EXIT_BAD_SETTINGS = 2
 
 _LINK_TO_CONNECTION = {
     LinkState.DISCONNECTED: ConnectionState.DISCONNECTED,
@@ -85,7 +87,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
     """(effective, persisted): platform defaults (or ``--data-dir``) overlaid with settings.json — that is
-    ``persisted`` — and that overlaid with the command-line flags."""
+    ``persisted`` — and that overlaid with the command-line flags.
+
+    Raises ``SettingsError`` naming every value of the file (or flag) that cannot be used."""
     if args.data_dir is not None:
         base = Settings.for_directories(args.data_dir.resolve())
     else:
@@ -106,7 +110,10 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
         changes["tls"] = True
     if args.trust_certificate:
         changes["tls_trusted_certificate"] = args.trust_certificate
-    return replace(settings, **changes), persisted
+    try:
+        return replace(settings, **changes), persisted
+    except SettingsError as exc:
+        raise SettingsError("command line", exc.problems) from None
 
 
 def setup_logging(log_dir: Path) -> None:
@@ -310,13 +317,33 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
     return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts)
 
 
+def display_available() -> bool:
+    """Whether a message box would be seen: not Qt's offscreen or minimal platform, and on Linux and the BSDs
+    an X11 or Wayland display."""
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
+        return False
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def report_settings_problem(exc: SettingsError) -> int:
+    """Say which settings cannot be used — on stderr, and in a message box when there is a screen to show it
+    on — and return the exit code (2). Nothing has started yet; there is no traceback."""
+    text = settings_problem_text(exc)
+    print(text, file=sys.stderr)
+    if display_available():
+        _qt = QApplication.instance() or QApplication(sys.argv[:1])
+        settings_problem_box(text).exec()  # before the event loop: nothing else is running yet
+    return EXIT_BAD_SETTINGS
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings, persisted = build_settings(args)
     except SettingsError as exc:
-        print(f"DTC Panel: settings file problem: {exc}", file=sys.stderr)
-        return 2
+        return report_settings_problem(exc)
     setup_logging(settings.log_dir)
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     simulator = None
