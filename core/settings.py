@@ -13,9 +13,11 @@ The DTC password is never stored here (it comes from the ``DTC_PANEL_PASSWORD`` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -173,7 +175,9 @@ class Settings:
         return _overlay(self, raw, str(path))
 
     def save(self) -> Path:
-        """Write the non-path settings to ``<config_dir>/settings.json`` and return its path."""
+        """Write the non-path settings to ``<config_dir>/settings.json`` atomically (a temporary file, flushed to
+        disk, then renamed over the old one: a crash or a full disk leaves the old file whole) and return its
+        path. Raises ``OSError``."""
         self.config_dir.mkdir(parents=True, exist_ok=True)
         path = self.config_dir / SETTINGS_FILENAME
         data: dict[str, Any] = {}
@@ -186,8 +190,40 @@ class Settings:
             elif f.name == "point_values":
                 value = {k: [str(pv), str(t)] for k, (pv, t) in value.items()}
             data[f.name] = value
-        path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        write_atomically(path, json.dumps(data, indent=2))
         return path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) so that readers and a crash see the old file or the new one,
+    never a part. Raises ``OSError`` (the old file is then unchanged and no temporary file is left)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX); Windows cannot open a folder for this and needs no call.
+    Best effort: the file is already replaced, so a file system that cannot sync a folder only logs it."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        log.info("could not sync folder %s after saving settings: %s", folder, exc)
 
 
 # --- validation: the one place that decides whether a value can be used ----------------------------------

@@ -1,6 +1,6 @@
 """Bad settings never reach a running thread: a settings.json value or a command-line flag that cannot be used
 stops the start with a message naming the key and the value (exit code 2, no traceback); the settings dialog
-says the same inline and stays open."""
+says the same inline and stays open; a save that fails half-way keeps the previous file."""
 
 from __future__ import annotations
 
@@ -197,3 +197,34 @@ def test_settings_dialog_rejects_an_unknown_time_zone_by_name(tmp_path: Path, qt
     assert dialog.isVisible()
     assert dialog.error.text().startswith('Session time zone = "Mars/Olympus"')
     assert not (tmp_path / "config" / SETTINGS_FILENAME).exists()
+
+
+SAVE_WITH_DISK_FULL = """
+import resource, signal, sys
+from dataclasses import replace
+from pathlib import Path
+from core.settings import Settings
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))  # like a full disk: no file may grow past 200 bytes
+settings = replace(Settings.for_directories(Path(sys.argv[1])), host="10.0.0.9")
+try:
+    settings.save()
+except OSError as exc:
+    print("save failed:", exc.strerror)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE stands in for a full disk")
+def test_a_save_that_fails_half_way_keeps_the_previous_settings_file(tmp_path: Path) -> None:
+    before = Settings.for_directories(tmp_path)
+    path = before.save()
+    old = path.read_bytes()
+    assert len(old) > 200
+    proc = subprocess.run(
+        [sys.executable, "-c", SAVE_WITH_DISK_FULL, str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "save failed: File too large" in proc.stdout, proc.stderr[-2000:]
+    assert path.read_bytes() == old
+    assert Settings.for_directories(tmp_path).with_file().host == "127.0.0.1"
+    assert [p.name for p in path.parent.iterdir()] == [SETTINGS_FILENAME]  # no temporary file left behind
