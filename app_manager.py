@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -35,6 +35,7 @@ from core.secrets import load_password, save_password
 from core.settings import Settings, SettingsError
 from core.snapshots import ConnectionState
 from core.state import StateManager
+from core.supervisor import ThreadSupervisor
 from data.db import make_engine
 from data.repository import PositionStore
 from dtc.client import ClientConfig, DTCClient, LinkState
@@ -98,10 +99,10 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
             base = replace(base, data_dir=base.data_dir / "demo", config_dir=base.config_dir / "demo")
     settings = persisted = base.with_file()
     changes: dict[str, object] = {}
-    for flag, field in (("host", "host"), ("port", "port"), ("account", "account"), ("heartbeat", "heartbeat_seconds")):
+    for flag, key in (("host", "host"), ("port", "port"), ("account", "account"), ("heartbeat", "heartbeat_seconds")):
         value = getattr(args, flag)
         if value is not None:
-            changes[field] = value
+            changes[key] = value
     if args.username is not None:
         changes["username"] = args.username
     if args.no_encoding_request:
@@ -151,6 +152,12 @@ class DtcSession:
             self.state.set_connection(_LINK_TO_CONNECTION[link], detail)
         self.state.publish()
 
+    def on_thread_failed(self, text: str) -> None:
+        """The DTC thread is ending with an unexpected error (on that thread; the supervisor restarts it):
+        the window says so at once and shows the link as down, and everything of the old link is dropped."""
+        self.state.notify("error", text)
+        self.on_link(LinkState.DISCONNECTED, text)
+
     def on_chunk_end(self) -> None:
         """A received chunk is routed: apply its held prices, store its fills in one transaction, publish."""
         self.router.end_of_chunk()
@@ -189,14 +196,22 @@ class PanelApp:
     csv_source: CsvPriceSource | None = None
     reconcile: ReconcileController | None = None
     alerts: DesktopAlerts | None = None
+    session: DtcSession | None = None
+    supervisor: ThreadSupervisor = field(default_factory=ThreadSupervisor)
+    """Restarts the DTC and price threads if one dies of an unexpected error, which the window shows."""
 
     def start(self) -> None:
         if self.csv_source is not None:
-            self.csv_source.start()
+            self.supervisor.start("Price CSV reader", self.csv_source, self._price_thread_failed)
         self.state.attach_worker(True)  # the client's tick runs the GUI's requests from now on
-        self.client.start()
+        on_failure = self.session.on_thread_failed if self.session is not None else self._price_thread_failed
+        self.supervisor.start("DTC connection", self.client, on_failure)
+
+    def _price_thread_failed(self, text: str) -> None:
+        self.state.notify("error", text)
 
     def stop(self) -> None:
+        self.supervisor.stop()  # nothing restarts while stopping
         self.client.stop()
         self.state.attach_worker(False)
         self.state.run_commands()
@@ -314,7 +329,7 @@ def build_app(settings: Settings, password: str = "", persisted: Settings | None
             symbol=settings.price_csv_symbol,
             on_problem=lambda text: state.notify("warning", text),
         )
-    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts)
+    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session)
 
 
 def display_available() -> bool:
