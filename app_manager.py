@@ -202,12 +202,13 @@ class PanelApp:
 
     def start(self) -> None:
         if self.csv_source is not None:
-            self.supervisor.start("Price CSV reader", self.csv_source, self._price_thread_failed)
+            self.supervisor.start("Price CSV reader", self.csv_source, self._show_failure)
         self.state.attach_worker(True)  # the client's tick runs the GUI's requests from now on
-        on_failure = self.session.on_thread_failed if self.session is not None else self._price_thread_failed
+        on_failure = self.session.on_thread_failed if self.session is not None else self._show_failure
         self.supervisor.start("DTC connection", self.client, on_failure)
 
-    def _price_thread_failed(self, text: str) -> None:
+    def _show_failure(self, text: str) -> None:
+        """A supervised thread failed (on that thread): an error line in the window's notification feed."""
         self.state.notify("error", text)
 
     def stop(self) -> None:

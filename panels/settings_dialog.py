@@ -99,7 +99,7 @@ FIELD_LABELS = {
 
 def problem_text(problem: SettingProblem) -> str:
     """One rejected value as the dialog shows it: the field's label, the value as typed, and why —
-    ``Commissions * = -0.5: must be 0 or more; …``."""
+    ``Commissions * = -0.5: a commission per contract per side must be a finite amount of 0 or more``."""
     label = FIELD_LABELS.get(problem.key, problem.key)
     value = problem.value
     if problem.key == "point_values" and isinstance(value, tuple) and len(value) == 2:
