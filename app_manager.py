@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -38,6 +38,7 @@ from core.secrets import load_password, save_password
 from core.settings import Settings, SettingsError
 from core.snapshots import ConnectionState
 from core.state import StateManager
+from core.supervisor import ThreadSupervisor
 from core.text import EscapeControlCharacters
 from data.db import make_engine
 from data.private import restrict_new_files, tighten
@@ -49,6 +50,7 @@ from panels.alerts import DesktopAlerts
 from panels.bridge import QtBridge
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
+from panels.settings_dialog import settings_problem_box, settings_problem_text
 from panels.storage_dialogs import damaged_box, has_display, problem_box
 
 log = logging.getLogger("dtc_panel")
@@ -61,6 +63,7 @@ HEARTBEAT_RANGE_S = (1, 300)
 """The heartbeat intervals ``--heartbeat`` accepts (seconds): 0 would mean a link that is always stale."""
 CLIENT_STOP_WAIT_S = 1.5
 """How long closing waits for the DTC thread to send LOGOFF and finish (s): the whole close stays within 2 s."""
+EXIT_BAD_SETTINGS = 2
 
 _LINK_TO_CONNECTION = {
     LinkState.DISCONNECTED: ConnectionState.DISCONNECTED,
@@ -113,7 +116,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
     """(effective, persisted): platform defaults (or ``--data-dir``) overlaid with settings.json — that is
-    ``persisted`` — and that overlaid with the command-line flags."""
+    ``persisted`` — and that overlaid with the command-line flags.
+
+    Raises ``SettingsError`` naming every value of the file (or flag) that cannot be used."""
     if args.data_dir is not None:
         base = Settings.for_directories(args.data_dir.resolve())
     else:
@@ -122,10 +127,10 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
             base = replace(base, data_dir=base.data_dir / "demo", config_dir=base.config_dir / "demo")
     settings = persisted = base.with_file()
     changes: dict[str, object] = {}
-    for flag, field in (("host", "host"), ("port", "port"), ("account", "account"), ("heartbeat", "heartbeat_seconds")):
+    for flag, key in (("host", "host"), ("port", "port"), ("account", "account"), ("heartbeat", "heartbeat_seconds")):
         value = getattr(args, flag)
         if value is not None:
-            changes[field] = value
+            changes[key] = value
     if args.username is not None:
         changes["username"] = args.username
     if args.no_encoding_request:
@@ -134,7 +139,10 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
         changes["tls"] = True
     if args.trust_certificate:
         changes["tls_trusted_certificate"] = args.trust_certificate
-    return replace(settings, **changes), persisted
+    try:
+        return replace(settings, **changes), persisted
+    except SettingsError as exc:
+        raise SettingsError("command line", exc.problems) from None
 
 
 def setup_logging(log_dir: Path) -> None:
@@ -174,6 +182,12 @@ class DtcSession:
             self.state.set_connection(_LINK_TO_CONNECTION[link], detail)
         self.state.publish()
 
+    def on_thread_failed(self, text: str) -> None:
+        """The DTC thread is ending with an unexpected error (on that thread; the supervisor restarts it):
+        the window says so at once and shows the link as down, and everything of the old link is dropped."""
+        self.state.notify("error", text)
+        self.on_link(LinkState.DISCONNECTED, text)
+
     def on_chunk_end(self) -> None:
         """A received chunk is routed: apply its held prices, store its fills in one transaction, publish."""
         self.router.end_of_chunk()
@@ -212,16 +226,25 @@ class PanelApp:
     csv_source: CsvPriceSource | None = None
     reconcile: ReconcileController | None = None
     alerts: DesktopAlerts | None = None
+    session: DtcSession | None = None
+    supervisor: ThreadSupervisor = field(default_factory=ThreadSupervisor)
+    """Restarts the DTC and price threads if one dies of an unexpected error, which the window shows."""
 
     def start(self) -> None:
         if self.csv_source is not None:
-            self.csv_source.start()
+            self.supervisor.start("Price CSV reader", self.csv_source, self._show_failure)
         self.state.attach_worker(True)  # the client's tick runs the GUI's requests from now on
-        self.client.start()
+        on_failure = self.session.on_thread_failed if self.session is not None else self._show_failure
+        self.supervisor.start("DTC connection", self.client, on_failure)
+
+    def _show_failure(self, text: str) -> None:
+        """A supervised thread failed (on that thread): an error line in the window's notification feed."""
+        self.state.notify("error", text)
 
     def stop(self) -> None:
         """Close: LOGOFF (5) to Sierra Chart, the GUI's last requests, marks stored, then the database closed
         (its WAL checkpointed). Takes at most ``CLIENT_STOP_WAIT_S`` plus the time of the last commits."""
+        self.supervisor.stop()  # nothing restarts while stopping
         self.client.stop(CLIENT_STOP_WAIT_S)
         self.state.attach_worker(False)
         self.state.run_commands()
@@ -384,7 +407,28 @@ def build_app(
             symbol=settings.price_csv_symbol,
             on_problem=lambda text: state.notify("warning", text),
         )
-    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts)
+    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session)
+
+
+def display_available() -> bool:
+    """Whether a message box would be seen: not Qt's offscreen or minimal platform, and on Linux and the BSDs
+    an X11 or Wayland display."""
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
+        return False
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def report_settings_problem(exc: SettingsError) -> int:
+    """Say which settings cannot be used — on stderr, and in a message box when there is a screen to show it
+    on — and return the exit code (2). Nothing has started yet; there is no traceback."""
+    text = settings_problem_text(exc)
+    print(text, file=sys.stderr)
+    if display_available():
+        _qt = QApplication.instance() or QApplication(sys.argv[:1])
+        settings_problem_box(text).exec()  # before the event loop: nothing else is running yet
+    return EXIT_BAD_SETTINGS
 
 
 EXIT_LOCKED = 3
@@ -427,8 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings, persisted = build_settings(args)
     except SettingsError as exc:
-        print(f"DTC Panel: settings file problem: {exc}", file=sys.stderr)
-        return 2
+        return report_settings_problem(exc)
     make_private(settings)
     try:
         setup_logging(settings.log_dir)

@@ -110,6 +110,11 @@ class CsvPriceSource:
         if self._thread is not None:
             self._thread.join(5)
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The thread of the latest ``start()`` (``None`` before): what a supervisor watches."""
+        return self._thread
+
     def poll_once(self) -> int:
         """Read the file if it changed since the last look; returns how many quotes were delivered (rows
         naming no symbol are not delivered)."""

@@ -3,29 +3,87 @@
 Defaults use platformdirs (``user_data_dir``/``user_config_dir``/``user_log_dir`` for "DTC Panel"); a JSON
 settings file ``settings.json`` in the config directory overrides them, and command-line flags override
 that. Tests build a ``Settings`` pointing at ``tmp_path`` and never touch the real home directory.
+
+Every value is checked in one place (``problems``), whenever a ``Settings`` is made — from the file, the
+command line or the settings dialog: types, ranges, time zone, session start, commissions, point values, the
+SIM-account pattern. A value that cannot be used raises ``SettingsError`` naming the key and the value, so
+no thread ever meets one. ``save`` replaces the file atomically.
 The DTC password is never stored here (it comes from the ``DTC_PANEL_PASSWORD`` environment variable).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
+import os
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
 APP_NAME = "DTC Panel"
 APP_AUTHOR = "DTC Panel"
 SETTINGS_FILENAME = "settings.json"
+PATH_FIELDS = ("data_dir", "config_dir", "log_dir")
 
 log = logging.getLogger(__name__)
 
 
+def show(value: object) -> str:
+    """``value`` as a trader writes it in settings.json: JSON text, a ``Decimal`` as its digits, a tuple as a
+    list (``[10, 0.01]``)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, Path):
+        value = str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One value that cannot be used: the setting's ``key``, the entry of a table (``item``, e.g. ``"MES"`` of
+    ``commission_per_contract``; ``None`` for a plain value), the ``value`` as written, and why not."""
+
+    key: str
+    value: object
+    reason: str
+    item: str | None = None
+
+    def where(self) -> str:
+        """``commission_per_contract["MES"]`` or ``port``."""
+        return self.key if self.item is None else f"{self.key}[{json.dumps(self.item, ensure_ascii=False)}]"
+
+    def __str__(self) -> str:
+        return f"{self.where()} = {show(self.value)}: {self.reason}"
+
+
 class SettingsError(ValueError):
-    """The settings file exists but cannot be used; the message names the file and the key."""
+    """Settings that cannot be used. ``problems`` names each key and value; ``source`` says where they came
+    from (the settings file's path, "command line"); ``str()`` is one line per problem, for the trader."""
+
+    def __init__(self, source: str, problems: Sequence[SettingProblem] = (), detail: str = "") -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        lines = [str(p) for p in self.problems] or [detail]
+        if len(lines) == 1:
+            text = f"{source}: {lines[0]}" if source else lines[0]
+        else:
+            text = "\n".join([f"{source}:" if source else "settings:", *(f"  {line}" for line in lines)])
+        super().__init__(text)
 
 
 @dataclass(frozen=True)
@@ -70,6 +128,13 @@ class Settings:
     connect_timeout_seconds: float = 5.0
     reconnect_max_seconds: float = 30.0
 
+    def __post_init__(self) -> None:
+        """Every ``Settings`` is usable: a value of the wrong type or out of range raises ``SettingsError``
+        naming each key and value, so no thread ever meets one (ARCHITECTURE §9)."""
+        found = problems(self)
+        if found:
+            raise SettingsError("", found)
+
     @classmethod
     def for_directories(cls, data_dir: Path, config_dir: Path | None = None, log_dir: Path | None = None) -> Settings:
         """Settings with every path under explicit directories (tests, ``--data-dir``)."""
@@ -95,26 +160,29 @@ class Settings:
     def with_file(self) -> Settings:
         """These settings overlaid with ``<config_dir>/settings.json`` if it exists.
 
-        Raises ``SettingsError`` if the file is not valid JSON or a value has the wrong type.
+        Raises ``SettingsError`` (source: the file's path) if the file is not a JSON object or any value cannot
+        be used; it lists every such value at once, as written in the file.
         """
         path = self.config_dir / SETTINGS_FILENAME
         if not path.exists():
             return self
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SettingsError(f"{path}: {exc}") from exc
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SettingsError(str(path), detail=f"cannot be read as JSON: {exc}") from None
         if not isinstance(raw, dict):
-            raise SettingsError(f"{path}: expected a JSON object")
-        return _overlay(self, raw, path)
+            raise SettingsError(str(path), detail=f"must hold a JSON object {{...}}, not {show(raw)[:60]}")
+        return _overlay(self, raw, str(path))
 
     def save(self) -> Path:
-        """Write the non-path settings to ``<config_dir>/settings.json`` and return its path."""
+        """Write the non-path settings to ``<config_dir>/settings.json`` atomically (a temporary file, flushed to
+        disk, then renamed over the old one: a crash or a full disk leaves the old file whole) and return its
+        path. Raises ``OSError``."""
         self.config_dir.mkdir(parents=True, exist_ok=True)
         path = self.config_dir / SETTINGS_FILENAME
         data: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("data_dir", "config_dir", "log_dir"):
+            if f.name in PATH_FIELDS:
                 continue
             value = getattr(self, f.name)
             if f.name == "commission_per_contract":
@@ -122,37 +190,267 @@ class Settings:
             elif f.name == "point_values":
                 value = {k: [str(pv), str(t)] for k, (pv, t) in value.items()}
             data[f.name] = value
-        path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        write_atomically(path, json.dumps(data, indent=2))
         return path
 
 
-def _decimal(value: Any, path: Path, key: str) -> Decimal:
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) so that readers and a crash see the old file or the new one,
+    never a part. Raises ``OSError`` (the old file is then unchanged and no temporary file is left)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise SettingsError(f"{path}: {key} must be a number, got {value!r}") from exc
+        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _sync_directory(path.parent)
 
 
-def _overlay(base: Settings, raw: dict[str, Any], path: Path) -> Settings:
-    known = {f.name: f for f in fields(Settings)}
-    changes: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in known or key in ("data_dir", "config_dir", "log_dir"):
-            log.warning("%s: ignoring unknown setting %r", path, key)
+def _sync_directory(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX); Windows cannot open a folder for this and needs no call.
+    Best effort: the file is already replaced, so a file system that cannot sync a folder only logs it."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        log.info("could not sync folder %s after saving settings: %s", folder, exc)
+
+
+# --- validation: the one place that decides whether a value can be used ----------------------------------
+
+BOOL_FIELDS = ("encoding_request", "tls", "desktop_notifications", "sound")
+TEXT_FIELDS = ("username", "client_name", "tls_trusted_certificate", "price_csv_path", "price_csv_symbol")
+WHOLE_RANGES = {"port": (1, 65535), "heartbeat_seconds": (1, 300)}
+SECONDS_FIELDS = ("heat_warning_seconds", "heat_alarm_seconds", "connect_timeout_seconds", "reconnect_max_seconds")
+_SESSION_START = re.compile(r"(\d{1,2}):(\d{2})")
+TIME_ZONE_HINT = "not a known time zone; use a name such as America/New_York, America/Chicago or Europe/London"
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _amount_problem(value: object, *, positive: bool) -> str | None:
+    """Why ``value`` is not a usable ``Decimal`` amount (``None`` if it is)."""
+    if not isinstance(value, Decimal):
+        return "must be a number"
+    if not value.is_finite():  # before comparing: a signalling NaN raises on comparison
+        return "must be a finite number"
+    if positive and value <= 0:
+        return "must be greater than 0"
+    if value < 0:
+        return "must be 0 or more"
+    return None
+
+
+def session_start_problem(value: object) -> str | None:
+    """Why ``value`` is not a session start ``HH:MM`` from 00:00 to 23:59 (``None`` if it is)."""
+    match = _SESSION_START.fullmatch(value) if isinstance(value, str) else None
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        return "not a time of day; write HH:MM from 00:00 to 23:59, e.g. 18:00"
+    return None
+
+
+def time_zone_problem(value: object) -> str | None:
+    """Why ``value`` is not an IANA time zone this machine knows (``None`` if it is)."""
+    if not isinstance(value, str) or not value:
+        return TIME_ZONE_HINT
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return TIME_ZONE_HINT
+    return None
+
+
+def pattern_problem(value: object) -> str | None:
+    """Why ``value`` is not a usable SIM-account regular expression (``None`` if it is)."""
+    if not isinstance(value, str):
+        return "must be a regular expression (text)"
+    if not value:
+        return "must not be empty (it would make every account SIM); the default is ^sim"
+    try:
+        re.compile(value, re.IGNORECASE)
+    except (re.error, OverflowError, RecursionError) as exc:
+        return f"not a valid regular expression ({exc})"
+    return None
+
+
+def problems(settings: Settings) -> list[SettingProblem]:
+    """Every value of ``settings`` that cannot be used, each with its key, value and reason (empty: all fine)."""
+    reasons: dict[str, str | None] = {key: _path_problem(getattr(settings, key)) for key in PATH_FIELDS}
+    reasons["host"] = _host_problem(settings.host)
+    for key, (low, high) in WHOLE_RANGES.items():
+        value = getattr(settings, key)
+        in_range = _is_whole(value) and low <= value <= high
+        reasons[key] = None if in_range else f"must be a whole number from {low} to {high}"
+    for key in BOOL_FIELDS:
+        reasons[key] = None if isinstance(getattr(settings, key), bool) else "must be true or false"
+    for key in TEXT_FIELDS:
+        reasons[key] = None if isinstance(getattr(settings, key), str) else "must be text"
+    account = settings.account
+    reasons["account"] = None if account is None or isinstance(account, str) else "must be text or null"
+    for key in SECONDS_FIELDS:
+        value = getattr(settings, key)
+        usable = _is_number(value) and math.isfinite(value) and value > 0
+        reasons[key] = None if usable else "must be a number of seconds greater than 0"
+    reasons["sim_account_pattern"] = pattern_problem(settings.sim_account_pattern)
+    reasons["session_start"] = session_start_problem(settings.session_start)
+    reasons["session_timezone"] = time_zone_problem(settings.session_timezone)
+    found = [SettingProblem(key, getattr(settings, key), reason) for key, reason in reasons.items() if reason]
+    _check_table(found, "commission_per_contract", settings.commission_per_contract, _commission_problem)
+    _check_table(found, "point_values", settings.point_values, _point_value_problem)
+    return found
+
+
+def _path_problem(value: object) -> str | None:
+    return None if isinstance(value, Path) else "must be a folder path"
+
+
+def _host_problem(value: object) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return None
+    return "must be the address of Sierra Chart's DTC server, e.g. 127.0.0.1"
+
+
+def _commission_problem(value: object) -> str | None:
+    if _amount_problem(value, positive=False) is None:
+        return None
+    return "a commission per contract per side must be a finite amount of 0 or more"
+
+
+def _point_value_problem(value: object) -> str | None:
+    if not isinstance(value, tuple) or len(value) != 2:
+        return "must be [point value, tick size], e.g. [10, 0.01]"
+    for what, part in zip(("point value", "tick size"), value, strict=True):
+        reason = _amount_problem(part, positive=True)
+        if reason is not None:
+            return f"the {what} {reason}"
+    return None
+
+
+def _check_table(found: list[SettingProblem], key: str, table: object, problem: Callable[[object], str | None]) -> None:
+    if not isinstance(table, dict):
+        found.append(SettingProblem(key, table, "must be a table of symbol root → value"))
+        return
+    for root, value in table.items():
+        if not isinstance(root, str) or not root.strip():
+            found.append(SettingProblem(key, value, "a symbol root must not be empty", str(root)))
             continue
-        if key == "commission_per_contract":
-            changes[key] = {str(k): _decimal(v, path, f"{key}.{k}") for k, v in dict(value).items()}
-        elif key == "point_values":
-            changes[key] = {
-                str(k): (_decimal(v[0], path, f"{key}.{k}"), _decimal(v[1], path, f"{key}.{k}"))
-                for k, v in dict(value).items()
-            }
-        else:
-            default = getattr(base, key)
-            expected = type(default) if default is not None else (str, type(None))
-            if isinstance(default, bool) and not isinstance(value, bool):
-                raise SettingsError(f"{path}: {key} must be true or false")
-            if not isinstance(value, expected) and not (isinstance(default, float) and isinstance(value, int)):
-                raise SettingsError(f"{path}: {key} has the wrong type ({type(value).__name__})")
-            changes[key] = value
-    return replace(base, **changes)
+        reason = problem(value)
+        if reason is not None:
+            found.append(SettingProblem(key, value, reason, root))
+
+
+# --- settings.json → typed values ---------------------------------------------------------------------
+
+
+def _to_decimal(value: object) -> Decimal | None:
+    """A JSON number or numeric text as a ``Decimal`` (``None`` if it is neither)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+
+
+def _root(key: str) -> str:
+    """Symbol roots are upper case (``core.instruments.symbol_root``); ``*`` stands for every root."""
+    return key.strip().upper()
+
+
+def _convert(key: str, value: object, default: object) -> tuple[object, list[SettingProblem]]:
+    """The JSON ``value`` of ``key`` as the field's type, or the problems that prevent it."""
+    if key == "commission_per_contract":
+        if not isinstance(value, dict):
+            return None, [SettingProblem(key, value, 'must be an object of symbol root → amount, e.g. {"MES": 0.62}')]
+        amounts = {_root(str(k)): _to_decimal(v) for k, v in value.items()}
+        bad = [SettingProblem(key, v, "must be a number", _root(str(k))) for k, v in value.items()]
+        return amounts, [p for p in bad if amounts[p.item or ""] is None]
+    if key == "point_values":
+        if not isinstance(value, dict):
+            return None, [SettingProblem(key, value, "must be an object of symbol root → [point value, tick size]")]
+        pairs: dict[str, object] = {}
+        bad = []
+        for k, v in value.items():
+            parts = [_to_decimal(x) for x in v] if isinstance(v, list) else []
+            if len(parts) != 2 or None in parts:
+                bad.append(SettingProblem(key, v, "must be [point value, tick size], e.g. [10, 0.01]", _root(str(k))))
+            pairs[_root(str(k))] = tuple(parts)
+        return pairs, bad
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = _is_whole(value)
+    elif isinstance(default, float):
+        ok = _is_number(value)
+        value = float(value) if ok else value  # type: ignore[arg-type]
+    elif default is None:
+        ok = value is None or isinstance(value, str)
+    else:
+        ok = isinstance(value, str)
+    if ok:
+        return value, []
+    return None, [SettingProblem(key, value, f"has the wrong type: {_expected(default)}")]
+
+
+def _expected(default: object) -> str:
+    if isinstance(default, bool):
+        return "write true or false"
+    if isinstance(default, int):
+        return "write a whole number"
+    if isinstance(default, float):
+        return "write a number"
+    if default is None:
+        return "write text in quotes, or null"
+    return "write text in quotes"
+
+
+def _overlay(base: Settings, raw: dict[str, Any], source: str) -> Settings:
+    """``base`` with the values of ``raw``; every problem, as written in ``raw``, in one ``SettingsError``."""
+    known = {f.name for f in fields(Settings)} - set(PATH_FIELDS)
+    changes: dict[str, Any] = {}
+    found: list[SettingProblem] = []
+    for key, value in raw.items():
+        if key not in known:
+            log.warning("%s: ignoring unknown setting %r", source, key)
+            continue
+        converted, bad = _convert(key, value, getattr(base, key))
+        found.extend(bad)
+        if not bad:
+            changes[key] = converted
+    try:
+        result = replace(base, **changes)
+    except SettingsError as exc:  # in range checks: report the value as the trader wrote it
+        found.extend(replace(p, value=_as_written(raw, p)) for p in exc.problems)
+        order = list(raw)
+        found.sort(key=lambda p: order.index(p.key) if p.key in order else len(order))  # as in the file
+        raise SettingsError(source, found) from None
+    if found:
+        raise SettingsError(source, found)
+    return result
+
+
+def _as_written(raw: dict[str, Any], problem: SettingProblem) -> object:
+    value = raw.get(problem.key, problem.value)
+    if problem.item is None:
+        return value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if _root(str(k)) == problem.item:
+                return v
+    return problem.value

@@ -175,6 +175,11 @@ class DTCClient:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The thread of the latest ``start()`` (``None`` before): what a supervisor watches."""
+        return self._thread
+
     # --- thread ----------------------------------------------------------------------------------------
 
     def _wake(self) -> None:

@@ -7,11 +7,10 @@ it leaves this dialog only as the second argument of ``on_saved``. Open it with 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QTimeEdit,
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.settings import Settings
+from core.modes import DEFAULT_SIM_PATTERN
+from core.settings import SettingProblem, Settings, SettingsError, show
 from panels.theme import ERROR_FG
 
 SavedCallback = Callable[[Settings, str | None], None]
@@ -43,16 +44,14 @@ def format_commissions(values: dict[str, Decimal]) -> str:
 
 
 def parse_commissions(text: str) -> dict[str, Decimal]:
-    """``MES=0.62, *=2.25`` → per-contract-per-side commissions by root. Raises ``ValueError``."""
+    """``MES=0.62, *=2.25`` → per-contract-per-side commissions by root. Raises ``ValueError`` for text that is
+    not ``ROOT=number``; whether an amount can be used is for ``core.settings`` to say."""
     out: dict[str, Decimal] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         root, sep, value = (s.strip() for s in part.partition("="))
         if not sep or not root:
             raise ValueError(f"commission {part!r}: write ROOT=amount, e.g. MES=0.62")
-        amount = _decimal(value, f"commission of {root}")
-        if amount < 0:
-            raise ValueError(f"commission of {root} cannot be negative")
-        out[root.upper() if root != "*" else root] = amount
+        out[root.upper() if root != "*" else root] = _decimal(value, f"commission of {root}")
     return out
 
 
@@ -62,28 +61,76 @@ def format_point_values(values: dict[str, tuple[Decimal, Decimal]]) -> str:
 
 
 def parse_point_values(text: str) -> dict[str, tuple[Decimal, Decimal]]:
-    """``XYZ=10/0.01`` → (point value, tick size) by root. Raises ``ValueError``."""
+    """``XYZ=10/0.01`` → (point value, tick size) by root. Raises ``ValueError`` for text that is not
+    ``ROOT=number/number``; whether the numbers can be used is for ``core.settings`` to say."""
     out: dict[str, tuple[Decimal, Decimal]] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         root, sep, value = (s.strip() for s in part.partition("="))
         point_value, slash, tick = (s.strip() for s in value.partition("/"))
         if not sep or not slash or not root:
             raise ValueError(f"point value {part!r}: write ROOT=point value/tick size, e.g. XYZ=10/0.01")
-        pv, ts = _decimal(point_value, f"point value of {root}"), _decimal(tick, f"tick size of {root}")
-        if pv <= 0 or ts <= 0:
-            raise ValueError(f"point value and tick size of {root} must be positive")
-        out[root.upper()] = (pv, ts)
+        out[root.upper()] = (_decimal(point_value, f"point value of {root}"), _decimal(tick, f"tick size of {root}"))
     return out
 
 
 def _decimal(text: str, what: str) -> Decimal:
     try:
-        value = Decimal(text)
+        return Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{what} must be a number, got {text!r}") from None
-    if not value.is_finite():
-        raise ValueError(f"{what} must be a finite number")
-    return value
+
+
+FIELD_LABELS = {
+    "host": "Sierra Chart host",
+    "port": "DTC port",
+    "heartbeat_seconds": "Heartbeat",
+    "tls_trusted_certificate": "Trusted certificate",
+    "username": "Username",
+    "sim_account_pattern": "SIM accounts (regex)",
+    "commission_per_contract": "Commissions",
+    "point_values": "Point values",
+    "session_start": "Trading day starts",
+    "session_timezone": "Session time zone",
+    "price_csv_path": "Price CSV file",
+    "price_csv_symbol": "Price CSV symbol",
+}
+"""The dialog's name for each setting it edits (what the trader reads beside the field)."""
+
+
+def problem_text(problem: SettingProblem) -> str:
+    """One rejected value as the dialog shows it: the field's label, the value as typed, and why —
+    ``Commissions * = -0.5: a commission per contract per side must be a finite amount of 0 or more``."""
+    label = FIELD_LABELS.get(problem.key, problem.key)
+    value = problem.value
+    if problem.key == "point_values" and isinstance(value, tuple) and len(value) == 2:
+        typed = f"{value[0]}/{value[1]}"
+    else:
+        typed = str(value) if isinstance(value, Decimal) else show(value)
+    where = f"{label} {problem.item}" if problem.item is not None else label
+    return f"{where} = {typed}: {problem.reason}"
+
+
+def settings_problem_text(exc: SettingsError) -> str:
+    """What the trader reads when DTC Panel cannot start because of its settings: which values, where from,
+    and what to do."""
+    source = exc.source or "settings"
+    lines = [f"DTC Panel cannot start: {'a setting' if len(exc.problems) <= 1 else 'some settings'} cannot be used."]
+    lines += [str(exc)] if not exc.problems else [f"{source}:", *(f"  {p}" for p in exc.problems)]
+    if source == "command line":
+        lines.append("Correct the command-line option and start DTC Panel again.")
+    elif exc.problems:
+        lines.append("Correct each value (or remove its key to use the default) and start DTC Panel again.")
+    else:
+        lines.append('Correct the file (JSON: {"key": value, ...}) or remove it, and start DTC Panel again.')
+    return "\n".join(lines)
+
+
+def settings_problem_box(text: str, parent: QWidget | None = None) -> QMessageBox:
+    """A critical message box showing ``settings_problem_text`` (not shown yet)."""
+    box = QMessageBox(QMessageBox.Icon.Critical, "DTC Panel — settings problem", text, parent=parent)
+    box.setObjectName("settingsProblem")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return box
 
 
 class SettingsDialog(QDialog):
@@ -179,35 +226,23 @@ class SettingsDialog(QDialog):
         self._file_dialog: QFileDialog | None = None
 
     def build(self) -> Settings:
-        """The edited settings (paths and the pinned account unchanged). Raises ``ValueError`` with a message
-        naming the field; the message never contains the password."""
-        host = self.host.text().strip()
-        if not host:
-            raise ValueError("Sierra Chart host is empty")
-        pattern = self.sim_pattern.text().strip() or r"^sim"
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"SIM account pattern is not a valid regular expression: {exc}") from None
-        zone = self.timezone.currentText().strip()
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {zone!r}") from None
+        """The edited settings (paths and the pinned account unchanged). Raises ``SettingsError`` naming each
+        value ``core.settings`` rejects, or ``ValueError`` for text that is not in the field's form; the message
+        never contains the password."""
         return replace(
             self._settings,
-            host=host,
+            host=self.host.text().strip(),
             port=self.port.value(),
             heartbeat_seconds=self.heartbeat.value(),
             encoding_request=self.encoding.isChecked(),
             tls=self.tls.isChecked(),
             tls_trusted_certificate=self.certificate.text().strip(),
             username=self.username.text().strip(),
-            sim_account_pattern=pattern,
+            sim_account_pattern=self.sim_pattern.text().strip() or DEFAULT_SIM_PATTERN,
             commission_per_contract=parse_commissions(self.commissions.text()),
             point_values=parse_point_values(self.point_values.text()),
             session_start=self.session_start.time().toString("HH:mm"),
-            session_timezone=zone,
+            session_timezone=self.timezone.currentText().strip(),
             price_csv_path=self.csv_path.text().strip(),
             price_csv_symbol=self.csv_symbol.text().strip(),
             desktop_notifications=self.desktop.isChecked(),
@@ -223,6 +258,10 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         try:
             settings = self.build()
+        except SettingsError as exc:  # the same checks as at start: the dialog stays open, nothing is saved
+            self.error.setText("\n".join(problem_text(p) for p in exc.problems) or str(exc))
+            self.error.show()
+            return
         except ValueError as exc:
             self.error.setText(str(exc))
             self.error.show()
