@@ -69,7 +69,7 @@ RANGE_CASES = [
     ({}, ["--port", "0"], "port = 0"),
     ({"heartbeat_seconds": 0}, [], "heartbeat_seconds = 0"),
     ({"heartbeat_seconds": 301}, [], "heartbeat_seconds = 301"),
-    ({}, ["--heartbeat", "0"], "heartbeat_seconds = 0"),
+    ({}, ["--heartbeat", "0"], "--heartbeat: must be a whole number of seconds from 1 to 300, not '0'"),
     ({"session_start": "24:00"}, [], 'session_start = "24:00"'),
     ({"session_start": "18:60"}, [], 'session_start = "18:60"'),
     ({"session_start": "1800"}, [], 'session_start = "1800"'),
@@ -102,7 +102,10 @@ def test_out_of_range_setting_or_flag_is_named_and_nothing_starts(
 ) -> None:
     data_dir = _data_dir_with(tmp_path, values)
     shot = tmp_path / "shot.png"
-    code = main(["--data-dir", str(data_dir), "--no-connect", *flags, "--screenshot", str(shot), "--after", "0.2"])
+    try:
+        code = main(["--data-dir", str(data_dir), "--no-connect", *flags, "--screenshot", str(shot), "--after", "0.2"])
+    except SystemExit as usage_error:  # a flag out of range is argparse's usage error (exit 2)
+        code = usage_error.code
     err = capsys.readouterr().err
     assert code == 2
     assert shown in err and "Traceback" not in err
