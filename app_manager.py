@@ -41,17 +41,15 @@ from core.state import StateManager
 from core.supervisor import ThreadSupervisor
 from core.text import EscapeControlCharacters
 from data.db import make_engine
-from data.private import restrict_new_files, tighten
 from data.repository import PositionStore
-from data.storage import OpenedStorage, Problem, StartupProblem, open_storage
+from data.storage import OpenedStorage
 from dtc.client import ClientConfig, DTCClient, LinkState
 from dtc.messages import DTCMessage
 from panels.alerts import DesktopAlerts
 from panels.bridge import QtBridge
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
-from panels.settings_dialog import settings_problem_box, settings_problem_text
-from panels.storage_dialogs import damaged_box, has_display, problem_box
+from panels.startup_reports import EXIT_STORAGE, make_private, open_checked_storage, report_settings_problem
 
 log = logging.getLogger("dtc_panel")
 
@@ -63,7 +61,6 @@ HEARTBEAT_RANGE_S = (1, 300)
 """The heartbeat intervals ``--heartbeat`` accepts (seconds): 0 would mean a link that is always stale."""
 CLIENT_STOP_WAIT_S = 1.5
 """How long closing waits for the DTC thread to send LOGOFF and finish (s): the whole close stays within 2 s."""
-EXIT_BAD_SETTINGS = 2
 
 _LINK_TO_CONNECTION = {
     LinkState.DISCONNECTED: ConnectionState.DISCONNECTED,
@@ -408,62 +405,6 @@ def build_app(
             on_problem=lambda text: state.notify("warning", text),
         )
     return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session)
-
-
-def display_available() -> bool:
-    """Whether a message box would be seen: not Qt's offscreen or minimal platform, and on Linux and the BSDs
-    an X11 or Wayland display."""
-    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
-        return False
-    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
-
-
-def report_settings_problem(exc: SettingsError) -> int:
-    """Say which settings cannot be used — on stderr, and in a message box when there is a screen to show it
-    on — and return the exit code (2). Nothing has started yet; there is no traceback."""
-    text = settings_problem_text(exc)
-    print(text, file=sys.stderr)
-    if display_available():
-        _qt = QApplication.instance() or QApplication(sys.argv[:1])
-        settings_problem_box(text).exec()  # before the event loop: nothing else is running yet
-    return EXIT_BAD_SETTINGS
-
-
-EXIT_LOCKED = 3
-EXIT_STORAGE = 4
-
-
-def open_checked_storage(settings: Settings, restore: bool) -> OpenedStorage | int:
-    """Lock the data folder and open its checked database (``data.storage.open_storage``). A problem is said
-    on stderr and, with a display, in a message box — a damaged database with the offer to restore the newest
-    good backup. Returns the storage, or the exit code when the app cannot start."""
-    try:
-        return open_storage(settings.data_dir, restore=restore)
-    except StartupProblem as problem:
-        log.error("cannot start (%s): %s", problem.kind, problem.text)
-        print(f"DTC Panel cannot start: {problem.text}\n{problem.advice}", file=sys.stderr)
-        if has_display():
-            if problem.kind == Problem.DAMAGED:
-                box, restore_button = damaged_box(problem)
-                box.exec()
-                if box.clickedButton() is restore_button:
-                    return open_checked_storage(settings, restore=True)
-            else:
-                problem_box(problem).exec()
-        return EXIT_LOCKED if problem.kind == Problem.LOCKED else EXIT_STORAGE
-
-
-def make_private(settings: Settings) -> None:
-    """From now on files and folders are created for the user only; the ones an older version created are
-    tightened (POSIX: 0700 folders, 0600 files)."""
-    restrict_new_files()
-    for folder in (settings.data_dir, settings.config_dir, settings.log_dir):
-        tighten(folder)
-        if folder.is_dir():
-            for path in folder.iterdir():
-                tighten(path)
 
 
 def main(argv: list[str] | None = None) -> int:

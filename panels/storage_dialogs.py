@@ -7,18 +7,11 @@ is open yet); tests drive them offscreen with ``open()`` and the buttons.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from data.storage import StartupProblem
 
 TITLE = "DTC Panel cannot start"
-HEADLESS_PLATFORMS = ("offscreen", "minimal")
-
-
-def has_display() -> bool:
-    """Whether a message box would be seen (not under the offscreen or minimal Qt platform)."""
-    return QGuiApplication.platformName() not in HEADLESS_PLATFORMS
 
 
 def problem_box(problem: StartupProblem, parent: QWidget | None = None) -> QMessageBox:
