@@ -44,11 +44,26 @@ ISSUE_CASES = [
 
 @pytest.mark.parametrize(("values", "key", "shown"), ISSUE_CASES, ids=[c[1] + ":" + c[2] for c in ISSUE_CASES])
 def test_bad_settings_file_stops_the_start_with_a_message_naming_key_and_value(
-    tmp_path: Path, values: dict[str, object], key: str, shown: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], values: dict[str, object], key: str, shown: str
 ) -> None:
     data_dir = _data_dir_with(tmp_path, values)
-    # --screenshot ends a panel that starts anyway after a second, so the test fails instead of hanging
-    shot = tmp_path / "shot.png"
+    shot = tmp_path / "shot.png"  # a panel that starts anyway ends after --after and leaves this picture
+    assert main(["--data-dir", str(data_dir), "--no-connect", "--screenshot", str(shot), "--after", "0.2"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    problem = [line for line in err.splitlines() if key in line]
+    assert problem and shown in problem[0], err[-2000:]
+    assert not shot.exists()  # no window was shown
+
+
+def test_the_program_with_the_issues_bad_settings_exits_2_naming_each_without_a_traceback(tmp_path: Path) -> None:
+    """The same as a trader starts it: ``app_manager.py`` as a process, every bad value of the issue in one
+    file (one per key)."""
+    values: dict[str, object] = {}
+    for case, _key, _shown in ISSUE_CASES:
+        values.update({k: v for k, v in case.items() if k not in values})
+    data_dir = _data_dir_with(tmp_path, values)
+    shot = tmp_path / "shot.png"  # --screenshot ends a panel that starts anyway: the test fails, not hangs
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, str(ROOT / "app_manager.py"), "--data-dir", str(data_dir), "--no-connect"]
     proc = subprocess.run(
@@ -57,9 +72,9 @@ def test_bad_settings_file_stops_the_start_with_a_message_naming_key_and_value(
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
-    problem = [line for line in proc.stderr.splitlines() if key in line]
-    assert problem and shown in problem[0], proc.stderr[-2000:]
-    assert not shot.exists()  # no window was shown
+    for key in values:
+        assert any(line.lstrip().startswith(key) for line in proc.stderr.splitlines()), (key, proc.stderr[-2000:])
+    assert not shot.exists()
 
 
 RANGE_CASES = [
