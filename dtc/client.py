@@ -318,6 +318,7 @@ class DTCClient:
         next_heartbeat = now + interval
         logon_deadline = now + max(self.config.connect_timeout, 1.0) * 2
         logged_on = False
+        applied_at = now
         with selectors.DefaultSelector() as sel:
             sel.register(sock, selectors.EVENT_READ)
             sel.register(self._wake_r, selectors.EVENT_READ)
@@ -326,6 +327,9 @@ class DTCClient:
                     logged_on = self._handle_frames(frames, logged_on) or logged_on
                     frames = []
                     self._on_chunk_end()
+                    # the time spent applying them (seconds for a large history batch on a busy machine) is
+                    # ours, not the server's silence: its heartbeats wait unread in the socket meanwhile
+                    applied_at = time.monotonic()
                 if self._stop.is_set():
                     with contextlib.suppress(OSError):
                         self._send_now(sock, Logoff(Reason="client closing", DoNotReconnect=0), LOGOFF_SEND_SECONDS)
@@ -340,7 +344,7 @@ class DTCClient:
                 if now >= next_heartbeat:
                     self._send_now(sock, Heartbeat(CurrentDateTime=int(time.time())))
                     next_heartbeat = now + interval
-                silent = now - self.last_received
+                silent = now - max(self.last_received, applied_at)
                 if not logged_on and now > logon_deadline:
                     raise ProtocolError("no LOGON_RESPONSE from the server")
                 if silent > 2.5 * interval:

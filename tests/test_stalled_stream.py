@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.settings import Settings
+from core.snapshots import ConnectionState
 from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.server import SimulatorServer
 from tests.test_reconnect import Running
@@ -49,4 +50,31 @@ def test_a_frame_that_never_ends_shows_stale_then_reconnects(settings: Settings,
         stop.set()
         if thread.is_alive():
             thread.join(5)
+        run.stop()
+
+
+def test_a_long_pause_in_the_panel_itself_is_not_taken_for_a_silent_server(settings: Settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Applying a large history batch on a busy computer can hold the connection thread for seconds; the
+    server's heartbeats wait unread meanwhile. That is not the server falling silent: no reconnect (each one
+    restarts the history catch-up, so a slow machine could reconnect for ever and never store the fills)."""
+    run = Running(settings, simulator.port, qtbot, heartbeat=1)
+    busy = threading.Event()
+
+    def slow_once(_update: object) -> None:  # the publishing thread is the connection thread
+        if busy.is_set():
+            busy.clear()
+            threading.Event().wait(3.2)  # > 2.5 heartbeat intervals of our own work
+
+    try:
+        run.wait_synced()
+        logons = len(simulator.logon_requests())
+        run.app.state.subscribe(slow_once)
+        busy.set()
+        simulator.fill("Sim1", "MESZ25", "BUY", 1, 6000.00)
+        qtbot.waitUntil(lambda: not busy.is_set(), timeout=3000)
+        qtbot.wait(3500)  # the pause, then time to read what waited
+        qtbot.waitUntil(lambda: len(run.snap.positions) == 1, timeout=3000)
+        assert run.states[-1] == ConnectionState.SYNCED and ConnectionState.DISCONNECTED not in run.states
+        assert len(simulator.logon_requests()) == logons  # the link was kept
+    finally:
         run.stop()
