@@ -53,7 +53,7 @@ def test_a_frame_that_never_ends_shows_stale_then_reconnects(settings: Settings,
         run.stop()
 
 
-def test_a_long_pause_in_the_panel_itself_is_not_taken_for_a_silent_server(settings: Settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_pause_of_the_panel_is_not_taken_for_a_silent_server(settings: Settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Applying a large history batch on a busy computer can hold the connection thread for seconds; the
     server's heartbeats wait unread meanwhile. That is not the server falling silent: no reconnect (each one
     restarts the history catch-up, so a slow machine could reconnect for ever and never store the fills)."""
