@@ -13,11 +13,9 @@ The DTC password is never stored here (it comes from the ``DTC_PANEL_PASSWORD`` 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -27,6 +25,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+
+from data.files import write_atomic
 
 APP_NAME = "DTC Panel"
 APP_AUTHOR = "DTC Panel"
@@ -190,40 +190,8 @@ class Settings:
             elif f.name == "point_values":
                 value = {k: [str(pv), str(t)] for k, (pv, t) in value.items()}
             data[f.name] = value
-        write_atomically(path, json.dumps(data, indent=2))
+        write_atomic(path, json.dumps(data, indent=2).encode("utf-8"))
         return path
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) so that readers and a crash see the old file or the new one,
-    never a part. Raises ``OSError`` (the old file is then unchanged and no temporary file is left)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _sync_directory(path.parent)
-
-
-def _sync_directory(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX); Windows cannot open a folder for this and needs no call.
-    Best effort: the file is already replaced, so a file system that cannot sync a folder only logs it."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        log.info("could not sync folder %s after saving settings: %s", folder, exc)
 
 
 # --- validation: the one place that decides whether a value can be used ----------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from data.files import sync_directory
 from data.private import private_dir, tighten
 
 log = logging.getLogger(__name__)
@@ -62,16 +63,6 @@ def list_backups(data_dir: Path) -> list[Backup]:
     return sorted(out, key=lambda b: (b.taken, b.path.name), reverse=True)
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def copy_database(source: Path, target: Path) -> None:
     """Copy the SQLite database ``source`` (WAL included) to ``target`` with the online backup API: a
     consistent copy even while another connection writes. ``target`` appears only when complete (0600).
@@ -93,7 +84,7 @@ def copy_database(source: Path, target: Path) -> None:
         os.fsync(handle.fileno())
     tighten(partial)
     os.replace(partial, target)
-    _fsync_dir(target.parent)
+    sync_directory(target.parent)
 
 
 def take_backup(db_path: Path, data_dir: Path, kind: str, now: datetime | None = None) -> Backup:

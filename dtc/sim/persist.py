@@ -8,17 +8,15 @@ would reuse execution ids the app has already stored.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 
 import msgspec
 
+from data.files import write_atomic
 from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.world import EXECUTION_PREFIX, ORDER_PREFIX, FillRecord, Playback, Position, Quote, World
 
@@ -117,29 +115,6 @@ def decode_world(data: bytes, scenario: Scenario, source: str) -> World:
         state.next_order,
         state.next_execution,
     )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file in the same directory, fsync, ``os.replace``, dir fsync."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    replaced = False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        replaced = True
-    finally:
-        if not replaced:  # never leave a half-written temp file behind
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    if os.name == "posix":  # make the rename itself durable; Windows cannot open a directory
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 class StateFile:
