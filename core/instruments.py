@@ -103,18 +103,21 @@ _SUFFIX = re.compile(r"(?:[-.][A-Z]+|_FUT_[A-Z]+)$")
 _CONTRACT = re.compile(rf"^(?P<root>[A-Z0-9]+?)(?P<month>[{_MONTH_CODES}])(?P<year>\d{{1,4}})$")
 
 
+def _parse(symbol: str) -> tuple[str, re.Match[str] | None]:
+    """The symbol upper-cased without exchange decorations, and its (root, month, year) match if it names a
+    contract."""
+    s = _SUFFIX.sub("", _PREFIX.sub("", symbol.strip().upper()))
+    m = _CONTRACT.match(s)
+    return s, (m if m and m.group("root") else None)
+
+
 @functools.lru_cache(maxsize=4096)
 def symbol_root(symbol: str) -> str:
     """The product root of a futures symbol: ``F.US.MESZ25``, ``MESZ25``, ``MESZ25-CME``, ``MESZ5.CME``,
     ``MESZ25_FUT_CME`` all give ``MES``. A symbol with no recognisable contract month is returned
     upper-cased and stripped of exchange decorations."""
-    s = symbol.strip().upper()
-    s = _PREFIX.sub("", s)
-    s = _SUFFIX.sub("", s)
-    m = _CONTRACT.match(s)
-    if m and m.group("root"):
-        return m.group("root")
-    return s
+    s, m = _parse(symbol)
+    return m.group("root") if m else s
 
 
 @functools.lru_cache(maxsize=4096)
@@ -124,14 +127,11 @@ def contract_symbol(symbol: str) -> str:
     ``MESZ5``: a one-digit year is kept as written). Prices are keyed by this, never by the root alone, so a
     quote for MESH26 never prices a MESZ25 position. A symbol with no recognisable contract month is returned
     upper-cased and stripped of exchange decorations."""
-    s = symbol.strip().upper()
-    s = _PREFIX.sub("", s)
-    s = _SUFFIX.sub("", s)
-    m = _CONTRACT.match(s)
-    if m and m.group("root"):
-        year = m.group("year")
-        return m.group("root") + m.group("month") + (year[-2:] if len(year) == 4 else year)
-    return s
+    s, m = _parse(symbol)
+    if m is None:
+        return s
+    year = m.group("year")
+    return m.group("root") + m.group("month") + (year[-2:] if len(year) == 4 else year)
 
 
 def snap_to_tick(price: Decimal, tick: Decimal) -> Decimal:

@@ -9,7 +9,9 @@ tick. A distance in points is a price difference; in ticks it is points ÷ tick 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+from core.instruments import snap_to_tick
 
 DASH = "—"
 MIN_DECIMALS = 2
@@ -24,18 +26,12 @@ def tick_decimals(tick: Decimal | None) -> int:
     return max(MIN_DECIMALS, -exponent) if isinstance(exponent, int) else MIN_DECIMALS
 
 
-def on_tick(price: Decimal, tick: Decimal | None) -> Decimal:
-    """``price`` on the nearest multiple of ``tick`` (half-even); unchanged when the tick is unknown."""
-    if tick is None or tick <= 0:
-        return price
-    return (price / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
-
-
 def format_price(value: Decimal | None, tick: Decimal | None = None) -> str:
     """A price on its tick with the tick's decimals and separators: ``6,852.125``; ``—`` when unknown."""
     if value is None:
         return DASH
-    return f"{on_tick(value, tick):,.{tick_decimals(tick)}f}"
+    on_tick = snap_to_tick(value, tick) if tick is not None else value
+    return f"{on_tick:,.{tick_decimals(tick)}f}"
 
 
 def format_avg_price(value: Decimal | None, tick: Decimal | None = None) -> str:

@@ -173,5 +173,4 @@ def in_units(
         "t": ticks(ticks_value) if ticks_value is not None else None,
     }
     order = [primary, *(u for u in UNITS if u != primary)]
-    shown = [parts[u] for u in order if parts.get(u) is not None]
-    return [text for text in shown if text is not None] or [DASH]
+    return [text for text in (parts[u] for u in order) if text is not None] or [DASH]
