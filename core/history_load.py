@@ -127,6 +127,7 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
             curve = _build(EquityPoint, {"time": times, "value": values})
         running.excluded = len(c) - len(s)
         rows = TradeRows(c, fetch=lambda ids: trade_columns_by_id(engine, ids))
+        rows.prefetch()  # the rows the window lists: read here, off the GUI thread
         return LoadedHistory(running, rows, curve, max(c.id), c.exit_time[-1])
 
 

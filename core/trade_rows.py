@@ -27,6 +27,10 @@ from data.trade_queries import TradeColumns, has_all_columns
 
 log = logging.getLogger(__name__)
 
+LISTED = 500
+"""At most this many trades (the newest) are rows of the window's table; statistics and the CSV cover all of
+them. A load reads their rows ahead (``prefetch``), off the GUI thread."""
+
 Fetch = Callable[[Sequence[int]], TradeColumns]
 """Every column of the trades with these ids, in that order (``data.trade_queries.trade_columns_by_id``)."""
 
@@ -95,6 +99,12 @@ class TradeRows(Sequence[TradeRow]):
 
     def __len__(self) -> int:
         return self._loaded + self._added_count
+
+    def prefetch(self, newest: int = LISTED) -> None:
+        """Read the rows of the ``newest`` loaded trades now (on the calling thread — the statistics loader),
+        so showing them later reads nothing."""
+        if self._fetch is not None and self._loaded:
+            self._rows(max(0, self._loaded - newest), self._loaded)
 
     def exit_time(self, i: int) -> datetime:
         """The exit time (UTC) of trade ``i`` without building its row."""

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
 
 from core.snapshots import TradeRow
+from core.trade_rows import LISTED
 from panels import format as fmt
 from panels.theme import LOSS, PROFIT
 
@@ -139,8 +140,6 @@ COLUMNS: tuple[Column, ...] = (
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-LISTED = 500
-"""At most this many trades (the newest) are rows of the table; statistics and the CSV cover all of them."""
 
 
 class TradesModel(QStandardItemModel):

@@ -23,10 +23,11 @@ from benchmarks.dbgen import generate
 from core.history_load import CURVE_POINTS, LoadedHistory, load_history
 from core.snapshots import EquityPoint, TradeRow
 from core.stats import RunningStatistics, TradeFacts, compute
+from core.trade_rows import LISTED, TradeRows
 from data.db import make_engine
 from data.models import TradeRecord
 from data.repository import StorageError
-from data.trade_queries import newest_trade_id, trade_columns
+from data.trade_queries import STATISTICS_COLUMNS, newest_trade_id, trade_columns, trade_columns_by_id
 
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
@@ -361,13 +362,24 @@ def test_a_long_equity_curve_is_thinned_keeping_every_peak_and_trough(tmp_path: 
 
 
 def test_rows_are_read_when_looked_at_and_a_vanished_trade_shows_as_unreadable(engine: Engine) -> None:
-    loaded = load_history(engine, "SIM", "Sim1", None)
+    columns = trade_columns(engine, "SIM", "Sim1", None, STATISTICS_COLUMNS)  # as a load reads them
+    rows = TradeRows(columns, fetch=lambda ids: trade_columns_by_id(engine, ids))  # nothing read ahead
     ref = reference(engine, "SIM", "Sim1", None)
-    assert loaded.rows[-1] == ref.rows[-1] and loaded.rows[-3:] == ref.rows[-3:]
+    assert rows[-1] == ref.rows[-1] and rows[-3:] == ref.rows[-3:]
     with Session(engine) as session:  # e.g. a backup restored under the running window
         oldest = session.exec(select(TradeRecord).order_by(col(TradeRecord.exit_time), col(TradeRecord.id))).first()
         assert oldest is not None
         session.delete(oldest)
         session.commit()
-    row = loaded.rows[0]
+    row = rows[0]
     assert row.symbol == "(unreadable)" and row.net_pnl == ref.rows[0].net_pnl  # the statistics' columns
+
+
+def test_the_listed_rows_are_read_by_the_load_not_when_the_window_shows_them(engine: Engine) -> None:
+    loaded = load_history(engine, "SIM", "Sim1", None)  # on the statistics loader thread in the app
+    ref = reference(engine, "SIM", "Sim1", None)
+    with Session(engine) as session:  # nothing left to read: whatever shows now was read by the load
+        for record in session.exec(select(TradeRecord)).all():
+            session.delete(record)
+        session.commit()
+    assert list(loaded.rows[-LISTED:]) == ref.rows[-LISTED:]
