@@ -272,7 +272,7 @@ class Publisher:
         today_changed = bool(changes.positions or views)
         if (changes.trades or changes.positions) and scope is not None and not self._loading:
             # a fill: new trades, and today's realized P&L (partial exits count while the trade is open)
-            increment = self._stats.refresh(scope[0], scope[1], self._scope.period)
+            increment = self._stats.refresh(scope[0], scope[1], self._scope.period, trades=changes.trades)
             if increment is None or self._stats.reshow:  # the history must be read (or drawn) again
                 return self._full()
             self._today_booked = increment.today

@@ -338,9 +338,10 @@ class StatisticsCache:
             )
         self.read_error = text
 
-    def refresh(self, mode: str, account: str, period: Period) -> Increment | None:
-        """Trades stored since the last call, folded in (O(new trades)); ``None`` when the fold is not loaded
-        (or must be loaded again — the next ``figures`` does it)."""
+    def refresh(self, mode: str, account: str, period: Period, trades: bool = True) -> Increment | None:
+        """Trades stored since the last call, folded in (O(new trades)), and today's realized P&L brought up to
+        date; with ``trades`` False (fills stored, no trade closed) only the latter. ``None`` when the fold is
+        not loaded (or must be loaded again — the next ``figures`` does it)."""
         base, today_start = self._bases(mode, account, period)
         fold = self._fold
         if fold is None or fold.base != base or self._stale:
@@ -348,7 +349,7 @@ class StatisticsCache:
         try:
             fold.set_today(today_start)
             fold.read_realized(self._store.engine, today_start)
-            increment = self._catch_up(fold)
+            increment = self._catch_up(fold) if trades else Increment((), (), fold.running.result(), fold.today())
         except StorageError as exc:  # keep what is shown; the next refresh reads again
             self._read_failed("new trades for statistics", exc)
             return Increment((), (), fold.running.result(), fold.today())
