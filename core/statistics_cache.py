@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 from core.history_load import load_history
 from core.snapshots import EquityPoint, ScopeSummary, TradeRow
 from core.stats import RunningStatistics, Statistics, TradeFacts
-from core.trade_rows import TradeRows
+from core.trade_rows import TradeRows, trade_row
 from core.tradingday import Period, period_start
 from data.fill_queries import realized_after, realized_since
 from data.models import AccountBalance, TradeRecord
@@ -78,27 +78,6 @@ def _facts(row: TradeRecord) -> TradeFacts:
     )
 
 
-def _row(row: TradeRecord) -> TradeRow:
-    return TradeRow(
-        symbol=row.symbol,
-        side=row.side,
-        quantity=row.qty,
-        entry_time=row.entry_time,
-        exit_time=row.exit_time,
-        entry_price=row.entry_price,
-        exit_price=row.exit_price,
-        net_pnl=row.realized_pnl,
-        mae=row.mae,
-        mfe=row.mfe,
-        total_efficiency=row.total_efficiency,
-        r_multiple=row.r_multiple,
-        mae_points=row.mae_points,
-        mfe_points=row.mfe_points,
-        tick_size=row.tick_size,
-        pnl_unit=row.pnl_unit,
-    )
-
-
 class _Fold:
     """The folded history of one (mode, account, period, start)."""
 
@@ -128,7 +107,7 @@ class _Fold:
         new_rows: list[TradeRow] = []
         new_points: list[EquityPoint] = []
         for r in sorted(rows, key=lambda r: (r.exit_time, r.id or 0)):
-            row = _row(r)
+            row = trade_row(r)
             new_rows.append(row)
             if r.pnl_unit:  # points or another currency: listed, never summed with the account's money
                 self.running.excluded += 1

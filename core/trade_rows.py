@@ -54,6 +54,11 @@ _FIELDS = (  # TradeRow field ← TradeColumns column
 )
 
 
+def trade_row(record: object) -> TradeRow:
+    """The ``TradeRow`` of a stored trade (a ``TradeRecord``, or anything with its column names)."""
+    return TradeRow(*(getattr(record, column) for _, column in _FIELDS))
+
+
 class TradeRows(Sequence[TradeRow]):
     """The first ``loaded`` trades of ``columns`` (oldest exit first), then the first ``added_count`` rows of
     ``added`` (trades stored since the load). Indexing builds a ``TradeRow`` from the columns; slicing gives a
