@@ -28,7 +28,8 @@ from core.snapshots import AppSnapshot, TradeRow
 from core.stats import Statistics
 from panels import format as fmt
 from panels.theme import LOSS, pnl_color
-from panels.trades_table import LISTED, SORT_ROLE, TradesModel, write_trades_csv
+from panels.trades_csv import write_trades_csv
+from panels.trades_table import LISTED, SORT_ROLE, TradesModel
 from panels.widgets import ValueLabel, add_pairs
 
 TABLE_FLUSH_MS = 250

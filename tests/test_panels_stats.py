@@ -28,7 +28,7 @@ from core.tradingday import Period
 from dtc.types import BuySellEnum, OrderStatusEnum, OrderTypeEnum
 from panels.equity_chart import NO_DATA
 from panels.main_window import MainWindow
-from panels.trades_table import CSV_HEADER, write_trades_csv
+from panels.trades_csv import CSV_HEADER, write_trades_csv
 from tests.test_panels import Clock, fill, make_state, make_window, working
 
 XYZ = {"XYZ": (D(1), D("0.01"))}

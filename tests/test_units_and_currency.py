@@ -22,7 +22,7 @@ from core.tradingday import Period, period_start
 from data.db import make_engine
 from data.repository import PositionStore
 from dtc.messages import DTCMessage, SecurityDefinitionResponse
-from panels.trades_table import CSV_HEADER
+from panels.trades_csv import CSV_HEADER
 from tests.test_panels import Clock, make_window
 
 
