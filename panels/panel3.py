@@ -10,7 +10,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -29,7 +29,7 @@ from core.stats import Statistics
 from panels import format as fmt
 from panels.theme import LOSS, pnl_color
 from panels.trades_csv import write_trades_csv
-from panels.trades_table import LISTED, SORT_ROLE, TradesModel
+from panels.trades_table import LISTED, TradesModel
 from panels.widgets import ValueLabel, add_pairs
 
 TABLE_FLUSH_MS = 250
@@ -139,12 +139,9 @@ class Panel3(QGroupBox):
         bar.addWidget(self.export_button)
         right.addLayout(bar)
         self.model = TradesModel(tz)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
         self.table = QTableView(objectName="tradesTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)  # the model sorts its listed rows itself (by value)
         self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # newest exit first
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -238,7 +235,7 @@ class Panel3(QGroupBox):
 
     def table_column(self, column: int) -> list[str]:
         """The texts of one table column, top to bottom as currently sorted."""
-        return [str(self.proxy.index(row, column).data()) for row in range(self.proxy.rowCount())]
+        return [str(self.model.index(row, column).data()) for row in range(self.model.rowCount())]
 
     def export_to(self, path: Path) -> None:
         """Write the shown trades to ``path`` and say so (or why not) beside the button."""

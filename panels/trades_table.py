@@ -9,8 +9,8 @@ from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
 
 from core.snapshots import TradeRow
 from core.trade_rows import LISTED
@@ -18,7 +18,8 @@ from panels import format as fmt
 from panels.theme import LOSS, PROFIT
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-"""The role a ``QSortFilterProxyModel`` sorts by: epoch seconds, floats or plain strings."""
+"""The value a column sorts by: epoch seconds, floats or plain strings."""
+_ROOT = QModelIndex()
 
 def _num(value: Decimal | None) -> float:
     return float("-inf") if value is None else float(value)
@@ -78,27 +79,41 @@ COLUMNS: tuple[Column, ...] = (
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_PROFIT, _LOSS = QBrush(QColor(PROFIT)), QBrush(QColor(LOSS))
+_DISPLAY, _TIP, _SORT, _ALIGN, _BRUSH = range(5)
+_ROLES = {
+    Qt.ItemDataRole.DisplayRole: _DISPLAY,
+    Qt.ItemDataRole.ToolTipRole: _TIP,
+    SORT_ROLE: _SORT,
+    Qt.ItemDataRole.TextAlignmentRole: _ALIGN,
+    Qt.ItemDataRole.ForegroundRole: _BRUSH,
+}
+_ALIGNMENTS = tuple(_RIGHT if column.numeric else _LEFT for column in COLUMNS)
+_Cells = tuple[tuple[Any, ...], ...]
+"""One row's (texts, tooltips, sort keys, alignments, brushes), each a tuple over ``COLUMNS``."""
 
 
-class TradesModel(QStandardItemModel):
+class TradesModel(QAbstractTableModel):
     """The period's closed trades (``TradeRow``, oldest exit first) as table rows: the newest ``LISTED`` of
-    them, as Qt items, so painting the table runs no Python. ``set_trades`` replaces them (a scope or period
-    change) and resets only when they differ; ``append`` adds newly closed trades, costing the number of new
-    rows. ``trades`` is every trade of the period (for the CSV), listed or not.
+    them, in the order the view sorts by (``sort``; by value, not by text). A row's cells are formatted when it
+    is first shown and kept, so the cost of ``set_trades`` does not depend on how many rows are listed and a
+    repaint only looks them up. ``set_trades`` replaces the trades (a scope or period change) and resets only
+    when they differ; ``append`` adds newly closed trades, costing the number of listed rows at most.
+    ``trades`` is every trade of the period (for the CSV), listed or not.
 
     ``tz`` is the zone times are shown in (``None``: this computer's local time)."""
 
     def __init__(self, tz: tzinfo | None = None, listed: int = LISTED) -> None:
-        super().__init__(0, len(COLUMNS))
-        self.setHorizontalHeaderLabels([c.title for c in COLUMNS])
-        for i, column in enumerate(COLUMNS):
-            if column.tip:
-                self.setHeaderData(i, Qt.Orientation.Horizontal, column.tip, Qt.ItemDataRole.ToolTipRole)
+        super().__init__()
         self._tz = tz
         self._listed = listed
         self.primary_unit = "$"
         self._source: Sequence[TradeRow] = ()
         self._appended: list[TradeRow] = []
+        self._rows: list[TradeRow] = []  # the listed trades, in display order
+        self._by_exit: list[TradeRow] = []  # the same trades, oldest exit first
+        self._cells: dict[int, _Cells] = {}  # id(row) → formatted cells (rows are kept alive by _rows)
+        self._sort_column, self._sort_order = 1, Qt.SortOrder.DescendingOrder
         self.resets = 0
 
     @property
@@ -111,57 +126,125 @@ class TradesModel(QStandardItemModel):
         """How many trades the period has (rows beyond ``LISTED`` are not in the table)."""
         return len(self._source) + len(self._appended)
 
-    def _items(self, trade: TradeRow) -> list[QStandardItem]:
-        items = []
+    # --- Qt's model interface --------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        part = _ROLES.get(role)
+        if part is None:
+            return None
+        row = self._rows[index.row()]
+        cells = self._cells.get(id(row)) or self._format(row)
+        return cells[part][index.column()]
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section].title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMNS[section].tip or None
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the listed rows by ``column``'s value (the view calls this when a header is clicked)."""
+        if not 0 <= column < len(COLUMNS):
+            return
+        self._sort_column, self._sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        before = self._rows
+        self._rows = self._sorted(self._by_exit)  # from the closing order: equal keys always tie the same way
+        where = {id(row): i for i, row in enumerate(self._rows)}
+        old = self.persistentIndexList()
+        self.changePersistentIndexList(old, [self.index(where[id(before[i.row()])], i.column()) for i in old])
+        self.layoutChanged.emit()
+
+    # --- the trades --------------------------------------------------------------------------------------
+
+    def _format(self, trade: TradeRow) -> _Cells:
+        texts, tips, brushes = [], [], []
         for column in COLUMNS:
             text = column.text(trade, self._tz, self.primary_unit)
             if column.tip:  # an excursion: the primary unit in the cell (narrow), every unit in its tooltip
-                item = QStandardItem(text.split(" · ")[0])  # read-only: the view has no edit triggers
-                item.setToolTip(text)
+                texts.append(text.split(" · ")[0])
+                tips.append(text)
             else:
-                item = QStandardItem(text)
-            item.setData(column.key(trade), SORT_ROLE)
-            item.setTextAlignment(_RIGHT if column.numeric else _LEFT)
+                texts.append(text)
+                tips.append(None)
             value = column.colored(trade) if column.colored is not None else None
-            if value is not None and value != 0:
-                item.setForeground(QBrush(QColor(PROFIT if value > 0 else LOSS)))
-            items.append(item)
-        return items
+            brushes.append(None if value is None or value == 0 else _PROFIT if value > 0 else _LOSS)
+        cells = (tuple(texts), tuple(tips), tuple(c.key(trade) for c in COLUMNS), _ALIGNMENTS, tuple(brushes))
+        self._cells[id(trade)] = cells
+        return cells
+
+    def _key(self, trade: TradeRow) -> Any:
+        return COLUMNS[self._sort_column].key(trade)
+
+    def _sorted(self, rows: list[TradeRow]) -> list[TradeRow]:
+        """``rows`` (oldest exit first) in display order; among equal keys the newer trade comes first when
+        descending, the older when ascending (Python's sort is stable, also with ``reverse``)."""
+        if self._sort_order == Qt.SortOrder.DescendingOrder:
+            return sorted(reversed(rows), key=self._key, reverse=True)
+        return sorted(rows, key=self._key)
 
     def set_trades(self, trades: Sequence[TradeRow]) -> bool:
         """Show ``trades`` (oldest exit first); returns True if the model was reset. Only the newest
         ``LISTED`` rows are looked at, so a lazily built sequence of any length costs the same."""
         if trades is self._source and not self._appended:
             return False
-        self._source, self._appended = trades, []
         self.beginResetModel()
-        blocked = self.blockSignals(True)  # one reset for the views, not a signal per row
-        try:
-            self.setRowCount(0)
-            for trade in trades[max(0, len(trades) - self._listed) :]:
-                self.appendRow(self._items(trade))
-        finally:
-            self.blockSignals(blocked)
+        self._source, self._appended = trades, []
+        self._cells = {}
+        self._by_exit = list(trades[max(0, len(trades) - self._listed) :])
+        self._rows = self._sorted(self._by_exit)
         self.endResetModel()
         self.resets += 1
         return True
 
     def set_primary_unit(self, unit: str) -> None:
-        """Show MAE/MFE in ``unit`` first (``$``, ``pt``, ``t``): the listed rows are built again."""
+        """Show MAE/MFE in ``unit`` first (``$``, ``pt``, ``t``): the listed rows are formatted again."""
         if unit == self.primary_unit:
             return
         self.primary_unit = unit
-        source, appended = self._source, self._appended
-        self._source = ()
-        self.set_trades(source)
-        if appended:
-            self.append(appended)
+        self._cells = {}
+        if self._rows:
+            last = self.index(len(self._rows) - 1, len(COLUMNS) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
 
     def append(self, rows: list[TradeRow]) -> None:
-        """Add newly closed trades after the others (the oldest listed rows go beyond ``LISTED``)."""
+        """Add newly closed trades (the oldest listed rows go beyond ``LISTED``), each at its sorted place."""
         self._appended.extend(rows)
-        for trade in rows[-self._listed :]:
-            self.appendRow(self._items(trade))
-        excess = self.rowCount() - self._listed
+        self._by_exit.extend(rows)
+        excess = len(self._by_exit) - self._listed
+        leaving = {id(row) for row in self._by_exit[:excess]} if excess > 0 else set()
         if excess > 0:
-            self.removeRows(0, excess)
+            del self._by_exit[:excess]
+        for i in range(len(self._rows) - 1, -1, -1):
+            if id(self._rows[i]) in leaving:
+                self.beginRemoveRows(_ROOT, i, i)
+                self._cells.pop(id(self._rows[i]), None)
+                del self._rows[i]
+                self.endRemoveRows()
+        for trade in rows:
+            if id(trade) in leaving:
+                continue
+            at = self._place(trade)
+            self.beginInsertRows(_ROOT, at, at)
+            self._rows.insert(at, trade)
+            self.endInsertRows()
+
+    def _place(self, trade: TradeRow) -> int:
+        """Where ``trade`` goes among the sorted rows: after the rows whose key sorts before or equal to it
+        (a newer trade with an equal key comes first when descending, as a fresh sort would place it)."""
+        key = self._key(trade)
+        keys = [self._key(row) for row in self._rows]
+        if self._sort_order == Qt.SortOrder.DescendingOrder:
+            return next((i for i, k in enumerate(keys) if k <= key), len(keys))
+        return next((i for i, k in enumerate(keys) if k > key), len(keys))

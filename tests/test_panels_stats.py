@@ -108,7 +108,7 @@ def test_trades_table_sorts_by_value_not_text(tmp_path: Path, qtbot) -> None:  #
     _, window = window_with_trades(tmp_path, qtbot)
     panel = window.panel3
     assert panel.table_column(0)[0] == "2025-11-03 20:30:00"  # newest exit first by default (UTC display)
-    row = [panel.proxy.index(0, c).data() for c in range(panel.proxy.columnCount())]
+    row = [panel.model.index(0, c).data() for c in range(panel.model.columnCount())]
     assert row == ["2025-11-03 20:30:00", "2025-11-03 20:36:10", "XYZ", "SHORT", "1", "100.00", "98.50", "+$0.50",
                    "-$1.00", "+$2.00", "50.0%", "—"]  # fmt: skip
     panel.table.sortByColumn(7, Qt.SortOrder.AscendingOrder)

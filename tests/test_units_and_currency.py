@@ -98,7 +98,7 @@ def test_contract_in_another_currency_is_shown_in_it_and_left_out_of_the_dollar_
     assert panel.realized.text() == "$0.00"  # the EUR trade is not in today's dollars
     assert panel.stats["trades"].text() == "0"
     assert "1 closed trade in points or another currency" in panel.unit_note.text()
-    assert panel.model.item(0, 7).text() == "+250.00 EUR"
+    assert panel.model.index(0, 7).data() == "+250.00 EUR"
 
 
 def test_unknown_point_value_shows_points_and_is_never_summed_with_dollars(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +122,7 @@ def test_unknown_point_value_shows_points_and_is_never_summed_with_dollars(tmp_p
     qtbot.waitUntil(lambda: panel.trades.text() == "2", timeout=3000)
     assert panel.realized.text() == "+$10.00"  # MES's 2 points × $5; XYZ's 6 pt·ct are not dollars
     assert panel.stats["net_pnl"].text() == "+$10.00"
-    assert sorted(panel.model.item(r, 7).text() for r in range(2)) == ["+$10.00", "+6.00 pt·ct"]
+    assert sorted(panel.model.index(r, 7).data() for r in range(2)) == ["+$10.00", "+6.00 pt·ct"]
 
 
 def test_mae_mfe_say_which_definition_in_the_header_tooltip_and_the_csv(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -141,12 +141,12 @@ def test_mae_mfe_say_which_definition_in_the_header_tooltip_and_the_csv(tmp_path
         tip = model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
         assert f"trade's {word} P&L while open" in tip and "realized so far by partial exits" in tip
     # MFE: 2 × 10 × $5 = $100, +10 points = +40 ticks; MAE: 0
-    assert model.item(0, 9).text() == "+$100.00"
-    assert model.item(0, 9).toolTip() == "+$100.00 · +10.00 pt · +40 t"
+    assert model.index(0, 9).data() == "+$100.00"
+    assert model.index(0, 9).data(Qt.ItemDataRole.ToolTipRole) == "+$100.00 · +10.00 pt · +40 t"
     window.set_primary_unit("t")
     # MAE: the last contract went out 2 points under the entry (−8 t) while the trade's P&L never went below 0
-    assert (model.item(0, 9).text(), model.item(0, 8).text()) == ("+40 t", "-8 t")
-    assert model.item(0, 8).toolTip() == "-8 t · $0.00 · -2.00 pt"
+    assert (model.index(0, 9).data(), model.index(0, 8).data()) == ("+40 t", "-8 t")
+    assert model.index(0, 8).data(Qt.ItemDataRole.ToolTipRole) == "-8 t · $0.00 · -2.00 pt"
     target = tmp_path / "trades.csv"
     window.panel3.export_to(target)
     with target.open(encoding="utf-8") as handle:

@@ -1,0 +1,78 @@
+"""The trades table's model (issue 10): the newest LISTED trades, sorted by value by the model itself, kept
+in order as trades close — what the trader sees equals a fresh sort of the same trades, whatever was clicked
+and appended. Real Qt model and view, offscreen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableView
+
+from core.snapshots import TradeRow
+from panels.trades_table import COLUMNS, TradesModel
+
+T0 = datetime(2025, 11, 3, 14, 30, tzinfo=UTC)
+
+
+def _trade(n: int, pnl: int, minutes: int) -> TradeRow:
+    return TradeRow(
+        symbol=f"S{n % 3}",
+        side="LONG" if n % 2 else "SHORT",
+        quantity=D(1 + n % 4),
+        entry_time=T0 + timedelta(minutes=minutes),
+        exit_time=T0 + timedelta(minutes=minutes, seconds=30),
+        entry_price=D("6000.25") + n,
+        exit_price=D("6001.50") + n,
+        net_pnl=D(pnl),
+        mae=D(-abs(pnl)),
+        mfe=D(abs(pnl)),
+        total_efficiency=None,
+        r_multiple=None,
+    )
+
+
+def _shown(model: TradesModel) -> list[list[str]]:
+    return [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("close"), st.lists(st.integers(-30, 30), min_size=1, max_size=4)),
+        st.tuples(st.just("sort"), st.integers(0, len(COLUMNS) - 1), st.booleans()),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(first=st.lists(st.integers(-30, 30), max_size=8), steps=steps)
+def test_appended_trades_land_where_a_fresh_sort_puts_them(qapp, first: list[int], steps) -> None:  # type: ignore[no-untyped-def]
+    """Trades closing (several minutes may share an exit second) while the trader sorts by any column: the
+    rows shown are always the newest 5, in the order a model loaded with the same trades shows them."""
+    model = TradesModel(tz=UTC, listed=5)
+    view = QTableView()
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    trades = [_trade(i, pnl, i // 2) for i, pnl in enumerate(first)]
+    model.set_trades(list(trades))
+    column, order = 1, Qt.SortOrder.DescendingOrder
+    for step in steps:
+        if step[0] == "close":
+            new = [_trade(len(trades) + k, pnl, (len(trades) + k) // 2) for k, pnl in enumerate(step[1])]
+            trades += new
+            model.append(new)
+        else:
+            column = step[1]
+            order = Qt.SortOrder.AscendingOrder if step[2] else Qt.SortOrder.DescendingOrder
+            view.sortByColumn(column, order)
+        fresh = TradesModel(tz=UTC, listed=5)
+        fresh.sort(column, order)
+        fresh.set_trades(list(trades))
+        assert _shown(model) == _shown(fresh)
+        assert model.total == len(trades)
+        assert model.rowCount() == min(5, len(trades))
