@@ -29,6 +29,13 @@ from data.models import (
 )
 
 
+
+def _unindexed(column: Any) -> Any:
+    """``column || ''``: the same value, but SQLite then cannot use an index on it — so a query for the rows
+    stored after an id walks the primary key from that id (the rows since) instead of the scope's whole index
+    (every stored row of the account: 56 ms for 100,000 trades, on every trade closed)."""
+    return col(column) + ""
+
 class StorageError(RuntimeError):
     """The database refused a write or read (locked, read-only, disk full, corrupt). Retry later."""
 
@@ -413,7 +420,11 @@ class PositionStore:
             with Session(self._engine) as session:
                 stmt = (
                     select(TradeRecord)
-                    .where(col(TradeRecord.id) > after_id, TradeRecord.mode == mode, TradeRecord.account == account)
+                    .where(
+                        col(TradeRecord.id) > after_id,
+                        _unindexed(TradeRecord.mode) == mode,
+                        _unindexed(TradeRecord.account) == account,
+                    )
                     .order_by(col(TradeRecord.id))
                 )
                 return list(session.exec(stmt).all())
@@ -426,7 +437,7 @@ class PositionStore:
             with Session(self._engine) as session:
                 stmt = (
                     select(AccountBalance)
-                    .where(col(AccountBalance.id) > after_id, AccountBalance.account == account)
+                    .where(col(AccountBalance.id) > after_id, _unindexed(AccountBalance.account) == account)
                     .order_by(col(AccountBalance.id))
                 )
                 return list(session.exec(stmt).all())
