@@ -114,7 +114,7 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
         running = RunningStatistics()
         if not len(c):
             return LoadedHistory(running, TradeRows(), [], 0, None)
-        s = _in_account_currency(c)
+        s = in_account_currency(c)
         curve: list[EquityPoint] = []
         if len(s):
             cumulative = running.add_columns(
@@ -131,7 +131,7 @@ def load_history(engine: Engine, mode: str, account: str, since: datetime | None
         return LoadedHistory(running, rows, curve, max(c.id), c.exit_time[-1])
 
 
-def _in_account_currency(c: TradeColumns) -> TradeColumns:
+def in_account_currency(c: TradeColumns) -> TradeColumns:
     """The trades whose money is in the account currency (``pnl_unit`` ""): the ones statistics add up. Trades
     in points (point value unknown) or another currency are listed, never summed with them."""
     if not any(c.pnl_unit):

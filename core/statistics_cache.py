@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from core.history_load import load_history
+from core.long_history import load_period
 from core.snapshots import EquityPoint, ScopeSummary, TradeRow
 from core.stats import RunningStatistics, Statistics, TradeFacts
 from core.trade_rows import TradeRows, trade_row
@@ -214,7 +214,7 @@ class StatisticsCache:
         # scope has no trade (or balance) yet — never the whole table again
         newest_trade = newest_trade_id(self._store.engine)
         newest_balance = self._store.newest_balance_id() if mode == "LIVE" else 0
-        loaded = load_history(self._store.engine, mode, account, start)  # a column query, not ORM rows
+        loaded = load_period(self._store.engine, mode, account, start)  # day summaries or a column query
         fold.running, fold.rows, fold.trade_curve = loaded.running, loaded.rows, loaded.trade_curve
         fold.last_id, fold.last_exit = max(loaded.last_id, newest_trade), loaded.last_exit
         if mode == "LIVE":

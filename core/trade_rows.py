@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import overload
 
@@ -54,6 +54,32 @@ _FIELDS = (  # TradeRow field ← TradeColumns column
 )
 
 
+class _Ids:
+    """The ids of ``count`` trades in order, read when needed: the newest few first, all on demand."""
+
+    def __init__(self, count: int, read_all: Callable[[], list[int]], read_newest: Callable[[int], list[int]]) -> None:
+        self.count = count
+        self._read_all, self._read_newest = read_all, read_newest
+        self._all: list[int] | None = None
+        self._newest: list[int] = []
+        self._lock = threading.Lock()
+
+    def read_newest(self, n: int) -> None:
+        newest = self._read_newest(min(n, self.count))
+        with self._lock:
+            self._newest = newest[-self.count :] if self.count else []
+
+    def slice(self, start: int, stop: int) -> list[int]:
+        """Ids of positions ``start``…``stop − 1``. Raises ``StorageError`` if they cannot be read."""
+        with self._lock:
+            first_newest = self.count - len(self._newest)
+            if start >= first_newest:
+                return self._newest[start - first_newest : stop - first_newest]
+            if self._all is None:
+                self._all = self._read_all()
+            return self._all[start:stop]
+
+
 def trade_row(record: object) -> TradeRow:
     """The ``TradeRow`` of a stored trade (a ``TradeRecord``, or anything with its column names)."""
     return TradeRow(*(getattr(record, column) for _, column in _FIELDS))
@@ -64,7 +90,17 @@ class TradeRows(Sequence[TradeRow]):
     ``added`` (trades stored since the load). Indexing builds a ``TradeRow`` from the columns; slicing gives a
     list. Two ``TradeRows`` are equal when they hold equal rows in the same order."""
 
-    __slots__ = ("_added", "_added_count", "_built", "_columns", "_fetch", "_lists", "_loaded", "_lock")
+    __slots__ = (
+        "_added",
+        "_added_count",
+        "_built",
+        "_columns",
+        "_fetch",
+        "_ids",
+        "_lists",
+        "_loaded",
+        "_lock",
+    )
 
     def __init__(
         self,
@@ -89,11 +125,23 @@ class TradeRows(Sequence[TradeRow]):
         self._lock = threading.Lock()
         self._added = added if added is not None else []
         self._added_count = len(self._added) if added_count is None else added_count
+        self._ids: _Ids | None = None
+
+    @classmethod
+    def by_ids(
+        cls, count: int, ids: Callable[[], list[int]], newest: Callable[[int], list[int]], fetch: Fetch
+    ) -> TradeRows:
+        """``count`` trades known by position only: ``ids()`` gives all their ids in order (read when a row
+        other than the newest is looked at, e.g. by a CSV export), ``newest(n)`` the last ``n`` of them (read
+        by ``prefetch``), ``fetch`` their columns."""
+        rows = cls(loaded=count, fetch=fetch)
+        rows._ids = _Ids(count, ids, newest)
+        return rows
 
     def plus(self, rows: Sequence[TradeRow]) -> TradeRows:
         """These trades and ``rows`` after them: a new snapshot sharing this one's storage (O(len(rows)))."""
         self._added.extend(rows)  # beyond _added_count: invisible to this and earlier snapshots
-        return TradeRows(
+        rows = TradeRows(
             self._columns,
             self._added,
             fetch=self._fetch,
@@ -101,6 +149,8 @@ class TradeRows(Sequence[TradeRow]):
             added_count=len(self._added),
             built=self._built,
         )
+        rows._ids = self._ids
+        return rows
 
     def __len__(self) -> int:
         return self._loaded + self._added_count
@@ -109,13 +159,19 @@ class TradeRows(Sequence[TradeRow]):
         """Read the rows of the ``newest`` loaded trades now (on the calling thread — the statistics loader),
         so showing them later reads nothing."""
         if self._fetch is not None and self._loaded:
+            if self._ids is not None:
+                self._ids.read_newest(newest)
             self._rows(max(0, self._loaded - newest), self._loaded)
 
     def exit_time(self, i: int) -> datetime:
         """The exit time (UTC) of trade ``i`` without building its row."""
         if i >= self._loaded:
             return self._added[i - self._loaded].exit_time
-        assert self._columns is not None
+        if self._columns is None or not self._columns.exit_time:  # known by id: its row (read 500 at a time)
+            assert self._ids is not None
+            (trade_id,) = self._ids.slice(i, i + 1)
+            row = self._built.get(trade_id)
+            return (row or self._rows(max(0, i - 499), i + 1)[-1]).exit_time
         return self._columns.exit_time[i]
 
     def _row(self, i: int) -> TradeRow:
@@ -127,8 +183,12 @@ class TradeRows(Sequence[TradeRow]):
 
     def _rows(self, start: int, stop: int) -> list[TradeRow]:
         """Rows ``start``…``stop − 1`` of the loaded trades read by id (one query per 500 missing)."""
-        assert self._columns is not None and self._fetch is not None
-        ids = self._columns.id[start:stop]
+        assert self._fetch is not None
+        if self._ids is not None:
+            ids = self._ids.slice(start, stop)
+        else:
+            assert self._columns is not None
+            ids = self._columns.id[start:stop]
         with self._lock:
             missing = [i for i in ids if i not in self._built]
         if missing:
@@ -147,7 +207,9 @@ class TradeRows(Sequence[TradeRow]):
         """Trade ``i`` when its row cannot be read (the database refused, or it is no longer stored): what the
         statistics columns know, the rest marked unreadable (not kept: the next look reads it again)."""
         c = self._columns
-        assert c is not None
+        if c is None or not c.exit_time:
+            never = datetime.fromtimestamp(0, UTC)
+            return TradeRow("(unreadable)", "", Decimal(0), never, never, Decimal(0), Decimal(0), Decimal(0))
         return TradeRow(
             symbol="(unreadable)",
             side="",

@@ -197,3 +197,28 @@ class TradeAccount(SQLModel, table=True):
     history_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """Every fill of the account up to this fill time (UTC, Sierra Chart's) is stored: the newest stored fill
     when the last history answer was complete and stored. The next history request starts here."""
+
+
+class TradeDaySummary(SQLModel, table=True):
+    """The statistics of one (mode, account)'s closed trades that exited on one UTC calendar day, folded
+    (``core.day_summary``), so a long period's statistics read a few hundred of these instead of every trade.
+
+    ``summary`` is JSON written and read only by ``core.day_summary`` (Decimals as exact text). A cache: any
+    row can be dropped and is computed again from ``traderecord``; ``TradeSummaryMark`` says up to which trade
+    id the rows of a scope are complete."""
+
+    mode: str = Field(primary_key=True, max_length=8)
+    account: str = Field(primary_key=True, max_length=64)
+    day: str = Field(primary_key=True, max_length=10)
+    """``YYYY-MM-DD``, the UTC date of the trades' ``exit_time``."""
+    summary: str
+
+
+class TradeSummaryMark(SQLModel, table=True):
+    """Every trade of (mode, account) with ``id`` ≤ ``covered_id`` is in its ``TradeDaySummary`` rows. Trades are
+    only ever inserted (never changed or deleted), so the days of trades with a larger id are the only ones to
+    fold again."""
+
+    mode: str = Field(primary_key=True, max_length=8)
+    account: str = Field(primary_key=True, max_length=64)
+    covered_id: int = 0

@@ -139,10 +139,15 @@ def stored_time(value: datetime) -> str:
     return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
 
 
-def _where(mode: str, account: str, since: datetime | None) -> tuple[str, tuple[str, ...]]:
-    if since is None:
-        return "mode = ? AND account = ?", (mode, account)
-    return "mode = ? AND account = ? AND exit_time >= ?", (mode, account, stored_time(since))
+def _where(
+    mode: str, account: str, since: datetime | None, until: datetime | None = None
+) -> tuple[str, tuple[str, ...]]:
+    where, params = "mode = ? AND account = ?", (mode, account)
+    if since is not None:
+        where, params = f"{where} AND exit_time >= ?", (*params, stored_time(since))
+    if until is not None:
+        where, params = f"{where} AND exit_time < ?", (*params, stored_time(until))
+    return where, params
 
 
 def _aggregate_sql(where: str, columns: tuple[str, ...] = COLUMNS) -> str:
@@ -209,17 +214,22 @@ def _connect(engine: Engine) -> Any:
 
 
 def trade_columns(
-    engine: Engine, mode: str, account: str, since: datetime | None = None, columns: tuple[str, ...] = COLUMNS
+    engine: Engine,
+    mode: str,
+    account: str,
+    since: datetime | None = None,
+    columns: tuple[str, ...] = COLUMNS,
+    until: datetime | None = None,
 ) -> TradeColumns:
-    """Closed trades of (``mode``, ``account``) with ``exit_time`` ≥ ``since`` (all if ``None``), oldest exit
-    first, ordered by (exit_time, id), as columns (see ``TradeColumns`` for units) — ``columns`` of them (they
-    must include ``id`` first and ``exit_time``; the others are left empty). One statement, so one consistent
-    snapshot of the table; uses the (mode, account, exit_time) index.
+    """Closed trades of (``mode``, ``account``) with ``since`` ≤ ``exit_time`` < ``until`` (``None``: no bound),
+    oldest exit first, ordered by (exit_time, id), as columns (see ``TradeColumns`` for units) — ``columns`` of
+    them (they must include ``id`` first and ``exit_time``; the others are left empty). One statement, so one
+    consistent snapshot of the table; uses the (mode, account, exit_time) index.
 
     Raises ``StorageError`` if the database cannot be read (locked, corrupt, missing table) or a stored value
-    cannot be parsed; ``ValueError`` if ``since`` is naive.
+    cannot be parsed; ``ValueError`` if ``since`` or ``until`` is naive.
     """
-    where, params = _where(mode, account, since)
+    where, params = _where(mode, account, since, until)
     try:
         conn = _connect(engine)
         try:
@@ -271,6 +281,34 @@ def trade_columns_by_id(engine: Engine, ids: Sequence[int]) -> TradeColumns:
         raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
     except (ArithmeticError, ValueError, TypeError) as exc:
         raise StorageError(f"cannot read trades: a stored value is not valid: {exc}") from exc
+
+
+def trade_ids(
+    engine: Engine, mode: str, account: str, since: datetime | None = None, newest: int | None = None
+) -> list[int]:
+    """The ids of the closed trades of (``mode``, ``account``) with ``exit_time`` ≥ ``since`` (all if ``None``),
+    ordered by (exit_time, id) — only the last ``newest`` of them if given — read from the (mode, account,
+    exit_time) index alone. Raises ``StorageError`` if the database cannot be read; ``ValueError`` if ``since``
+    is naive."""
+    where, params = _where(mode, account, since)
+    sql = f"SELECT id FROM traderecord WHERE {where} ORDER BY exit_time, id"
+    if newest is not None:
+        sql = f"SELECT id FROM traderecord WHERE {where} ORDER BY exit_time DESC, id DESC LIMIT {int(newest)}"
+    try:
+        conn = _connect(engine)
+        try:
+            cursor = conn.cursor()
+            try:
+                ids = [row[0] for row in cursor.execute(sql, params)]
+                if newest is not None:
+                    ids.reverse()
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+    return ids
 
 
 def newest_trade_id(engine: Engine, mode: str | None = None, account: str | None = None) -> int:

@@ -151,7 +151,8 @@ class Panel3(QGroupBox):
         # columns are sized to their contents when the trades are replaced, not on every insertion or layout
         # change (ResizeToContents re-measured the visible rows on each: most of the GUI time in a burst)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setResizeContentsPrecision(0)  # visible rows only: O(1), not O(trades)
+        # at most 30 rows are measured (0, 'the visible ones', measures all of them while the window is hidden)
+        self.table.horizontalHeader().setResizeContentsPrecision(30)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setMinimumHeight(110)
         right.addWidget(self.table, 1)

@@ -1,0 +1,97 @@
+"""The stored per-day trade summaries (``TradeDaySummary``, ``TradeSummaryMark``; issue 10): read them, find the
+days whose trades changed since they were written, write them back. The summaries themselves are opaque text
+here (``core.day_summary`` writes and reads them).
+
+Trades are only ever inserted, never changed or deleted, so the days to fold again are those of the trades
+stored after the scope's mark (``covered_id``). Safe from any thread: each call checks a connection out of the
+engine's pool. Every function raises ``StorageError`` if the database cannot be read or written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from data.repository import StorageError
+
+
+@contextmanager
+def _cursor(engine: Engine, what: str) -> Iterator[Any]:
+    try:
+        conn = engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                yield cursor
+                conn.commit()
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot {what}: {exc.__class__.__name__}: {exc}") from exc
+
+
+def day_bounds(day: str) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the calendar day ``YYYY-MM-DD``."""
+    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=UTC)
+    return start, datetime.fromordinal(start.toordinal() + 1).replace(tzinfo=UTC)
+
+
+def utc_day(moment: datetime) -> str:
+    """``YYYY-MM-DD`` of ``moment`` (aware) in UTC: the day key of a trade exiting then."""
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def read_summaries(engine: Engine, mode: str, account: str) -> tuple[int, dict[str, str]]:
+    """(``covered_id``, {day: summary text}) of (mode, account); (0, {}) if none were written."""
+    with _cursor(engine, "read the trade summaries") as cursor:
+        row = cursor.execute(
+            "SELECT covered_id FROM tradesummarymark WHERE mode = ? AND account = ?", (mode, account)
+        ).fetchone()
+        rows = cursor.execute(
+            "SELECT day, summary FROM tradedaysummary WHERE mode = ? AND account = ?", (mode, account)
+        ).fetchall()
+    return (int(row[0]) if row else 0), dict(rows)
+
+
+def changed_days(engine: Engine, mode: str, account: str, after_id: int) -> tuple[set[str], int]:
+    """(the UTC days of the trades of (mode, account) with ``id`` > ``after_id``, the largest such id or
+    ``after_id``): a primary-key range, so it costs the trades stored since, not the history."""
+    with _cursor(engine, "read the trades stored since the summaries") as cursor:
+        # "+mode": not through the (mode, account, exit_time) index, which would scan the scope's history
+        rows = cursor.execute(
+            "SELECT substr(exit_time, 1, 10), max(id) FROM traderecord"
+            " WHERE id > ? AND +mode = ? AND +account = ? GROUP BY 1",
+            (after_id, mode, account),
+        ).fetchall()
+    return {day for day, _ in rows}, max([after_id, *(newest for _, newest in rows)])
+
+
+def write_summaries(
+    engine: Engine, mode: str, account: str, summaries: Mapping[str, str | None], covered_id: int
+) -> None:
+    """Store ``summaries`` ({day: text, or ``None`` to delete the day}) and the scope's mark, in one
+    transaction."""
+    with _cursor(engine, "store the trade summaries") as cursor:
+        cursor.execute("BEGIN IMMEDIATE")
+        for day, text in summaries.items():
+            if text is None:
+                cursor.execute(
+                    "DELETE FROM tradedaysummary WHERE mode = ? AND account = ? AND day = ?", (mode, account, day)
+                )
+            else:
+                cursor.execute(
+                    "INSERT OR REPLACE INTO tradedaysummary (mode, account, day, summary) VALUES (?, ?, ?, ?)",
+                    (mode, account, day, text),
+                )
+        cursor.execute(
+            "INSERT OR REPLACE INTO tradesummarymark (mode, account, covered_id) VALUES (?, ?, ?)",
+            (mode, account, covered_id),
+        )
