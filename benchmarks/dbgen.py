@@ -40,8 +40,9 @@ def _insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(table), rows[i : i + BATCH])
 
 
-def generate(data_dir: Path, trades: int = 100_000, seed: int = 5) -> str:
-    """Write the database; returns the symbol of the open position."""
+def generate(data_dir: Path, trades: int = 100_000, seed: int = 5, summaries: bool = True) -> str:
+    """Write the database; returns the symbol of the open position. With ``summaries`` the per-day trade
+    summaries are stored too, as the app leaves them once a long period was shown (``core.long_history``)."""
     rng = random.Random(seed)
     engine = make_engine(data_dir)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -119,5 +120,9 @@ def generate(data_dir: Path, trades: int = 100_000, seed: int = 5) -> str:
         _insert(conn, FillRecord.__table__, fill_rows)
         _insert(conn, PositionEvent.__table__, event_rows)
         conn.execute(insert(OpenPosition.__table__), [position])
+    if summaries:
+        from core.long_history import up_to_date_summaries
+
+        up_to_date_summaries(engine, MODE, ACCOUNT)
     engine.dispose()
     return symbol
