@@ -29,7 +29,6 @@ from data.models import (
 )
 
 
-
 def _unindexed(column: Any) -> Any:
     """``column || ''``: the same value, but SQLite then cannot use an index on it — so a query for the rows
     stored after an id walks the primary key from that id (the rows since) instead of the scope's whole index

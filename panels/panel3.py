@@ -29,7 +29,7 @@ from core.stats import Statistics
 from panels import format as fmt
 from panels.theme import LOSS, pnl_color
 from panels.trades_csv import write_trades_csv
-from panels.trades_table import LISTED, TradesModel
+from panels.trades_table import LISTED, CellDelegate, TradesModel
 from panels.widgets import ValueLabel, add_pairs
 
 TABLE_FLUSH_MS = 250
@@ -141,6 +141,7 @@ class Panel3(QGroupBox):
         self.model = TradesModel(tz)
         self.table = QTableView(objectName="tradesTable")
         self.table.setModel(self.model)
+        self.table.setItemDelegate(CellDelegate(self.model, self.table))
         self.table.setSortingEnabled(True)  # the model sorts its listed rows itself (by value)
         self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # newest exit first
         self.table.setAlternatingRowColors(True)
