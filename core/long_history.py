@@ -76,8 +76,8 @@ def up_to_date_summaries(engine: Engine, mode: str, account: str) -> dict[str, D
             refold.add(day)  # written by another version, or damaged: fold the day again
     changes: dict[str, str | None] = {}
     if covered == 0 and not stored:  # the first time: the whole history in one read
-        newest = newest_trade_id(engine, mode, account)
-        if newest:
+        newest = newest_trade_id(engine)  # read first: every trade of the scope up to it is in the read below
+        if newest_trade_id(engine, mode, account):
             for day, part in _by_day(trade_columns(engine, mode, account, None, STATISTICS_COLUMNS)).items():
                 summaries[day] = summarize(part)
                 changes[day] = to_json(summaries[day])

@@ -62,16 +62,19 @@ def read_summaries(engine: Engine, mode: str, account: str) -> tuple[int, dict[s
 
 
 def changed_days(engine: Engine, mode: str, account: str, after_id: int) -> tuple[set[str], int]:
-    """(the UTC days of the trades of (mode, account) with ``id`` > ``after_id``, the largest such id or
-    ``after_id``): a primary-key range, so it costs the trades stored since, not the history."""
+    """(the UTC days of the trades of (mode, account) with ``id`` > ``after_id``, the new mark): the mark is
+    the largest trade id of any scope when asked, so trades of other accounts are not walked again next time.
+    A primary-key range: it costs the trades stored since, not the history."""
     with _cursor(engine, "read the trades stored since the summaries") as cursor:
-        # "+mode": not through the (mode, account, exit_time) index, which would scan the scope's history
+        (newest,) = cursor.execute("SELECT max(id) FROM traderecord").fetchone()
+        newest = max(after_id, int(newest or 0))
+        # "+mode": not through the (mode, account, exit_time) index, which would walk the scope's history
         rows = cursor.execute(
-            "SELECT substr(exit_time, 1, 10), max(id) FROM traderecord"
-            " WHERE id > ? AND +mode = ? AND +account = ? GROUP BY 1",
-            (after_id, mode, account),
+            "SELECT DISTINCT substr(exit_time, 1, 10) FROM traderecord"
+            " WHERE id > ? AND id <= ? AND +mode = ? AND +account = ?",
+            (after_id, newest, mode, account),
         ).fetchall()
-    return {day for day, _ in rows}, max([after_id, *(newest for _, newest in rows)])
+    return {day for (day,) in rows}, newest
 
 
 def write_summaries(

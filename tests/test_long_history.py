@@ -155,3 +155,18 @@ def test_reading_the_trades_stored_since_walks_the_primary_key_not_the_history(
         plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
     assert "INTEGER PRIMARY KEY" in plan and "ix_traderecord_scope_exit" not in plan
     engine.dispose()
+
+
+def test_trades_of_other_accounts_advance_the_mark_and_change_nothing(data_dir: Path, tmp_path: Path) -> None:
+    engine = _copy(data_dir, tmp_path)
+    first = load_period(engine, MODE, ACCOUNT, None, summarize_above=0)
+    other = _trade(datetime.now(UTC), "25")
+    other.account = "Sim2"
+    with Session(engine) as session:
+        session.add(other)
+        session.commit()
+    again = load_period(engine, MODE, ACCOUNT, None, summarize_above=0)
+    assert again.running.result() == first.running.result()
+    covered, _ = read_summaries(engine, MODE, ACCOUNT)
+    assert covered == newest_trade_id(engine)  # not walked again on the next load
+    engine.dispose()
