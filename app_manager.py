@@ -391,7 +391,7 @@ def build_app(
     sierra_bridge = SierraBridge(window)
     sierra_bridge.updated.connect(window.show_sierra)
     trade_list.subscribe(sierra_bridge.publish)
-    trade_list.publish(status="not asked yet: Sierra Chart's trade list is asked for after each logon")
+    trade_list.publish()  # the differences stored by earlier runs
     feed = MarketDataFeed(send, state.on_price)
     router = MessageRouter(
         state,

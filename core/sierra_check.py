@@ -167,12 +167,19 @@ def field_differences(p: PanelTrade, s: SierraTrade) -> tuple[FieldDifference, .
 
 
 def compare(
-    sierra: Sequence[SierraTrade], panel: Sequence[PanelTrade], first_seen: datetime, asked_at: datetime
+    sierra: Sequence[SierraTrade],
+    panel: Sequence[PanelTrade],
+    first_seen: datetime,
+    asked_at: datetime,
+    start: datetime | None = None,
 ) -> Comparison:
     """Sort one account's Sierra Chart trades against the panel's trades of the same period.
 
     ``first_seen``: when the panel first saw the account (trades closed before it are imported); ``asked_at``:
-    when the request was sent (a panel trade closed after it cannot be in the answer, so it is not "missing")."""
+    when the request was sent (a panel trade closed after it cannot be in the answer, so it is not "missing");
+    ``start``: the ``StartDateTime`` asked for — a trade that opened before it is matched if both sides have it,
+    but never listed as missing on one side (whether Sierra Chart starts by entry or by exit time is not
+    documented)."""
     imports = tuple(s for s in sierra if s.exit_time < first_seen)
     rest = [s for s in sierra if s.exit_time >= first_seen]
     unmatched = list(panel)
@@ -181,11 +188,14 @@ def compare(
     for s in rest:
         found = _find(s, unmatched)
         if found is None:
-            sierra_only.append(s)
+            if start is None or s.entry_time >= start:
+                sierra_only.append(s)
             continue
         unmatched.remove(found)
         matches.append(Match(found, s, field_differences(found, s)))
-    panel_only = tuple(p for p in unmatched if p.exit_time <= asked_at and p.exit_time >= first_seen)
+    panel_only = tuple(
+        p for p in unmatched if first_seen <= p.exit_time <= asked_at and (start is None or p.entry_time >= start)
+    )
     return Comparison(imports, tuple(matches), tuple(sierra_only), panel_only)
 
 

@@ -84,7 +84,7 @@ class SierraTradesView:
     logon), True answered, False "not available from this Sierra Chart" (``status`` says why)."""
 
     available: bool | None = None
-    status: str = "Sierra Chart's trade list has not been asked for yet (after the next logon)"
+    status: str = "Sierra Chart's trade list is asked for after each logon"
     differences: tuple[DifferenceView, ...] = ()
     checked: int = 0
     agreed: int = 0
@@ -133,7 +133,8 @@ class SierraTradeList:
     ) -> None:
         self._send, self._state, self._store, self._instruments = send, state, store, instruments
         self._days, self._session = days, session
-        self._timeout, self._clock, self._now = timeout_seconds, clock, now
+        self.timeout_seconds, self._clock, self._now = timeout_seconds, clock, now
+        """Seconds to wait for a complete answer before the feature is "not available" (until the next logon)."""
         self._next_id = 1_000_000  # apart from the resync's RequestIDs of the same connection
         self._asked: dict[int, _Asked] = {}
         self._listeners: list[Callable[[SierraTradesView], None]] = []
@@ -204,7 +205,7 @@ class SierraTradeList:
             )
         if self._asked:
             count = len(self._asked)
-            self.publish(available=None, status=f"asking Sierra Chart for its trade list of {count} account(s)")
+            self.publish(available=None, status=f"Asking Sierra Chart for its trade list of {count} account(s)")
 
     # --- answers -------------------------------------------------------------------------------------
 
@@ -241,32 +242,33 @@ class SierraTradeList:
     def tick(self) -> None:
         """Expire requests without a complete answer in time (the DTC thread's loop)."""
         now = self._clock()
-        late = [rid for rid, asked in self._asked.items() if now - asked.sent_at > self._timeout]
+        late = [rid for rid, asked in self._asked.items() if now - asked.sent_at > self.timeout_seconds]
         if late:
             for rid in late:
                 del self._asked[rid]
-            self._not_available(f"no complete answer within {self._timeout:.0f} s")
+            self._not_available(f"no complete answer within {self.timeout_seconds:g} s")
 
     def _not_available(self, reason: str) -> None:
         text = f"Sierra Chart's trade list: {NOT_AVAILABLE} ({reason}); asked again at the next logon"
         log.warning("%s", text)
         self._state.notify("warning", text)
-        self.publish(available=False, status=f"{NOT_AVAILABLE}: {reason} — asked again at the next logon")
+        status = f"Sierra Chart's trade list: {NOT_AVAILABLE} ({reason}) — asked again at the next logon"
+        self.publish(available=False, status=status)
 
     def _complete(self, asked: _Asked) -> None:
         try:
             panel = self._store.panel_trades(asked.mode, asked.account, asked.start, asked.asked_at)
         except StorageError as exc:
             log.error("cannot compare with Sierra Chart's trades of %s: %s", asked.account, exc)
-            self.publish(status=f"cannot compare with Sierra Chart's trades: {exc}")
+            self.publish(status=f"Cannot compare with Sierra Chart's trade list: {exc}")
             return
-        comparison = compare(asked.trades, panel, asked.first_seen, asked.asked_at)
+        comparison = compare(asked.trades, panel, asked.first_seen, asked.asked_at, asked.start)
         try:
             recorded = self._store.record(*self._rows(asked, comparison))
         except StorageError as exc:
             log.error("cannot store what Sierra Chart's trade list says of %s: %s", asked.account, exc)
             self._state.notify("error", f"Cannot store Sierra Chart's trades of {asked.account}: {exc}")
-            self.publish(status=f"cannot store Sierra Chart's trades: {exc}")
+            self.publish(status=f"Cannot store Sierra Chart's trade list: {exc}")
             return
         agreed = sum(1 for m in comparison.matches if not m.differences)
         self._checked += len(comparison.matches)
@@ -288,8 +290,8 @@ class SierraTradeList:
             )
         outstanding = len(self._asked)
         status = (
-            f"compared with Sierra Chart's trade list: {self._checked} trade(s) checked, {self._agreed} agree, "
-            f"{self._imported} imported"
+            f"Compared with Sierra Chart's trade list: {self._checked} trade(s) checked, {self._agreed} agree, "
+            f"{self._checked - self._agreed} differ; {self._imported} imported at this logon"
         )
         if asked.invalid:
             status += f"; {asked.invalid} unreadable trade(s) skipped"

@@ -92,7 +92,7 @@ class SierraDifferencesDialog(QDialog):
         """The status line: Sierra Chart's answer, then how many differences are listed."""
         count = len(view.differences)
         listed = f"{count} difference{'s' if count != 1 else ''} listed." if count else "No differences listed."
-        return f"Sierra Chart's trade list: {view.status}. {listed}"
+        return f"{view.status}. {listed}"
 
     def button_text(self) -> str:
         """What the window's button says: "Sierra Chart ✓", "≠ N", or "n/a"."""

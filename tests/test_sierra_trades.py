@@ -207,3 +207,31 @@ def test_a_reject_leaves_everything_else_working_and_is_asked_again_next_logon( 
     finally:
         app.stop()
     assert [t.sierra for t in stored(settings)[0]] == ["agrees"]
+
+
+def test_no_answer_or_an_unknown_answer_makes_it_not_available_and_nothing_else(  # type: ignore[no-untyped-def]
+    settings, simulator, qtbot
+) -> None:
+    simulator.set_trades_ignored(True)  # a Sierra Chart that does not know the message: no answer at all
+    app = start_panel(settings, simulator.port, qtbot)
+    assert app.trade_list is not None
+    app.trade_list.timeout_seconds = 1.0
+    try:
+        wait_synced(app, qtbot)
+        wait_compared(app, qtbot, available=False)
+        status = app.window.sierra_differences.status.text()
+        assert "not available from this Sierra Chart (no complete answer within 1 s)" in status
+        assert any("not available from this Sierra Chart" in line for line in app.window.feed.lines())
+        simulator.fill("Sim1", "MESZ25", "SELL", 1, 6000.00)
+        qtbot.waitUntil(lambda: app.window.panel2.card_texts()[:1] != [], timeout=10_000)
+        assert app.window.panel2.card_texts()[0].startswith("SHORT 1 MESZ25")
+        # the next logon asks again; this time an answer of a Sierra Chart custom type this panel does not know
+        app.trade_list.timeout_seconds = 30.0
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: app.window.sierra_differences.view.available is None, timeout=15_000)
+        simulator.send_raw(b'{"Type":10150,"RequestID":1000001}\x00')
+        wait_compared(app, qtbot, available=False)
+        assert "answered with message type 10150" in app.window.sierra_differences.status.text()
+        wait_synced(app, qtbot)  # the resync is not held up by it
+    finally:
+        app.stop()
