@@ -187,7 +187,11 @@ class SierraTradeList:
         self._checked = self._agreed = self._imported = 0
 
     def on_disconnect(self) -> None:
-        self._asked.clear()
+        if self._asked:
+            self._asked.clear()
+            self.publish(
+                status="The connection ended before Sierra Chart's trade list arrived; asked again at the next logon"
+            )
 
     def request(self, accounts: dict[str, tuple[str, datetime]]) -> None:
         """Send one 10100 per account (account → (mode, first seen UTC)); called when the resync is done."""

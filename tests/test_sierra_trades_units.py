@@ -141,3 +141,29 @@ def test_a_sub_cent_or_sub_tick_rounding_of_doubles_is_agreement() -> None:
     theirs = sierra(ids=("E1", "E2"), pnl="5.0000000001")
     (match,) = compare([theirs], [own], T0 - timedelta(hours=1), T0 + timedelta(hours=1)).matches
     assert match.differences == ()
+
+
+def test_scenario_steps_make_one_trade_differ_and_then_reject() -> None:
+    scenario = Scenario.from_dict(
+        {
+            "accounts": [{"TradeAccount": "Sim1"}],
+            "steps": [
+                {"fill": {"account": "Sim1", "symbol": "MESZ25", "side": "BUY", "quantity": 1, "price": 6000}},
+                {"fill": {"account": "Sim1", "symbol": "MESZ25", "side": "SELL", "quantity": 1, "price": 6001}},
+                {"trades_difference": {"close_execution_id": "SIM-2", "field": "Commission", "amount": 0.62}},
+            ],
+        }
+    )
+    server = SimulatorServer(scenario, autoplay=True, clock=Clock())
+    server.start()
+    try:
+        assert server.wait_until_idle(10)
+        (trade,) = ask(server.port, {"Type": 10100, "RequestID": 1, "TradeAccount": "Sim1"})
+        assert (trade["ClosedProfitLoss"], trade["Commission"], trade["CloseFillExecutionID"]) == (5.0, 0.62, "SIM-2")
+    finally:
+        server.stop()
+    wrong = {"close_execution_id": "X", "field": "Nope", "amount": 1}
+    with pytest.raises(ValueError, match=r"trades_difference\.field"):
+        Scenario.from_dict({"accounts": [], "steps": [{"trades_difference": wrong}]})
+    rejecting = Scenario.from_dict({"accounts": [], "steps": [{"trades_reject": {"text": "off"}}]})
+    assert type(rejecting.steps[0].action).__name__ == "TradesRejectSpec"
