@@ -61,6 +61,7 @@ class _Open:
     quantity: float = 0.0  # signed, now
     opened: float = 0.0
     opened_value: float = 0.0
+    cost: float = 0.0  # Σ entry price × contracts of the open contracts
     closed: float = 0.0
     closed_value: float = 0.0
     max_open: float = 0.0
@@ -72,7 +73,8 @@ class _Open:
 
     @property
     def average(self) -> float:
-        return self.opened_value / self.opened if self.opened else 0.0
+        """Average entry of the open contracts: changes only when the position grows (a scale-out keeps it)."""
+        return self.cost / abs(self.quantity) if self.quantity else 0.0
 
     def mark(self, price: float, pv: float) -> None:
         pnl = self.realized + (price - self.average) * self.quantity * pv
@@ -104,6 +106,7 @@ def flat_to_flat(
             if (remaining > 0) == (t.side > 0):  # opening or adding
                 t.opened += abs(remaining)
                 t.opened_value += abs(remaining) * f.price
+                t.cost += abs(remaining) * f.price
                 t.fills += abs(remaining)
                 t.quantity += remaining
                 t.max_open = max(t.max_open, abs(t.quantity))
@@ -111,7 +114,9 @@ def flat_to_flat(
                 t.mark(f.price, value)
                 continue
             closing = min(abs(remaining), abs(t.quantity))
-            t.realized += (f.price - t.average) * closing * t.side * value
+            average = t.average
+            t.realized += (f.price - average) * closing * t.side * value
+            t.cost -= closing * average
             t.closed += closing
             t.closed_value += closing * f.price
             t.fills += closing
@@ -130,7 +135,7 @@ def _response(close: FillRecord, t: _Open, commission_per_contract: float) -> m.
         TradeAccount=close.account,
         EntryDateTime=round(t.entry_time, 3),
         ExitDateTime=round(close.time, 3),
-        EntryPrice=round(t.average, 10),
+        EntryPrice=round(t.opened_value / t.opened, 10),
         ExitPrice=round(t.closed_value / t.closed, 10),
         TradeType=1 if t.side > 0 else 2,
         EntryQuantity=t.opened,
