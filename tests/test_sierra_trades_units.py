@@ -167,3 +167,16 @@ def test_scenario_steps_make_one_trade_differ_and_then_reject() -> None:
         Scenario.from_dict({"accounts": [], "steps": [{"trades_difference": wrong}]})
     rejecting = Scenario.from_dict({"accounts": [], "steps": [{"trades_reject": {"text": "off"}}]})
     assert type(rejecting.steps[0].action).__name__ == "TradesRejectSpec"
+
+
+def test_simulator_realizes_against_the_average_entry_of_the_open_contracts(simulator) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_instrument("ZZZ", 1.0, 1.0)
+    simulator.fill("Sim1", "ZZZ", "BUY", 2, 100.0)
+    simulator.fill("Sim1", "ZZZ", "SELL", 1, 104.0)  # +4; one left @ 100
+    simulator.fill("Sim1", "ZZZ", "BUY", 1, 102.0)  # two @ 101 now
+    simulator.fill("Sim1", "ZZZ", "SELL", 2, 103.0)  # +4
+    (trade,) = ask(simulator.port, {"Type": 10100, "RequestID": 1, "TradeAccount": "Sim1"})
+    assert trade["ClosedProfitLoss"] == 8.0 and trade["MaximumOpenPositionProfit"] == 8.0
+    assert trade["EntryQuantity"] == 3 and trade["MaxOpenQuantity"] == 2
+    assert round(trade["EntryPrice"], 6) == round(302 / 3, 6)  # every opening fill, like the panel's entry price
+    assert round(trade["ExitPrice"], 6) == round(310 / 3, 6)
