@@ -266,6 +266,8 @@ class PanelApp:
             self.csv_source.stop()
         self.state.flush_marks(force=True)
         self.state.publish()
+        if self.trade_list is not None:
+            self.trade_list.close()  # an answer being stored is finished before the database closes
         self.state.close()
         self.store.engine.dispose()  # closes every pooled SQLite connection: the database is closed cleanly
 

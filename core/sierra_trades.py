@@ -24,8 +24,10 @@ Runs on the DTC thread. Listeners (``subscribe``) get an immutable ``SierraTrade
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -45,6 +47,9 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
 NOT_AVAILABLE = "not available from this Sierra Chart"
+MISSING_LISTED = 200
+"""At most this many trades only one side has are listed per answer and side (the newest): a Sierra Chart whose
+trade list was cleared would otherwise list a whole year of the panel's trades; the status counts the rest."""
 FIELD_LABELS = {
     "EntryPrice": "Entry price",
     "ExitPrice": "Exit price",
@@ -140,6 +145,9 @@ class SierraTradeList:
         self._listeners: list[Callable[[SierraTradesView], None]] = []
         self._view = SierraTradesView()
         self._checked = self._agreed = self._imported = 0
+        self._lock = threading.RLock()
+        self._worker: ThreadPoolExecutor | None = None
+        self._last: Future[None] | None = None
 
     # --- publication ---------------------------------------------------------------------------------
 
@@ -152,24 +160,42 @@ class SierraTradeList:
         return self._view
 
     def publish(self, **changes: Any) -> SierraTradesView:
-        """Re-read the stored differences, update the view with ``changes`` and tell the listeners."""
+        """Re-read the stored differences, update the view with ``changes`` and tell the listeners (any thread:
+        the DTC thread, or the worker that stores an answer)."""
         try:
             rows = self._store.differences()
         except StorageError as exc:
             log.error("cannot read the differences with Sierra Chart: %s", exc)
             rows = []
-        view = SierraTradesView(
-            available=changes.get("available", self._view.available),
-            status=changes.get("status", self._view.status),
-            differences=tuple(_difference_view(r) for r in rows),
-            checked=self._checked,
-            agreed=self._agreed,
-            imported=self._imported,
-        )
-        self._view = view
-        for listener in self._listeners:
-            listener(view)
+        with self._lock:
+            view = SierraTradesView(
+                available=changes.get("available", self._view.available),
+                status=changes.get("status", self._view.status),
+                differences=tuple(_difference_view(r) for r in rows),
+                checked=self._checked,
+                agreed=self._agreed,
+                imported=self._imported,
+            )
+            self._view = view
+            for listener in self._listeners:
+                listener(view)
         return view
+
+    def close(self) -> None:
+        """Wait for an answer being stored (at most one), then stop the worker thread."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Whether every answer received so far has been stored within ``timeout`` seconds (tests, tools)."""
+        future = self._last
+        if future is None:
+            return True
+        try:
+            future.result(timeout)
+        except TimeoutError:
+            return False
+        return True
 
     # --- requests ------------------------------------------------------------------------------------
 
@@ -227,7 +253,12 @@ class SierraTradeList:
                 log.warning("skipped a trade of Sierra Chart's list: %s", exc)
         if message.IsFinalMessage:
             del self._asked[message.RequestID]
-            self._complete(asked)
+            # comparing and storing take a while for a long history: never on the DTC thread, so fills and the
+            # trader's requests are not held up (ARCHITECTURE §2); one answer at a time, in arrival order
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="sierra-trades")
+            self._last = self._worker.submit(self._complete, asked)
+            self._last.add_done_callback(_log_failure)
 
     def on_reject(self, message: HistoricalTradesReject) -> None:
         """10101: not available from this Sierra Chart (until the next logon)."""
@@ -275,9 +306,10 @@ class SierraTradeList:
             self.publish(status=f"Cannot store Sierra Chart's trade list: {exc}")
             return
         agreed = sum(1 for m in comparison.matches if not m.differences)
-        self._checked += len(comparison.matches)
-        self._agreed += agreed
-        self._imported += recorded.imported
+        with self._lock:
+            self._checked += len(comparison.matches)
+            self._agreed += agreed
+            self._imported += recorded.imported
         if recorded.imported or comparison.matches:
             self._state.reload_statistics()  # imported rows and check marks are in the trades now
         if recorded.imported:
@@ -299,6 +331,9 @@ class SierraTradeList:
         )
         if asked.invalid:
             status += f"; {asked.invalid} unreadable trade(s) skipped"
+        unlisted = sum(max(0, len(side) - MISSING_LISTED) for side in (comparison.sierra_only, comparison.panel_only))
+        if unlisted > 0:
+            status += f"; {unlisted:,} more trade(s) only one side has, not listed"
         self.publish(available=True, status=status if not outstanding else status + " (more accounts pending)")
 
     def _rows(
@@ -336,7 +371,7 @@ class SierraTradeList:
                     f"d:{p.id}:{d.field}",
                     d.field,
                 )
-        for s in c.sierra_only:
+        for s in c.sierra_only[-MISSING_LISTED:]:
             text = _trade_text(s.side, s.entry_quantity, s.entry_price, s.exit_price, s.closed_pnl)
             add(
                 "sierra_only",
@@ -348,7 +383,7 @@ class SierraTradeList:
                 f"s:{s.key}",
                 s.close_execution_id,
             )
-        for p in c.panel_only:
+        for p in c.panel_only[-MISSING_LISTED:]:
             text = _trade_text(p.side, p.qty, p.entry_price, p.exit_price, p.gross_pnl)
             add(
                 "panel_only", p.symbol, "", (text, "—"), (p.entry_time, p.exit_time), p.id, f"p:{p.id}", f"trade {p.id}"
@@ -389,6 +424,13 @@ class SierraTradeList:
             "sierra_key": s.key,
             "created_at": now,
         }
+
+
+def _log_failure(future: Future[None]) -> None:
+    """A comparison that failed in a way nobody foresaw: logged with its traceback (the next logon retries)."""
+    exc = future.exception() if not future.cancelled() else None
+    if exc is not None:
+        log.error("comparing with Sierra Chart's trade list failed", exc_info=exc)
 
 
 def _trade_text(side: str, qty: Decimal, entry: Decimal, exit_: Decimal, pnl: Decimal | None) -> str:

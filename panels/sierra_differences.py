@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QDialog, QLabel, QTableView, QVBoxLayout, QWidget
 
 from core.sierra_trades import SierraTradesView
@@ -60,15 +60,30 @@ class SierraDifferencesDialog(QDialog):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setResizeContentsPrecision(50)  # fitted to the first rows, not all of them
         layout.addWidget(self.table, 1)
+        self._dirty = True
         self.resize(900, 360)
         self.show_view(self.view)
 
     @Slot(object)
     def show_view(self, view: SierraTradesView) -> None:
-        """Show ``view`` (replaces the rows: at most the newest thousand differences)."""
+        """Show ``view``. The rows (at most the newest thousand differences) are rebuilt only while the window is
+        open, or when it opens: a hidden window costs the GUI thread nothing."""
         self.view = view
         self.status.setText(self.status_text(view))
+        self._dirty = True
+        if self.isVisible():
+            self._fill()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._dirty:
+            self._fill()
+        super().showEvent(event)
+
+    def _fill(self) -> None:
+        self._dirty = False
+        view = self.view
         self.model.setRowCount(0)
         for d in view.differences:
             cells = (

@@ -157,13 +157,15 @@ def test_a_closed_pnl_differing_by_1_25_is_listed_with_both_values_and_audited( 
         simulator.set_trades_difference(close_id, "ClosedProfitLoss", 1.25)  # Sierra Chart says $6.25
         simulator.drop_connections()  # the next logon asks again and compares
         dialog = app.window.sierra_differences
-        qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=15_000)
+        qtbot.waitUntil(lambda: app.window.sierra_button.text() == "Sierra Chart ≠ 1", timeout=15_000)
+        app.window.shortcut_actions["sierra_differences"].trigger()  # Ctrl+D: the trader opens the list
+        qtbot.waitUntil(lambda: dialog.isVisible() and dialog.model.rowCount() == 1, timeout=5000)
         row = [dialog.model.item(0, c).text() for c in range(dialog.model.columnCount())]
         assert row[0:2] == ["SIM Sim1", "MESZ25"] and row[4:7] == ["Closed P&L", "5.00", "6.25"]
         assert "1 difference listed" in dialog.status.text()
-        assert app.window.sierra_button.text() == "Sierra Chart ≠ 1"
         qtbot.waitUntil(lambda: trades_column(app, "SC") == ["≠"], timeout=5000)
-        assert any("difference(s) with Sierra Chart" in line for line in app.window.feed.lines())
+        in_feed = lambda: any("difference(s) with Sierra Chart" in line for line in app.window.feed.lines())  # noqa: E731
+        qtbot.waitUntil(in_feed, timeout=5000)
         simulator.drop_connections()  # found again at the next logon: still listed once, audited once
         asked_thrice = lambda: simulator.logged_on_clients == 1 and len(simulator.trades_requests()) == 3  # noqa: E731
         qtbot.waitUntil(asked_thrice, timeout=15_000)
@@ -221,7 +223,8 @@ def test_no_answer_or_an_unknown_answer_makes_it_not_available_and_nothing_else(
         wait_compared(app, qtbot, available=False)
         status = app.window.sierra_differences.status.text()
         assert "not available from this Sierra Chart (no complete answer within 1 s)" in status
-        assert any("not available from this Sierra Chart" in line for line in app.window.feed.lines())
+        in_feed = lambda: any("not available from this Sierra Chart" in line for line in app.window.feed.lines())  # noqa: E731
+        qtbot.waitUntil(in_feed, timeout=5000)
         simulator.fill("Sim1", "MESZ25", "SELL", 1, 6000.00)
         qtbot.waitUntil(lambda: app.window.panel2.card_texts()[:1] != [], timeout=10_000)
         assert app.window.panel2.card_texts()[0].startswith("SHORT 1 MESZ25")
