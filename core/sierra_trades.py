@@ -310,8 +310,8 @@ class SierraTradeList:
             self._checked += len(comparison.matches)
             self._agreed += agreed
             self._imported += recorded.imported
-        if recorded.imported or comparison.matches:
-            self._state.reload_statistics()  # imported rows and check marks are in the trades now
+        if recorded.imported or recorded.marked:
+            self._state.reload_statistics()  # imported rows and new check marks are in the trades now
         if recorded.imported:
             self._state.notify(
                 "reconciled",

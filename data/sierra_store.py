@@ -62,6 +62,8 @@ class Recorded:
 
     imported: int
     differences: int
+    marked: int = 0
+    """Compared trades whose mark ("agrees"/"differs") is new or changed."""
 
 
 _TRADE_FIELDS = (
@@ -154,8 +156,14 @@ class SierraTradeStore:
                     if result.rowcount:
                         imported += 1
                         new_keys.add(str(row["sierra_key"]))
+                marked = 0
                 for trade_id, verdict in checks.items():
-                    session.execute(update(TradeRecord).where(col(TradeRecord.id) == trade_id).values(sierra=verdict))
+                    result = session.execute(
+                        update(TradeRecord)
+                        .where(col(TradeRecord.id) == trade_id, col(TradeRecord.sierra) != verdict)
+                        .values(sierra=verdict)
+                    )
+                    marked += result.rowcount
                 found = 0
                 for row in differences:
                     result = session.execute(
@@ -167,7 +175,7 @@ class SierraTradeStore:
                 fresh = [{k: v for k, v in e.items() if k != "_key"} for e in events if e["_key"] in new_keys]
                 if fresh:
                     session.execute(insert(PositionEvent.__table__), fresh)
-                return Recorded(imported, found)
+                return Recorded(imported, found, marked)
         except SQLAlchemyError as exc:
             detail = getattr(exc, "orig", None) or exc
             raise StorageError(f"cannot store Sierra Chart's trades: {exc.__class__.__name__}: {detail}") from exc
