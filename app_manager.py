@@ -36,12 +36,14 @@ from core.resync import ResyncController
 from core.router import MessageRouter
 from core.secrets import load_password, save_password
 from core.settings import Settings, SettingsError
+from core.sierra_trades import SierraTradeList
 from core.snapshots import ConnectionState
 from core.state import StateManager
 from core.supervisor import ThreadSupervisor
 from core.text import EscapeControlCharacters
 from data.db import make_engine
 from data.repository import PositionStore
+from data.sierra_store import SierraTradeStore
 from data.storage import OpenedStorage
 from dtc.client import ClientConfig, DTCClient, LinkState
 from dtc.messages import DTCMessage
@@ -49,6 +51,7 @@ from panels.alerts import DesktopAlerts
 from panels.bridge import QtBridge
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
+from panels.sierra_differences import SierraBridge
 from panels.startup_reports import EXIT_STORAGE, make_private, open_checked_storage, report_settings_problem
 
 log = logging.getLogger("dtc_panel")
@@ -162,8 +165,16 @@ class DtcSession:
     """What the DTC thread does besides routing messages: link changes, the end of each received chunk, and
     the periodic tick. Holds no socket: tests drive it directly (``on_chunk_end``, ``on_tick``)."""
 
-    def __init__(self, state: StateManager, router: MessageRouter, resync: ResyncController, feed: MarketDataFeed):
+    def __init__(
+        self,
+        state: StateManager,
+        router: MessageRouter,
+        resync: ResyncController,
+        feed: MarketDataFeed,
+        trade_list: SierraTradeList | None = None,
+    ):
         self.state, self.router, self.resync, self.feed = state, router, resync, feed
+        self.trade_list = trade_list
         self.client: DTCClient | None = None
         self._touched = 0.0
 
@@ -175,6 +186,8 @@ class DtcSession:
             if link in (LinkState.DISCONNECTED, LinkState.STOPPED):
                 self.resync.on_disconnect()
                 self.feed.on_disconnect()
+                if self.trade_list is not None:
+                    self.trade_list.on_disconnect()
                 self.state.on_disconnected()
             self.state.set_connection(_LINK_TO_CONNECTION[link], detail)
         self.state.publish()
@@ -197,6 +210,8 @@ class DtcSession:
         state.run_commands()
         state.retry_pending()
         self.resync.tick()
+        if self.trade_list is not None:
+            self.trade_list.tick()
         state.check_reconciliation()
         state.flush_marks()
         now = time.monotonic()
@@ -224,6 +239,8 @@ class PanelApp:
     reconcile: ReconcileController | None = None
     alerts: DesktopAlerts | None = None
     session: DtcSession | None = None
+    trade_list: SierraTradeList | None = None
+    """Sierra Chart's own trade list: backfill before first contact and cross-check (issue 15)."""
     supervisor: ThreadSupervisor = field(default_factory=ThreadSupervisor)
     """Restarts the DTC and price threads if one dies of an unexpected error, which the window shows."""
 
@@ -249,6 +266,8 @@ class PanelApp:
             self.csv_source.stop()
         self.state.flush_marks(force=True)
         self.state.publish()
+        if self.trade_list is not None:
+            self.trade_list.close()  # an answer being stored is finished before the database closes
         self.state.close()
         self.store.engine.dispose()  # closes every pooled SQLite connection: the database is closed cleanly
 
@@ -362,6 +381,19 @@ def build_app(
         client.send(message)  # the client is created below; resync only sends after it has started
 
     resync = ResyncController(send, state, store)
+    trade_list = SierraTradeList(
+        send,
+        state,
+        SierraTradeStore(store.engine),
+        instruments,
+        days=settings.sierra_trades_days,
+        session=(settings.session_start, settings.session_timezone),
+    )
+    resync.on_synced = trade_list.request
+    sierra_bridge = SierraBridge(window)
+    sierra_bridge.updated.connect(window.show_sierra)
+    trade_list.subscribe(sierra_bridge.publish)
+    trade_list.publish()  # the differences stored by earlier runs
     feed = MarketDataFeed(send, state.on_price)
     router = MessageRouter(
         state,
@@ -370,9 +402,10 @@ def build_app(
         instruments,
         feed=feed,
         definitions=SecurityDefinitions(send, instruments.define),
+        trade_list=trade_list,
     )
 
-    session = DtcSession(state, router, resync, feed)
+    session = DtcSession(state, router, resync, feed, trade_list)
     client = DTCClient(
         ClientConfig(
             host=settings.host,
@@ -404,7 +437,9 @@ def build_app(
             symbol=settings.price_csv_symbol,
             on_problem=lambda text: state.notify("warning", text),
         )
-    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session)
+    return PanelApp(
+        settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session, trade_list
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -89,6 +89,11 @@ class ResyncController:
         self._accounts: list[tuple[str, bool]] = []
         self._failed: list[str] = []
         self._active = False
+        self._first_seen: dict[str, tuple[str, datetime]] = {}
+        self._synced_told = False
+        self.on_synced: Callable[[dict[str, tuple[str, datetime]]], None] = lambda _accounts: None
+        """Called once per logon when the resync is done (synced, or partially): account → (mode, first seen
+        UTC) of the accounts whose first contact is recorded (Sierra Chart's trade list is asked for then)."""
 
     def _request(self, make: Callable[[int], DTCMessage], what: str, track: bool = True) -> int:
         request_id = self._next_id
@@ -109,6 +114,8 @@ class ResyncController:
         self._history_asked = {}
         self._history_pending = True
         self._accounts_done = False
+        self._first_seen = {}
+        self._synced_told = False
         self._state.set_connection(ConnectionState.SYNCING, "requesting trade accounts")
         self._accounts_request = self._request(lambda rid: TradeAccountsRequest(RequestID=rid), "trade accounts")
 
@@ -159,6 +166,7 @@ class ResyncController:
         except StorageError as exc:
             log.error("cannot record trade accounts, history not requested this time: %s", exc)
             first_seen = {}
+        self._first_seen = {account: (mode, first_seen[account]) for account, mode in modes if account in first_seen}
         for account, mode in modes:
             if account not in first_seen:
                 continue
@@ -232,6 +240,9 @@ class ResyncController:
         state, detail = self.status()
         if state == ConnectionState.SYNCED:
             self._state.set_connection(state, detail)
+            if self._accounts_done and not self._synced_told:  # not the instant between 401 and the requests
+                self._synced_told = True
+                self.on_synced(dict(self._first_seen))
 
     def tick(self) -> None:
         """Expire requests that got no complete answer in time (called by the DTC thread's loop)."""

@@ -21,6 +21,7 @@ from core.instruments import InstrumentBook
 from core.market_data import MarketDataFeed, SecurityDefinitions
 from core.prices import Quote
 from core.resync import ResyncController
+from core.sierra_trades import SierraTradeList
 from core.state import StateManager
 from dtc.messages import (
     AccountBalanceReject,
@@ -31,6 +32,8 @@ from dtc.messages import (
     Heartbeat,
     HistoricalOrderFillResponse,
     HistoricalOrderFillsReject,
+    HistoricalTradesReject,
+    HistoricalTradesResponse,
     LogonResponse,
     MarketDataReject,
     MarketDataSnapshot,
@@ -73,6 +76,7 @@ class MessageRouter:
         instruments: InstrumentBook,
         feed: MarketDataFeed | None = None,
         definitions: SecurityDefinitions | None = None,
+        trade_list: SierraTradeList | None = None,
     ) -> None:
         self._state = state
         self._fills = fills
@@ -80,6 +84,7 @@ class MessageRouter:
         self._instruments = instruments
         self._feed = feed
         self._definitions = definitions
+        self._trade_list = trade_list
         self._deferred: list[Fill] = []
         self._history: dict[int, list[Fill]] = {}
         resync.on_history_done = self.flush_deferred
@@ -104,6 +109,9 @@ class MessageRouter:
         if feed is not None:
             for cls in (MarketDataReject, MarketDataSnapshot, MarketDataUpdateTrade, MarketDataUpdateTradeCompact):
                 self._handlers[cls] = feed.handle
+        if trade_list is not None:  # Sierra Chart's own trade list (10101/10102)
+            self._handlers[HistoricalTradesResponse] = trade_list.on_response
+            self._handlers[HistoricalTradesReject] = trade_list.on_reject
         if definitions is not None:
             self._handlers[SecurityDefinitionResponse] = definitions.handle
             self._handlers[SecurityDefinitionReject] = definitions.handle
@@ -147,6 +155,8 @@ class MessageRouter:
     # --- handlers -----------------------------------------------------------------------------------
 
     def _on_unknown(self, message: UnknownMessage) -> None:
+        if self._trade_list is not None:
+            self._trade_list.on_unknown_type(message.Type)
         self.skip("unknown Type", f"message Type {message.Type} is not handled")
 
     def _on_logon_response(self, message: LogonResponse) -> None:
@@ -157,6 +167,8 @@ class MessageRouter:
             if self._definitions is not None:
                 self._definitions.on_logon(bool(message.SecurityDefinitionsSupported))
             self._resync.on_logon()
+            if self._trade_list is not None:
+                self._trade_list.on_logon()
             self._watch(self._state.open_symbols())
 
     def _on_order_update(self, message: OrderUpdate) -> None:

@@ -127,6 +127,9 @@ class Settings:
     heat_alarm_seconds: float = 180.0
     connect_timeout_seconds: float = 5.0
     reconnect_max_seconds: float = 30.0
+    sierra_trades_days: int = 0
+    """How many days of Sierra Chart's own trade list to ask for after each logon (backfill and cross-check);
+    0: from the start of the trading year (the longest statistics period with a start)."""
 
     def __post_init__(self) -> None:
         """Every ``Settings`` is usable: a value of the wrong type or out of range raises ``SettingsError``
@@ -198,7 +201,7 @@ class Settings:
 
 BOOL_FIELDS = ("encoding_request", "tls", "desktop_notifications", "sound")
 TEXT_FIELDS = ("username", "client_name", "tls_trusted_certificate", "price_csv_path", "price_csv_symbol")
-WHOLE_RANGES = {"port": (1, 65535), "heartbeat_seconds": (1, 300)}
+WHOLE_RANGES = {"port": (1, 65535), "heartbeat_seconds": (1, 300), "sierra_trades_days": (0, 3660)}
 SECONDS_FIELDS = ("heat_warning_seconds", "heat_alarm_seconds", "connect_timeout_seconds", "reconnect_max_seconds")
 _SESSION_START = re.compile(r"(\d{1,2}):(\d{2})")
 TIME_ZONE_HINT = "not a known time zone; use a name such as America/New_York, America/Chicago or Europe/London"

@@ -189,6 +189,9 @@ class TradeRow:
     pnl_unit: str = ""
     """What ``net_pnl``, ``mae``, ``mfe`` are in: "" the account currency, "pt" points × contracts (point value
     unknown), else a currency code; only "" trades are in the statistics."""
+    sierra: str = ""
+    """Against Sierra Chart's own trade list: "" not compared, "imported" (taken from it: closed before the panel
+    first saw the account), "agrees", "differs" (see Differences with Sierra Chart)."""
 
     @property
     def mae_ticks(self) -> Decimal | None:

@@ -498,6 +498,14 @@ class StateManager:
             self.publisher.changes.marks.update(self.ledger.positions)
             self.publisher.changes.trades = True
 
+    def reload_statistics(self) -> None:
+        """Stored trades were added or re-marked out of time order (Sierra Chart's trade list, issue 15): the
+        period's statistics and trades are read again, and a full snapshot is published when they are."""
+        with self._lock:
+            self.stats.invalidate()
+            self.publisher.changes.full = True
+        self.publish()
+
     def _statistics_loaded(self) -> None:
         """The loader thread finished reading a period's history: the next publication shows it — the DTC
         thread's next tick, or (not connected) a publication from a short-lived thread of its own."""

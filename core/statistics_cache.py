@@ -33,6 +33,7 @@ from core.tradingday import Period, period_start
 from data.fill_queries import realized_after, realized_since
 from data.models import AccountBalance, TradeRecord
 from data.repository import PositionStore, StorageError
+from data.sierra_store import SierraTradeStore
 from data.trade_queries import newest_trade_id
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ class _Fold:
             if r.pnl_unit:  # points or another currency: listed, never summed with the account's money
                 self.running.excluded += 1
             else:
+                self.running.imported += r.sierra == "imported"
                 facts = _facts(r)
                 if not self.trade_curve:
                     self.trade_curve.append(EquityPoint(facts.entry_time, Decimal(0)))
@@ -216,6 +218,7 @@ class StatisticsCache:
         newest_balance = self._store.newest_balance_id() if mode == "LIVE" else 0
         loaded = load_period(self._store.engine, mode, account, start)  # day summaries or a column query
         fold.running, fold.rows, fold.trade_curve = loaded.running, loaded.rows, loaded.trade_curve
+        fold.running.imported = SierraTradeStore(self._store.engine).imported_count(mode, account, start)
         fold.last_id, fold.last_exit = max(loaded.last_id, newest_trade), loaded.last_exit
         if mode == "LIVE":
             fold.add_balances(self._store.balances_since(account, start))
@@ -334,6 +337,12 @@ class StatisticsCache:
             return Increment((), (), fold.running.result(), fold.today())
         self.read_error = None
         return increment
+
+    def invalidate(self) -> None:
+        """Stored trades changed in a way a catch-up cannot see (imported or re-marked): read them again. The
+        old fold is dropped (not only marked stale): a background load clears ``_stale`` when it starts, and
+        the old fold of the same base must not be answered after that."""
+        self._fold, self._stale = None, True
 
     def close(self) -> None:
         if self._executor is not None:

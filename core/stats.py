@@ -69,6 +69,9 @@ class Statistics:
     excluded_trades: int = 0
     """Closed trades of the period left out because their P&L is not in the account currency (another
     currency, or points × contracts when the point value is unknown)."""
+    imported_trades: int = 0
+    """Closed trades of the period imported from Sierra Chart's own trade list (they closed before the panel
+    first saw the account); they are in every figure above."""
 
 
 def compute(trades: Sequence[TradeFacts]) -> Statistics:
@@ -151,6 +154,8 @@ class RunningStatistics:
         self.hold, self.mae, self.mfe, self.efficiency, self.r = _Mean(), _Mean(), _Mean(), _Mean(), _Mean()
         self.excluded = 0
         """Trades not added because their money is not in the account currency (counted by the caller)."""
+        self.imported = 0
+        """Trades imported from Sierra Chart's trade list among those added (counted by the caller)."""
 
     def add(self, t: TradeFacts) -> None:
         # Written out for speed; each step is what max()/min() of the previous value and the new one gives
@@ -248,7 +253,7 @@ class RunningStatistics:
 
     def result(self) -> Statistics:
         if not self.trades:
-            return Statistics(excluded_trades=self.excluded)
+            return Statistics(excluded_trades=self.excluded, imported_trades=self.imported)
         decided = self.wins + self.losses
         win_rate = Decimal(self.wins) / decided if decided else None
         avg_win = self.gross_profit / self.wins if self.wins else None
@@ -278,6 +283,7 @@ class RunningStatistics:
             longest_loss_streak=self.best_l,
             avg_hold_seconds=self.hold.value(),
             excluded_trades=self.excluded,
+            imported_trades=self.imported,
             avg_mae=self.mae.value(),
             avg_mfe=self.mfe.value(),
             avg_efficiency=self.efficiency.value(),

@@ -51,6 +51,7 @@ _FIELDS = (  # TradeRow field ← TradeColumns column
     ("mfe_points", "mfe_points"),
     ("tick_size", "tick_size"),
     ("pnl_unit", "pnl_unit"),
+    ("sierra", "sierra"),
 )
 
 

@@ -74,7 +74,10 @@ class OpenPosition(SQLModel, table=True):
 class TradeRecord(SQLModel, table=True):
     """A closed flat-to-flat trade. ``realized_pnl`` is net of ``commissions`` (account currency)."""
 
-    __table_args__ = (Index("ix_traderecord_scope_exit", "mode", "account", "exit_time"),)
+    __table_args__ = (
+        Index("ix_traderecord_scope_exit", "mode", "account", "exit_time"),
+        Index("uq_traderecord_sierra_key", "mode", "account", "sierra_key", unique=True),
+    )
     # MAE/MFE: lowest/highest trade P&L (realized so far + open, gross, account currency) while open.
     # Efficiencies (Sierra Chart's): range = mfe − mae; entry = mfe/range; exit = (gross − mae)/range;
     # total = gross/range, as fractions; None when the range is zero. R = realized_pnl / initial_risk.
@@ -119,7 +122,38 @@ class TradeRecord(SQLModel, table=True):
     pnl_unit: str = Field(default="", max_length=8)
     """What the money columns are in: "" the account currency; "pt" points × contracts (point value unknown);
     else the symbol's currency code. Only "" trades enter the statistics."""
+    sierra: str = Field(default="", max_length=16)
+    """Sierra Chart's trade list (issue 15): "" not compared, "imported" a trade Sierra Chart reported that closed
+    before the panel first saw the account (no fills or positions behind it), "agrees" / "differs" the result
+    of comparing a trade computed from fills with Sierra Chart's."""
+    sierra_key: str | None = Field(default=None, max_length=240)
+    """An imported trade's identity in Sierra Chart's list (unique per mode and account): never imported twice."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SierraDifference(SQLModel, table=True):
+    """A difference between a trade computed by the panel and Sierra Chart's own trade list (issue 15).
+
+    ``kind``: "differs" (``field`` differs: ``panel_value`` vs ``sierra_value``, as exact text in the field's
+    unit — points, contracts or account currency), "sierra_only" (Sierra Chart lists a trade the panel lacks),
+    "panel_only" (the reverse). ``key`` identifies the difference per (mode, account): found again on a later
+    check, it is not listed twice. Times UTC."""
+
+    __table_args__ = (UniqueConstraint("mode", "account", "key", name="uq_sierradifference_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str = Field(max_length=8)
+    account: str = Field(max_length=64)
+    symbol: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    field: str = Field(default="", max_length=32)
+    panel_value: str | None = Field(default=None, max_length=64)
+    sierra_value: str | None = Field(default=None, max_length=64)
+    entry_time: datetime = Field(sa_type=UTCDateTime)
+    exit_time: datetime = Field(sa_type=UTCDateTime)
+    trade_id: int | None = Field(default=None)
+    key: str = Field(max_length=240)
+    found_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class FillRecord(SQLModel, table=True):

@@ -57,6 +57,7 @@ COLUMNS = (
     "mfe_points",
     "tick_size",
     "pnl_unit",
+    "sierra",
 )
 STATISTICS_COLUMNS = (
     "id",
@@ -101,6 +102,8 @@ class TradeColumns:
     mfe_points: list[Decimal | None]
     tick_size: list[Decimal | None]
     pnl_unit: list[str]
+    sierra: list[str]
+    """Where the trade stands against Sierra Chart's trade list: "", "imported", "agrees", "differs"."""
 
     def __len__(self) -> int:
         return len(self.id)

@@ -424,6 +424,58 @@ class GeneralLogMessage(DTCMessage, **_tag(MT.GENERAL_LOG_MESSAGE)):
     MessageText: str = ""
 
 
+# --- Sierra Chart custom: its own flat-to-flat trade list (dtc-protocol §15) ---------------------------
+
+
+class HistoricalTradesRequest(DTCMessage, **_tag(MT.HISTORICAL_TRADES_REQUEST)):
+    """HISTORICAL_TRADES_REQUEST (10100, Sierra Chart custom): the trades of ``TradeAccount`` (``Symbol`` empty =
+    every symbol) from ``StartDateTime`` (t_DateTime: UTC seconds); ``CreateFlatToFlatTrades`` 1 asks for
+    flat-to-flat trades (else one trade per opening/closing fill pair)."""
+
+    RequestID: int = 0
+    Symbol: str = ""
+    TradeAccount: str = ""
+    StartDateTime: int = 0
+    SubAccountIdentifier: int = 0
+    CreateFlatToFlatTrades: int = 1
+
+
+class HistoricalTradesReject(DTCMessage, **_tag(MT.HISTORICAL_TRADES_REJECT)):
+    """HISTORICAL_TRADES_REJECT (10101, Sierra Chart custom)."""
+
+    RequestID: int = 0
+    RejectText: str = ""
+
+
+class HistoricalTradesResponse(DTCMessage, **_tag(MT.HISTORICAL_TRADES_RESPONSE)):
+    """HISTORICAL_TRADES_RESPONSE (10102, Sierra Chart custom): one trade; the last of the answer has
+    ``IsFinalMessage`` 1 (sent alone, without trade fields, when there are none).
+
+    ``EntryDateTime``/``ExitDateTime`` t_DateTimeWithMilliseconds (UTC seconds with a fraction); prices points;
+    ``TradeType`` BuySellEnum (1 buy = long, 2 sell = short); quantities contracts; ``ClosedProfitLoss``,
+    ``MaximumOpenPositionLoss``, ``MaximumOpenPositionProfit``, ``Commission`` account currency."""
+
+    RequestID: int = 0
+    IsFinalMessage: int = 0
+    Symbol: str = ""
+    TradeAccount: str = ""
+    EntryDateTime: float = 0.0
+    ExitDateTime: float = 0.0
+    EntryPrice: float | None = None
+    ExitPrice: float | None = None
+    TradeType: int = 0
+    EntryQuantity: float | None = None
+    ExitQuantity: float | None = None
+    MaxOpenQuantity: float | None = None
+    ClosedProfitLoss: float | None = None
+    MaximumOpenPositionLoss: float | None = None
+    MaximumOpenPositionProfit: float | None = None
+    Commission: float | None = None
+    OpenFillExecutionID: str = ""
+    CloseFillExecutionID: str = ""
+    SubAccountIdentifier: int = 0
+
+
 MESSAGE_CLASSES: tuple[type[DTCMessage], ...] = (
     LogonRequest,
     LogonResponse,
@@ -458,6 +510,9 @@ MESSAGE_CLASSES: tuple[type[DTCMessage], ...] = (
     MarketDataUpdateBidAskCompact,
     UserMessage,
     GeneralLogMessage,
+    HistoricalTradesRequest,
+    HistoricalTradesReject,
+    HistoricalTradesResponse,
 )
 
 for _cls in MESSAGE_CLASSES:

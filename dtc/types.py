@@ -64,6 +64,11 @@ class MessageType(IntEnum):
     GENERAL_LOG_MESSAGE = 701
     ALERT_MESSAGE = 702
 
+    # Sierra Chart custom messages (DTCProtocol_NonStandard.h, namespace n_DTCNonStandard)
+    HISTORICAL_TRADES_REQUEST = 10100
+    HISTORICAL_TRADES_REJECT = 10101
+    HISTORICAL_TRADES_RESPONSE = 10102
+
 
 class EncodingEnum(IntEnum):
     BINARY_ENCODING = 0

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from core.events import Update
 from core.settings import Settings
+from core.sierra_trades import SierraTradesView
 from core.snapshots import AppSnapshot, ConnectionState
 from core.text import printable
 from core.tradingday import PERIOD_LABELS, Period
@@ -46,6 +47,7 @@ from panels.panel2 import Panel2
 from panels.panel3 import Panel3
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
+from panels.sierra_differences import SierraDifferencesDialog
 from panels.storage_dialogs import QuitGuard
 from panels.theme import ERROR_BG, ERROR_FG, Theme, badge_style, palette_for, theme_for, window_style
 from panels.ui_state import UiState, load_ui_state, save_ui_state
@@ -168,6 +170,8 @@ class MainWindow(QMainWindow):
         self.advisory.setProperty("muted", True)
         outer.addWidget(self.advisory)
         self.setCentralWidget(central)
+        self.sierra_differences = SierraDifferencesDialog(self, tz)
+        self.sierra_button.setText(self.sierra_differences.button_text())
         self._build_actions()
         self.resize(1280, 720)
         self._apply_theme(theme_for(None))
@@ -195,6 +199,9 @@ class MainWindow(QMainWindow):
             self.unit_picker.addItem(fmt.UNIT_NAMES[unit], unit)
         self.unit_picker.setToolTip("Show P&L and MAE/MFE in money, points or ticks first (Ctrl+U)")
         self.unit_picker.activated.connect(lambda index: self.set_primary_unit(self.unit_picker.itemData(index)))
+        self.sierra_button = QToolButton(objectName="sierraButton")  # issue 15: Sierra Chart's own trade list
+        self.sierra_button.setToolTip("Differences with Sierra Chart's own trade list (Ctrl+D)")
+        self.sierra_button.clicked.connect(self.open_sierra_differences)
         self.settings_button = QToolButton(objectName="settingsButton")
         self.settings_button.setText("⚙ Settings")
         self.settings_button.setToolTip("Settings (Ctrl+,)")
@@ -208,6 +215,7 @@ class MainWindow(QMainWindow):
         top.addWidget(self.positions_status)
         top.addSpacing(8)
         top.addWidget(self.unit_picker)
+        top.addWidget(self.sierra_button)
         top.addWidget(self.settings_button)
         return top
 
@@ -240,12 +248,25 @@ class MainWindow(QMainWindow):
         )
         add("follow", [QKeySequence("Ctrl+F")], self._follow, "Follow the latest fill")
         add("next_unit", [QKeySequence("Ctrl+U")], self._next_unit, "Money, points or ticks first")
+        add("sierra_differences", [QKeySequence("Ctrl+D")], self.open_sierra_differences, "Sierra Chart differences")
         add(
             "settings",
             [QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)],
             self.open_settings,
             "Settings",
         )
+
+    def open_sierra_differences(self) -> None:
+        """Show the "Differences with Sierra Chart" window (non-modal)."""
+        self.sierra_differences.show()
+        self.sierra_differences.raise_()
+
+    @Slot(object)
+    def show_sierra(self, view: SierraTradesView) -> None:
+        """Where the comparison with Sierra Chart's trade list stands (``core.sierra_trades``)."""
+        self.sierra_differences.show_view(view)
+        self.sierra_button.setText(self.sierra_differences.button_text())
+        self.sierra_button.setToolTip(self.sierra_differences.status_text(view))
 
     # --- rendering ------------------------------------------------------------------------------------
 

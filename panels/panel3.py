@@ -185,6 +185,12 @@ class Panel3(QGroupBox):
                 f"{excluded:,} closed trade{'s' if excluded != 1 else ''} in points or another currency "
                 "listed but not in the statistics."
             )
+        imported = snap.statistics.imported_trades
+        if imported:
+            notes.append(
+                f"Includes {imported:,} trade{'s' if imported != 1 else ''} imported from Sierra Chart's trade list "
+                "(closed before DTC Panel first saw the account; marked SC in the list)."
+            )
         text = " ".join(notes)
         if self.unit_note.text() != text:
             self.unit_note.setText(text)

@@ -48,6 +48,13 @@ MFE_TIP = (
 )
 
 
+SIERRA_MARKS = {"imported": "SC", "agrees": "✓", "differs": "≠"}
+SIERRA_TIP = (
+    "Sierra Chart's own trade list: SC — imported from it (closed before DTC Panel first saw the account; no fills"
+    " behind it); ✓ — agrees with it; ≠ — differs (see Differences with Sierra Chart); empty — not compared"
+)
+
+
 def _mae(t: TradeRow, primary: str) -> str:
     """``-$20.00 · -2.00 pt · -8 t`` in the ``primary`` unit first (points and ticks only when stored); the
     cell shows the first part, its tooltip all of them."""
@@ -75,6 +82,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "R", lambda t, tz, u: fmt.r_multiple(t.r_multiple), lambda t: _num(t.r_multiple), colored=lambda t: t.r_multiple
     ),
+    Column("SC", lambda t, tz, u: SIERRA_MARKS.get(t.sierra, ""), lambda t: t.sierra, numeric=False, tip=SIERRA_TIP),
 )
 
 

@@ -110,7 +110,7 @@ def test_trades_table_sorts_by_value_not_text(tmp_path: Path, qtbot) -> None:  #
     assert panel.table_column(0)[0] == "2025-11-03 20:30:00"  # newest exit first by default (UTC display)
     row = [panel.model.index(0, c).data() for c in range(panel.model.columnCount())]
     assert row == ["2025-11-03 20:30:00", "2025-11-03 20:36:10", "XYZ", "SHORT", "1", "100.00", "98.50", "+$0.50",
-                   "-$1.00", "+$2.00", "50.0%", "—"]  # fmt: skip
+                   "-$1.00", "+$2.00", "50.0%", "—", ""]  # fmt: skip  (last: not compared with Sierra Chart)
     panel.table.sortByColumn(7, Qt.SortOrder.AscendingOrder)
     assert panel.table_column(7) == ["-$5.00", "-$4.00", "$0.00", "+$0.50", "+$2.00", "+$4.00"]
     panel.table.sortByColumn(10, Qt.SortOrder.DescendingOrder)

@@ -44,6 +44,8 @@ from dtc.sim.steps import (
     PriceWalkSpec,
     SetPositionSpec,
     SilenceSpec,
+    TradesDifferenceSpec,
+    TradesRejectSpec,
 )
 from dtc.sim.wire import (
     balance_update,
@@ -111,6 +113,10 @@ class SimEngine:
             HeartbeatsSpec: lambda s: setattr(self.faults, "heartbeats", s.enabled),
             LogonResultSpec: lambda s: setattr(self.faults, "logon", s),
             PositionsRejectSpec: lambda s: setattr(self.faults, "positions_reject", s.text),
+            TradesRejectSpec: lambda s: setattr(self.handlers.trades.faults, "reject", s.text),
+            TradesDifferenceSpec: lambda s: self.handlers.trades.faults.adjust.__setitem__(
+                s.close_execution_id, (s.field, s.amount)
+            ),
         }
 
     # --- connections ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 400 → 401s; 601 → 600s/602; 305 → 306s (or 307 while a positions reject is injected); 300 → one 301
 NoOrders; 303 → 304s/308; 506 → 507/509; 101 → 104 (+ subscription for later 107s) or 103. Runs on the
-loop thread; returns the messages to send, never sends itself.
+loop thread; returns the messages to send, never sends itself. 10100 → 10102s/10101: ``dtc.sim.trades``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dtc import messages as m
 from dtc.sim.connection import Client, Faults
 from dtc.sim.market import restriction_text
 from dtc.sim.steps import InstrumentSpec
+from dtc.sim.trades import TradesHandler
 from dtc.sim.wire import balance_update, fill_response, market_snapshot, position_update, security_definition
 from dtc.sim.world import World
 from dtc.timeconv import epoch_seconds
@@ -43,6 +44,8 @@ class RequestHandlers:
     def __init__(self, world: World, faults: Faults, instruments: Mapping[str, InstrumentSpec]) -> None:
         self._world, self._faults, self._instruments = world, faults, instruments
         self.history_requests: list[HistoryRequest] = []
+        self.trades = TradesHandler(world, instruments)
+        """10100 → 10102s/10101 (Sierra Chart's own flat-to-flat trade list), with its fault injection."""
         self._table: dict[type, Callable[[Client, Any], list[m.DTCMessage]]] = {
             m.TradeAccountsRequest: self._accounts,
             m.AccountBalanceRequest: self._balances,
@@ -51,6 +54,7 @@ class RequestHandlers:
             m.HistoricalOrderFillsRequest: self._fills,
             m.SecurityDefinitionForSymbolRequest: self._security_definition,
             m.MarketDataRequest: self._market_data,
+            m.HistoricalTradesRequest: lambda _client, req: self.trades.handle(req),
         }
 
     def handle(self, client: Client, msg: m.DTCMessage) -> list[m.DTCMessage] | None:

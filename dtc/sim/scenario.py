@@ -12,7 +12,8 @@ A scenario is a JSON object::
 Each step waits ``wait`` seconds (before speed scaling) and then performs exactly one action; the action
 kind is the step's only key besides ``wait`` and ``note``. Kinds (``STEP_KINDS``): ``fill``, ``balance``
 (below); ``price``, ``price_walk``, ``set_position``, ``drop``, ``silence``, ``duplicate_fill``, ``logoff``,
-``heartbeats``, ``logon_result``, ``positions_reject`` (``dtc.sim.steps``). New kinds are added by writing
+``heartbeats``, ``logon_result``, ``positions_reject``, ``trades_reject``, ``trades_difference``
+(``dtc.sim.steps``). New kinds are added by writing
 a ``from_dict`` parser and registering it in ``STEP_KINDS``. Optional top-level ``instruments`` and
 ``market_data_rejected`` feed security definitions and market data (see ``Scenario``). Units: prices in
 points, quantities in contracts, money in the account currency. Every validation problem raises
@@ -39,6 +40,8 @@ from dtc.sim.steps import (
     PriceWalkSpec,
     SetPositionSpec,
     SilenceSpec,
+    TradesDifferenceSpec,
+    TradesRejectSpec,
 )
 from dtc.sim.validate import mapping as _mapping
 from dtc.sim.validate import number as _number
@@ -181,6 +184,8 @@ StepAction = (
     | HeartbeatsSpec
     | LogonResultSpec
     | PositionsRejectSpec
+    | TradesRejectSpec
+    | TradesDifferenceSpec
 )
 STEP_KINDS: dict[str, Callable[[Any, str], StepAction]] = {
     "fill": FillSpec.from_dict,
@@ -195,6 +200,8 @@ STEP_KINDS: dict[str, Callable[[Any, str], StepAction]] = {
     "heartbeats": HeartbeatsSpec.from_dict,
     "logon_result": LogonResultSpec.from_dict,
     "positions_reject": PositionsRejectSpec.from_dict,
+    "trades_reject": TradesRejectSpec.from_dict,
+    "trades_difference": TradesDifferenceSpec.from_dict,
 }
 """Step kind (the action's JSON key) → parser of its object."""
 

@@ -35,7 +35,7 @@ from dtc.sim.engine import BurstResult, SimEngine
 from dtc.sim.handlers import HistoryRequest
 from dtc.sim.persist import StateFile, encode_world
 from dtc.sim.scenario import FillSpec, Scenario, load_scenario
-from dtc.sim.steps import InstrumentSpec, LogonResultSpec, SetPositionSpec
+from dtc.sim.steps import InstrumentSpec, LogonResultSpec, SetPositionSpec, TradesDifferenceSpec
 from dtc.sim.validate import number, text
 from dtc.sim.wire import SERVER_NAME
 from dtc.sim.world import FILL_LOG_KEYS, World
@@ -294,6 +294,30 @@ class SimulatorServer:
     def set_history_reject(self, text: str | None) -> None:
         """While ``text`` is set, answer 303 with HISTORICAL_ORDER_FILLS_REJECT (308) {RequestID, RejectText}."""
         self._call(lambda: setattr(self._engine.faults, "history_reject", text))
+
+    def set_trades_reject(self, text: str | None) -> None:
+        """While ``text`` is set, answer HISTORICAL_TRADES_REQUEST (10100) with HISTORICAL_TRADES_REJECT (10101)."""
+        self._call(lambda: setattr(self._engine.handlers.trades.faults, "reject", text))
+
+    def set_trades_ignored(self, ignored: bool) -> None:
+        """While set, never answer 10100 (a Sierra Chart that does not know the message)."""
+        self._call(lambda: setattr(self._engine.handlers.trades.faults, "ignore", bool(ignored)))
+
+    def set_trades_difference(self, close_execution_id: str, field: str, amount: float) -> None:
+        """Sierra's ``field`` (a 10102 field, e.g. ``ClosedProfitLoss``) of the trade closed by
+        ``close_execution_id`` differs from the fills' figure by ``amount``. ``ValueError`` if invalid."""
+        spec = TradesDifferenceSpec.create(close_execution_id, field, amount, "set_trades_difference")
+        faults = self._engine.handlers.trades.faults
+        self._call(lambda: faults.adjust.__setitem__(spec.close_execution_id, (spec.field, spec.amount)))
+
+    def set_trades_commission(self, per_contract: float) -> None:
+        """Commission of 10102 trades: ``per_contract`` (account currency) per contract of every fill."""
+        value = number(per_contract, "per_contract")
+        self._call(lambda: setattr(self._engine.handlers.trades.faults, "commission_per_contract", value))
+
+    def trades_requests(self) -> list[tuple[str, int]]:
+        """(TradeAccount, StartDateTime) of every 10100 answered with trades (10102), oldest first."""
+        return self._call(lambda: list(self._engine.handlers.trades.requests))
 
     def resend_fill(self, execution_id: str) -> bool:
         """Send the identical 301 of an earlier fill again (duplicate delivery); False if the id is unknown."""

@@ -298,3 +298,51 @@ class PriceWalkSpec:
             interval=number(d["interval"], f"{where}.interval", positive=True),
             seed=integer(d.get("seed", 0), f"{where}.seed"),
         )
+
+
+ADJUSTABLE = (
+    "EntryPrice",
+    "ExitPrice",
+    "EntryQuantity",
+    "ExitQuantity",
+    "ClosedProfitLoss",
+    "MaximumOpenPositionLoss",
+    "MaximumOpenPositionProfit",
+    "Commission",
+)
+"""HISTORICAL_TRADES_RESPONSE fields a scenario may make differ."""
+
+
+@dataclass(frozen=True)
+class TradesRejectSpec:
+    """Step ``trades_reject``: while ``text`` is set, 10100 gets 10101 with it; null clears."""
+
+    text: str | None
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "trades_reject") -> TradesRejectSpec:
+        d = mapping(data, where, {"text"}, {"text"})
+        return cls(text=None if d["text"] is None else text(d["text"], f"{where}.text"))
+
+
+@dataclass(frozen=True)
+class TradesDifferenceSpec:
+    """Step ``trades_difference``: Sierra's figure ``field`` of the trade closed by ``close_execution_id``
+    differs from the fills' by ``amount`` (account currency, points or contracts, as the field is)."""
+
+    close_execution_id: str
+    field: str
+    amount: float
+
+    @classmethod
+    def create(cls, close_execution_id: Any, field_name: Any, amount: Any, where: str) -> TradesDifferenceSpec:
+        name = text(field_name, f"{where}.field")
+        if name not in ADJUSTABLE:
+            raise ValueError(f"{where}.field: expected one of {list(ADJUSTABLE)}, got {name!r}")
+        return cls(text(close_execution_id, f"{where}.close_execution_id"), name, number(amount, f"{where}.amount"))
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "trades_difference") -> TradesDifferenceSpec:
+        keys = {"close_execution_id", "field", "amount"}
+        d = mapping(data, where, keys, keys)
+        return cls.create(d["close_execution_id"], d["field"], d["amount"], where)

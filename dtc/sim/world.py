@@ -31,6 +31,8 @@ FILL_LOG_KEYS = (
     "position_quantity",
 )
 """The keys ``SimulatorServer.fill_log()`` reports (the public ledger view)."""
+MAX_TICKS = 200_000
+"""Trades kept per symbol for the excursions of HISTORICAL_TRADES_RESPONSE (10102)."""
 
 
 class Position(msgspec.Struct):
@@ -130,6 +132,9 @@ class World:
         self._fills: list[FillRecord] = []
         self._by_execution: dict[str, FillRecord] = {}
         self._quotes: dict[str, Quote] = {}
+        self._ticks: dict[str, list[tuple[float, float]]] = {}
+        """Symbol → (UTC s, price) of every trade since this world was built (not saved: after a restart the
+        excursions of Sierra-style trades come from the fills and the ticks since)."""
         self._next_order, self._next_execution = next_order, next_execution
         self._playback = Playback()
         self.changes = 0
@@ -208,6 +213,10 @@ class World:
             return self._trade(symbol, price, volume, self._clock()).copy()
 
     def _trade(self, symbol: str, price: float, volume: float, now: float) -> Quote:
+        ticks = self._ticks.setdefault(symbol, [])
+        ticks.append((now, price))
+        if len(ticks) > MAX_TICKS:
+            del ticks[: len(ticks) - MAX_TICKS]
         q = self._quotes.get(symbol)
         if q is None:
             q = self._quotes[symbol] = Quote(last=price, volume=volume, time=now, open=price, high=price, low=price)
@@ -263,6 +272,11 @@ class World:
                 for f in self._fills
                 if account in ("", f.account) and int(f.time) >= since and server_order_id in ("", f.server_order_id)
             ]
+
+    def ticks(self, symbol: str, start: float, end: float) -> list[tuple[float, float]]:
+        """(UTC s, price) of the symbol's trades with ``start`` ≤ time ≤ ``end``, oldest first."""
+        with self.lock:
+            return [t for t in self._ticks.get(symbol, ()) if start <= t[0] <= end]
 
     def find_fill(self, execution_id: str) -> FillRecord | None:
         with self.lock:

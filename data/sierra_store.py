@@ -1,0 +1,209 @@
+"""Storage of what Sierra Chart's own trade list (HISTORICAL_TRADES_RESPONSE 10102) brought (issue 15).
+
+- The panel's trades to compare (``panel_trades``): closed trades computed from fills, with the execution ids of
+  the fills that opened and closed them (the stored fill at the trade's entry/exit time).
+- ``record`` stores, in ONE transaction: trades imported from Sierra Chart (``TradeRecord`` rows with
+  ``sierra`` = "imported" and a unique ``sierra_key``: one already stored is skipped, so a restart never
+  imports it twice), the comparison result of compared trades (``sierra`` = "agrees"/"differs" — their
+  figures are never changed), the new ``SierraDifference`` rows (one found again is skipped) and their
+  ``PositionEvent`` audit rows (only for what is new).
+- ``differences`` and ``imported_count`` read them back.
+
+Plain column values in and out; nothing here imports ``core/``. Times UTC; money in account currency; prices
+points; quantities contracts. Every method raises ``StorageError`` when the database refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from data.models import FillRecord, PositionEvent, SierraDifference, TradeRecord
+from data.repository import StorageError
+from data.trade_queries import stored_time
+
+
+@dataclass(frozen=True)
+class PanelTrade:
+    """A closed trade computed from fills, as compared with Sierra Chart's (``TradeRecord`` columns)."""
+
+    id: int
+    symbol: str
+    side: str
+    qty: Decimal
+    max_qty: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    entry_time: datetime
+    exit_time: datetime
+    gross_pnl: Decimal
+    commissions: Decimal
+    mae: Decimal | None
+    mfe: Decimal | None
+    pnl_unit: str
+    sierra: str
+    open_execution_id: str
+    """Execution id of the stored fill at ``entry_time`` ("" if none is stored)."""
+    close_execution_id: str
+    """Execution id of the stored fill at ``exit_time`` ("" if none is stored)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What ``record`` stored: trades imported now, new differences (already stored ones not counted)."""
+
+    imported: int
+    differences: int
+    marked: int = 0
+    """Compared trades whose mark ("agrees"/"differs") is new or changed."""
+
+
+_TRADE_FIELDS = (
+    "symbol", "side", "qty", "max_qty", "entry_price", "exit_price", "entry_time", "exit_time", "gross_pnl",
+    "commissions", "mae", "mfe", "pnl_unit", "sierra",
+)  # fmt: skip
+
+
+class SierraTradeStore:
+    """Reads and writes the Sierra Chart trade-list tables of one database (any thread; each call uses its own
+    session)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def panel_trades(self, mode: str, account: str, since: datetime, until: datetime) -> list[PanelTrade]:
+        """Trades of (mode, account) computed from fills (not imported) with ``since`` ≤ exit ≤ ``until``,
+        oldest exit first."""
+        try:
+            with Session(self._engine) as session:
+                columns = [getattr(TradeRecord, name) for name in ("id", *_TRADE_FIELDS)]
+                rows = session.exec(
+                    select(*columns)  # plain rows, not ORM objects: a year of trades reads in a fraction of a second
+                    .where(
+                        TradeRecord.mode == mode,
+                        TradeRecord.account == account,
+                        TradeRecord.sierra != "imported",
+                        col(TradeRecord.exit_time) >= since,
+                        col(TradeRecord.exit_time) <= until,
+                    )
+                    .order_by(col(TradeRecord.exit_time), col(TradeRecord.id))
+                ).all()
+                first, last = self._fills_by_time(session, mode, account, rows)
+                out = []
+                for row in rows:
+                    values = dict(zip(_TRADE_FIELDS, row[1:], strict=True))
+                    opened = first.get((values["symbol"], values["entry_time"]), "")
+                    closed = last.get((values["symbol"], values["exit_time"]), "")
+                    out.append(PanelTrade(id=row[0], open_execution_id=opened, close_execution_id=closed, **values))
+                return out
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read trades to compare: {exc.__class__.__name__}: {exc}") from exc
+
+    @staticmethod
+    def _fills_by_time(
+        session: Session, mode: str, account: str, rows: Sequence[Any]
+    ) -> tuple[dict[tuple[str, datetime], str], dict[tuple[str, datetime], str]]:
+        """(symbol, time) → execution id of the first and of the last stored fill at that time, over the fills
+        of the trades' time span: one query (by the account-time index), not two per trade."""
+        if not rows:
+            return {}, {}
+        fills = session.exec(
+            select(FillRecord.symbol, FillRecord.time, FillRecord.execution_id)
+            .where(
+                FillRecord.mode == mode,
+                FillRecord.account == account,
+                col(FillRecord.time) >= min(r.entry_time for r in rows),
+                col(FillRecord.time) <= max(r.exit_time for r in rows),
+            )
+            .order_by(col(FillRecord.id))
+        ).all()
+        first: dict[tuple[str, datetime], str] = {}
+        last: dict[tuple[str, datetime], str] = {}
+        for symbol, time, execution_id in fills:
+            first.setdefault((symbol, time), execution_id)
+            last[(symbol, time)] = execution_id
+        return first, last
+
+    def record(
+        self,
+        imports: Sequence[dict[str, Any]],
+        checks: dict[int, str],
+        differences: Sequence[dict[str, Any]],
+        events: Sequence[dict[str, Any]],
+    ) -> Recorded:
+        """Store one account's comparison in one transaction.
+
+        ``imports``: ``TradeRecord`` column dicts with ``sierra`` "imported" and a ``sierra_key``;
+        ``checks``: trade id → "agrees"/"differs"; ``differences``: ``SierraDifference`` column dicts;
+        ``events``: ``PositionEvent`` column dicts, each with an extra ``"_key"``: the ``sierra_key`` (import) or
+        difference ``key`` it belongs to — written only if that row is new."""
+        try:
+            with Session(self._engine) as session, session.begin():
+                new_keys: set[str] = set()
+                imported = 0
+                for row in imports:
+                    result = session.execute(
+                        insert(TradeRecord.__table__).values(**row).on_conflict_do_nothing()  # type: ignore[attr-defined]
+                    )
+                    if result.rowcount:
+                        imported += 1
+                        new_keys.add(str(row["sierra_key"]))
+                marked = 0
+                for trade_id, verdict in checks.items():
+                    result = session.execute(
+                        update(TradeRecord)
+                        .where(col(TradeRecord.id) == trade_id, col(TradeRecord.sierra) != verdict)
+                        .values(sierra=verdict)
+                    )
+                    marked += result.rowcount
+                found = 0
+                for row in differences:
+                    result = session.execute(
+                        insert(SierraDifference.__table__).values(**row).on_conflict_do_nothing()  # type: ignore[attr-defined]
+                    )
+                    if result.rowcount:
+                        found += 1
+                        new_keys.add(str(row["key"]))
+                fresh = [{k: v for k, v in e.items() if k != "_key"} for e in events if e["_key"] in new_keys]
+                if fresh:
+                    session.execute(insert(PositionEvent.__table__), fresh)
+                return Recorded(imported, found, marked)
+        except SQLAlchemyError as exc:
+            detail = getattr(exc, "orig", None) or exc
+            raise StorageError(f"cannot store Sierra Chart's trades: {exc.__class__.__name__}: {detail}") from exc
+
+    def differences(self, limit: int = 1000) -> list[SierraDifference]:
+        """The newest ``limit`` differences of every account, newest exit first."""
+        try:
+            with Session(self._engine) as session:
+                rows = session.exec(
+                    select(SierraDifference)
+                    .order_by(col(SierraDifference.exit_time).desc(), col(SierraDifference.id).desc())
+                    .limit(limit)
+                ).all()
+                return list(rows)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the differences with Sierra Chart: {exc}") from exc
+
+    def imported_count(self, mode: str, account: str, since: datetime | None) -> int:
+        """How many imported trades of (mode, account) exited at or after ``since`` (all if ``None``). Walks only
+        the imported rows (the ``sierra_key`` index: ``+exit_time`` keeps SQLite off the exit-time index, which
+        would visit every trade of the period), so it costs the same with ten trades or a hundred thousand."""
+        sql = "SELECT count(*) FROM traderecord WHERE mode = ? AND account = ? AND sierra_key IS NOT NULL"
+        params: tuple[str, ...] = (mode, account)
+        if since is not None:
+            sql += " AND +exit_time >= ?"
+            params += (stored_time(since),)
+        try:
+            with self._engine.connect() as conn:
+                return int(conn.exec_driver_sql(sql, params).scalar() or 0)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot count imported trades: {exc}") from exc

@@ -1,0 +1,182 @@
+"""Sierra Chart's trade list, part by part: the 10100/10101/10102 messages on the wire, the simulator's flat-to-flat
+trades from its own fills (MAE/MFE, commission, flips, one trade made to differ), and the comparison with the
+panel's trades (match by execution ids, else by times and quantity; imports; trades one side lacks)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from core.sierra_check import SierraTrade, compare
+from data.sierra_store import PanelTrade
+from dtc.messages import HistoricalTradesRequest, HistoricalTradesResponse, decode_message, encode_message
+from dtc.sim.scenario import AccountSpec, Scenario
+from dtc.sim.server import SimulatorServer
+
+T0 = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+def test_messages_use_sierra_charts_numbers_and_field_names() -> None:
+    request = HistoricalTradesRequest(RequestID=7, TradeAccount="Sim1", StartDateTime=1767222000)
+    assert json.loads(encode_message(request)[:-1]) == {
+        "Type": 10100, "RequestID": 7, "Symbol": "", "TradeAccount": "Sim1", "StartDateTime": 1767222000,
+        "SubAccountIdentifier": 0, "CreateFlatToFlatTrades": 1,
+    }  # fmt: skip
+    final = decode_message(b'{"Type":10102,"RequestID":7,"IsFinalMessage":1}')
+    assert isinstance(final, HistoricalTradesResponse) and final.IsFinalMessage == 1 and final.Symbol == ""
+    reject = decode_message(b'{"Type":10101,"RequestID":7,"RejectText":"no"}')
+    assert type(reject).__name__ == "HistoricalTradesReject"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0.timestamp()
+
+    def __call__(self) -> float:
+        self.now += 1.0  # every fill and trade one second after the last
+        return self.now
+
+
+@pytest.fixture
+def simulator() -> Iterator[SimulatorServer]:
+    server = SimulatorServer(Scenario(accounts=(AccountSpec("Sim1"),)), autoplay=False, clock=Clock())
+    server.start()
+    yield server
+    server.stop()
+
+
+def ask(port: int, request: dict[str, object]) -> list[dict[str, object]]:
+    """Log on over a real socket, send ``request`` and read the 10101/10102 answer until its final message."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        for message in ({"Type": 1, "ProtocolVersion": 8, "HeartbeatIntervalInSeconds": 30}, request):
+            sock.sendall(json.dumps(message).encode() + b"\x00")
+        buffer, out = b"", []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            buffer += sock.recv(65536)
+            *frames, buffer = buffer.split(b"\x00")
+            for frame in frames:
+                message = json.loads(frame)
+                if message["Type"] in (10101, 10102):
+                    out.append(message)
+                    if message["Type"] == 10101 or message.get("IsFinalMessage"):
+                        return out
+    raise AssertionError(f"no complete answer: {out}")
+
+
+def test_simulator_answers_flat_to_flat_trades_with_excursions_commission_and_one_differing(simulator) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_instrument("ZZZ", 1.0, 1.0)  # one point = one dollar
+    simulator.set_trades_commission(0.5)
+    simulator.fill("Sim1", "ZZZ", "BUY", 2, 100.0, partials=[(1, 100.0), (1, 100.0)])
+    simulator.price("ZZZ", 98.0)  # -$4 open: the first trade's MAE
+    simulator.fill("Sim1", "ZZZ", "SELL", 3, 103.0)  # closes +$6 and flips short 1 @ 103
+    simulator.price("ZZZ", 104.0)  # -$1: the second trade's MAE
+    (close_id,) = simulator.fill("Sim1", "ZZZ", "BUY", 1, 101.0)  # +$2
+    simulator.fill("Sim1", "ZZZ", "BUY", 1, 100.0)  # still open: not a trade
+    simulator.set_trades_difference(close_id, "ClosedProfitLoss", 1.25)
+    answer = ask(simulator.port, {"Type": 10100, "RequestID": 5, "TradeAccount": "Sim1", "StartDateTime": 0})
+    keys = ("TradeType", "EntryQuantity", "ExitQuantity", "MaxOpenQuantity", "EntryPrice", "ExitPrice",
+            "ClosedProfitLoss", "MaximumOpenPositionLoss", "MaximumOpenPositionProfit", "Commission",
+            "OpenFillExecutionID", "CloseFillExecutionID", "IsFinalMessage", "RequestID")  # fmt: skip
+    assert [tuple(m[k] for k in keys) for m in answer] == [
+        (1, 2, 2, 2, 100.0, 103.0, 6.0, -4.0, 6.0, 2.0, "SIM-1", "SIM-3", 0, 5),
+        (2, 1, 1, 1, 103.0, 101.0, 3.25, -1.0, 2.0, 1.0, "SIM-3", "SIM-4", 1, 5),
+    ]
+    assert answer[0]["EntryDateTime"] < answer[0]["ExitDateTime"] <= answer[1]["EntryDateTime"]
+    later = ask(simulator.port, {"Type": 10100, "RequestID": 6, "TradeAccount": "Sim1",
+                                 "StartDateTime": int(answer[1]["ExitDateTime"]) + 1})  # fmt: skip
+    assert later == [{**later[0], "RequestID": 6, "IsFinalMessage": 1, "Symbol": ""}]  # none: a lone final one
+    simulator.set_trades_reject("not here")
+    assert ask(simulator.port, {"Type": 10100, "RequestID": 8, "TradeAccount": "Sim1"}) == [
+        {"Type": 10101, "RequestID": 8, "RejectText": "not here"}
+    ]
+
+
+def sierra(symbol: str = "MES", entry: int = 0, exit_: int = 60, qty: str = "1", ids: tuple[str, str] = ("", ""),
+           pnl: str = "5") -> SierraTrade:  # fmt: skip
+    return SierraTrade(
+        "Sim1", symbol, "LONG", T0 + timedelta(seconds=entry), T0 + timedelta(seconds=exit_), D(100), D(101), D(qty),
+        D(qty), D(qty), D(pnl), D(0), D(pnl), D(0), ids[0], ids[1],
+    )  # fmt: skip
+
+
+def panel(trade_id: int, symbol: str = "MES", entry: float = 0, exit_: float = 60, qty: str = "1",
+          ids: tuple[str, str] = ("", ""), pnl: str = "5") -> PanelTrade:  # fmt: skip
+    return PanelTrade(
+        trade_id, symbol, "LONG", D(qty), D(qty), D(100), D(101), T0 + timedelta(seconds=entry),
+        T0 + timedelta(seconds=exit_), D(pnl), D(0), D(0), D(pnl), "", "", ids[0], ids[1],
+    )  # fmt: skip
+
+
+def test_comparison_matches_by_execution_ids_else_times_and_lists_what_one_side_lacks() -> None:
+    first_seen = T0 - timedelta(hours=1)
+    before = sierra(entry=-7200, exit_=-5000)
+    by_ids = sierra(entry=0, exit_=60, ids=("E1", "E2"), pnl="6.25")
+    by_time = sierra(entry=120, exit_=180, qty="2")
+    only_sierra = sierra(symbol="MNQ", entry=300, exit_=360)
+    own = [
+        panel(1, entry=0.4, exit_=59.6, ids=("E1", "E2")),  # same fills; P&L differs by $1.25
+        panel(2, entry=120.3, exit_=180.2, qty="2"),  # 304 history: whole seconds
+        panel(3, entry=400, exit_=460),  # Sierra Chart does not list it
+        panel(4, entry=900, exit_=960),  # closed after the request was sent: not "missing"
+    ]
+    result = compare([before, by_ids, by_time, only_sierra], own, first_seen, T0 + timedelta(seconds=600))
+    assert result.imports == (before,)
+    assert [(m.panel.id, [(d.field, d.panel, d.sierra) for d in m.differences]) for m in result.matches] == [
+        (1, [("ClosedProfitLoss", D(5), D("6.25")), ("MaximumOpenPositionProfit", D(5), D("6.25"))]),
+        (2, []),
+    ]
+    assert result.sierra_only == (only_sierra,)
+    assert [p.id for p in result.panel_only] == [3]
+
+
+def test_a_sub_cent_or_sub_tick_rounding_of_doubles_is_agreement() -> None:
+    own = panel(1, ids=("E1", "E2"), pnl="5")
+    theirs = sierra(ids=("E1", "E2"), pnl="5.0000000001")
+    (match,) = compare([theirs], [own], T0 - timedelta(hours=1), T0 + timedelta(hours=1)).matches
+    assert match.differences == ()
+
+
+def test_scenario_steps_make_one_trade_differ_and_then_reject() -> None:
+    scenario = Scenario.from_dict(
+        {
+            "accounts": [{"TradeAccount": "Sim1"}],
+            "steps": [
+                {"fill": {"account": "Sim1", "symbol": "MESZ25", "side": "BUY", "quantity": 1, "price": 6000}},
+                {"fill": {"account": "Sim1", "symbol": "MESZ25", "side": "SELL", "quantity": 1, "price": 6001}},
+                {"trades_difference": {"close_execution_id": "SIM-2", "field": "Commission", "amount": 0.62}},
+            ],
+        }
+    )
+    server = SimulatorServer(scenario, autoplay=True, clock=Clock())
+    server.start()
+    try:
+        assert server.wait_until_idle(10)
+        (trade,) = ask(server.port, {"Type": 10100, "RequestID": 1, "TradeAccount": "Sim1"})
+        assert (trade["ClosedProfitLoss"], trade["Commission"], trade["CloseFillExecutionID"]) == (5.0, 0.62, "SIM-2")
+    finally:
+        server.stop()
+    wrong = {"close_execution_id": "X", "field": "Nope", "amount": 1}
+    with pytest.raises(ValueError, match=r"trades_difference\.field"):
+        Scenario.from_dict({"accounts": [], "steps": [{"trades_difference": wrong}]})
+    rejecting = Scenario.from_dict({"accounts": [], "steps": [{"trades_reject": {"text": "off"}}]})
+    assert type(rejecting.steps[0].action).__name__ == "TradesRejectSpec"
+
+
+def test_simulator_realizes_against_the_average_entry_of_the_open_contracts(simulator) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_instrument("ZZZ", 1.0, 1.0)
+    simulator.fill("Sim1", "ZZZ", "BUY", 2, 100.0)
+    simulator.fill("Sim1", "ZZZ", "SELL", 1, 104.0)  # +4; one left @ 100
+    simulator.fill("Sim1", "ZZZ", "BUY", 1, 102.0)  # two @ 101 now
+    simulator.fill("Sim1", "ZZZ", "SELL", 2, 103.0)  # +4
+    (trade,) = ask(simulator.port, {"Type": 10100, "RequestID": 1, "TradeAccount": "Sim1"})
+    assert trade["ClosedProfitLoss"] == 8.0 and trade["MaximumOpenPositionProfit"] == 8.0
+    assert trade["EntryQuantity"] == 3 and trade["MaxOpenQuantity"] == 2
+    assert round(trade["EntryPrice"], 6) == round(302 / 3, 6)  # every opening fill, like the panel's entry price
+    assert round(trade["ExitPrice"], 6) == round(310 / 3, 6)
