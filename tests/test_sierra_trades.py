@@ -74,7 +74,7 @@ def trades_column(app: PanelApp, title: str) -> list[str]:
     model = app.window.panel3.model
     headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
     column = headers.index(title)
-    return [model.item(row, column).text() for row in range(model.rowCount())]
+    return [model.index(row, column).data() for row in range(model.rowCount())]
 
 
 def stored(settings: Settings) -> tuple[list[TradeRecord], list[FillRecord], list[OpenPosition]]:
