@@ -4,9 +4,11 @@ a status line that follows the discrepancies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from sqlmodel import Session, col, select
@@ -14,11 +16,21 @@ from sqlmodel import Session, col, select
 from core.prices import Quote
 from data.db import make_engine
 from data.models import FillRecord, PositionEvent, TradeRecord
+from dtc.sim.scenario import AccountSpec, Scenario
+from dtc.sim.server import SimulatorServer
 from panels.reconcile_dialog import DiscrepancyRow, ReconcileDialog
-from tests.test_reconnect import Running, notifications, simulator  # noqa: F401  (the simulator fixture)
+from tests.test_reconnect import Running, notifications
 
 KEY = ("SIM", "Sim1", "MESZ25")
 FLAT_TEXT = "SIM Sim1 · LONG 1 MES @ 6,850.00 — Sierra Chart reports flat"
+
+
+@pytest.fixture
+def simulator() -> Iterator[SimulatorServer]:
+    server = SimulatorServer(Scenario(name="reconcile", accounts=(AccountSpec("Sim1", 50_000.0),)), autoplay=False)
+    server.start()
+    yield server
+    server.stop()
 
 
 def long_one_then_flat_at_sierra_chart(run: Running, simulator, qtbot) -> ReconcileDialog:  # type: ignore[no-untyped-def]
