@@ -66,6 +66,10 @@ class Discrepancy:
     broker_average: Decimal
     since: datetime | None = field(default=None, compare=False)
     """When the difference was first found (UTC)."""
+    trades_since: int = 0
+    """Trades the panel's fills closed on this key while the difference was open (they are stored)."""
+    pnl_since: Decimal = Decimal(0)
+    """Their net P&L (account currency, or the symbol's P&L unit)."""
 
     @property
     def key(self) -> Key:
@@ -182,8 +186,9 @@ class Reconciler:
 
     # --- events ----------------------------------------------------------------------------------
 
-    def on_fill(self, key: Key, position: Position | None, now: float) -> None:
-        """A fill was applied to ``key``: it is confirmed by Sierra Chart's own order update.
+    def on_fill(self, key: Key, position: Position | None, now: float, closed_pnl: Decimal | None = None) -> None:
+        """A fill was applied to ``key``: it is confirmed by Sierra Chart's own order update. ``closed_pnl`` is
+        the net P&L of the trade it closed, if it closed one.
 
         A disputed key stays disputed: the fill changes the panel's figure (``stored_quantity``) but Sierra
         Chart's last report predates it; the report that follows the fill decides (or, if none comes within
@@ -205,6 +210,8 @@ class Reconciler:
                 kind=kind,
                 stored_quantity=quantity,
                 stored_average=position.avg_entry if position else None,
+                trades_since=found.trades_since + (closed_pnl is not None),
+                pnl_since=found.pnl_since + (closed_pnl or Decimal(0)),
             )
             self._pending[key] = now + UNSOLICITED_GRACE_SECONDS
 
@@ -294,6 +301,8 @@ class Reconciler:
             broker.quantity,
             broker.average_price,
             before.since if before is not None else datetime.now(UTC),
+            before.trades_since if before is not None else 0,
+            before.pnl_since if before is not None else Decimal(0),
         )
         self.discrepancies[key] = found
         return found

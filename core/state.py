@@ -219,7 +219,8 @@ class StateManager:
             key, outcome = a.key, a.outcome
             opened = outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED)
             disputed = self.reconciler.disputed(key)
-            self.reconciler.on_fill(key, outcome.position, now)
+            closed = outcome.closed_trade.net_pnl if outcome.closed_trade is not None else None
+            self.reconciler.on_fill(key, outcome.position, now, closed)
             self.marks.position_changed(key, opened, outcome.position is None)
             if self.scope.see(key[1]):
                 changes.accounts = True

@@ -104,7 +104,10 @@ class PositionCard(QFrame):
         self.panel_figure = QLabel(objectName="panelFigure")  # while disputed: the panel's own position
         self.panel_figure.setTextFormat(Qt.TextFormat.PlainText)
         self.panel_figure.setStyleSheet(f"color:{WARNING_FG}; font-weight:600;")
-        self.panel_figure.setToolTip("The position the panel's own fills give; Sierra Chart's report differs")
+        self.panel_figure.setToolTip(
+            "Sierra Chart's report differs from the position the panel's own fills give (shown here); "
+            "decide in the review dialog (the \u201cpositions differ\u201d chip at the top)"
+        )
         flags.addWidget(self.stale)
         flags.addWidget(self.unconfirmed)
         flags.addWidget(self.panel_figure)
@@ -228,7 +231,7 @@ class PositionCard(QFrame):
         """While a discrepancy is open the card shows Sierra Chart's position, the panel's beside it."""
         chip = "UNCONFIRMED — waiting for Sierra Chart"
         if view.disputed:
-            chip = "SIERRA CHART'S POSITION — the panel differs"
+            chip = "SIERRA CHART'S POSITION"
         if self.unconfirmed.text() != chip:
             self.unconfirmed.setText(chip)
         text = ""

@@ -76,13 +76,24 @@ def _prices(snap: AppSnapshot) -> dict[Key, PriceInfo]:
     return out
 
 
-def explain_adopt(item: Discrepancy) -> str:
+def trades_since_text(item: Discrepancy, unit: str = "") -> str:
+    """`` The 1 trade (+$5.00) the panel's fills closed while this was open stays in the statistics.`` or ""."""
+    if not item.trades_since:
+        return ""
+    n = item.trades_since
+    what = f"{n} trade{'s' if n != 1 else ''} ({fmt.pnl(item.pnl_since, unit)})"
+    return f" The {what} the panel's fills closed while this was open stay{'s' if n == 1 else ''} in the statistics."
+
+
+def explain_adopt(item: Discrepancy, unit: str = "") -> str:
     if item.broker_quantity == 0:
-        return (
+        text = (
             f"Removes the panel's {item.panel_text}: stored flat, as Sierra Chart reports. No trade is recorded "
             "(no exit price is invented); statistics unchanged."
         )
-    return f"Stores Sierra Chart's {item.broker_text} as the position. No trade is recorded; statistics unchanged."
+    else:
+        text = f"Stores Sierra Chart's {item.broker_text} as the position. No trade is recorded; statistics unchanged."
+    return text + trades_since_text(item, unit)
 
 
 def explain_keep(item: Discrepancy) -> str:
@@ -196,7 +207,7 @@ class DiscrepancyRow(QFrame):
         self.item, self.info = item, info
         if self.text.text() != item.text:
             self.text.setText(item.text)
-        self.adopt_help.setText(explain_adopt(item))
+        self.adopt_help.setText(explain_adopt(item, info.pnl_unit if info is not None else ""))
         self.keep_help.setText(explain_keep(item))
         if not self._typed:  # pre-filled with the last price; the trader's own typing is never replaced
             wanted = "" if info is None or info.price is None else f"{info.price.normalize():f}"
@@ -285,6 +296,7 @@ class ReconcileDialog(QDialog):
         self.setWindowTitle("Positions differ from Sierra Chart")
         self.setModal(False)
         self.setWindowModality(Qt.WindowModality.NonModal)
+        self.setMinimumWidth(640)
         self._send = send
         layout = QVBoxLayout(self)
         intro = QLabel(
@@ -303,6 +315,7 @@ class ReconcileDialog(QDialog):
         self.last_result = QLabel(objectName="lastResult")
         self.last_result.setTextFormat(Qt.TextFormat.PlainText)
         self.last_result.setWordWrap(True)
+        self.last_result.hide()
         layout.addWidget(self.last_result)
         footer = _explanation("closeHelp")
         footer.setText(
@@ -345,7 +358,9 @@ class ReconcileDialog(QDialog):
                 row.result(result)
             self.last_result.setStyleSheet(DONE if result.ok else ERROR)
             self.last_result.setText(("✓ " if result.ok else "✗ ") + result.text)
+            self.last_result.show()
         self.empty.setVisible(not self.rows)
+        self.adjustSize()  # rows come and go: the dialog keeps to its content
 
     def _tick(self) -> None:
         now = time.monotonic()

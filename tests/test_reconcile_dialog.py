@@ -140,6 +140,10 @@ def test_fills_while_disputed_show_sierra_charts_position_and_no_phantom(setting
             "SIM Sim1 · SHORT 2 MES @ 6,851.00 — Sierra Chart reports SHORT 3 MES @ 6,851.00"
         )
         assert only_row(dialog).adopt.isEnabled()
+        assert only_row(dialog).adopt_help.text() == (  # what adopting now would leave in the statistics
+            "Stores Sierra Chart's SHORT 3 MES @ 6,851.00 as the position. No trade is recorded; statistics "
+            "unchanged. The 1 trade (+$5.00) the panel's fills closed while this was open stays in the statistics."
+        )
 
         # Sierra Chart's next report agrees with the panel's fills: the discrepancy resolves itself and says so
         simulator.set_position("Sim1", "MESZ25", -2, 6851.00)
