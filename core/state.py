@@ -359,8 +359,10 @@ class StateManager:
     def check_reconciliation(self) -> None:
         """Flag unsolicited disagreements whose grace period passed (called by the DTC thread's tick)."""
         with self._lock:
+            before = dict(self.reconciler.discrepancies)
             for found in self.reconciler.due(self.ledger.positions, time.monotonic()):
                 self.publisher.notify("stale", found.text)
+            if self.reconciler.discrepancies != before:  # new, refreshed or resolved by itself
                 self.publisher.changes.reconciliation = True
 
     def on_disconnected(self) -> None:

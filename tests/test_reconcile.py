@@ -219,3 +219,45 @@ def test_keeping_a_flat_panel_is_on_record(settings: Settings) -> None:
     assert [(e.kind, e.reason, e.quantity_after) for e in store.events(*found.key)] == [
         ("reconciled", "kept flat by trader", D(0))
     ]
+
+
+def test_a_refused_decision_shows_why_and_the_row_is_usable_again(settings: Settings, qtbot) -> None:  # type: ignore[no-untyped-def]
+    state, _ = recovered_long(settings)
+    _, controller = windowed(state, qtbot)
+    report(state)  # flat at Sierra Chart
+    state.publish()
+    dialog = controller.dialog
+    assert dialog is not None
+    row = dialog.rows[KEY]
+    report(state, ("120005", "MESZ25", 3, "5055"))  # Sierra Chart's next report, not on screen yet
+    qtbot.mouseClick(row.adopt, Qt.MouseButton.LeftButton)  # the trader adopts what the screen shows: flat
+    assert row.status.text() == "Applying…" and not row.keep.isEnabled()
+    state.run_commands()
+    qtbot.waitUntil(lambda: row.status.text().startswith("decision not applied: the difference changed"), timeout=1000)
+    assert row.adopt.isEnabled() and row.keep.isEnabled()
+    assert row.text.text() == "LIVE 120005 · LONG 1 MES @ 5,050.00 — Sierra Chart reports LONG 3 MES @ 5,055.00"
+    assert dialog.last_result.text().startswith("✗ decision not applied")
+    assert state.position(*KEY).quantity == 1  # type: ignore[union-attr]
+
+
+def test_a_decision_without_an_answer_never_stays_applying(settings: Settings, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import panels.reconcile_dialog as dialog_module
+
+    monkeypatch.setattr(dialog_module, "SLOW_S", 0.2)
+    monkeypatch.setattr(dialog_module, "GIVE_UP_S", 0.8)
+    state, _ = recovered_long(settings)
+    _, controller = windowed(state, qtbot)
+    report(state)
+    state.publish()
+    assert controller.dialog is not None
+    row = controller.dialog.rows[KEY]
+    qtbot.mouseClick(row.keep, Qt.MouseButton.LeftButton)  # nothing runs the queued decision (a stuck thread)
+    qtbot.waitUntil(lambda: row.status.text().startswith("Applying… still waiting"), timeout=2000)
+    qtbot.waitUntil(lambda: row.keep.isEnabled(), timeout=3000)
+    assert row.status.text().startswith("No answer after")
+    qtbot.mouseClick(row.keep, Qt.MouseButton.LeftButton)  # chosen again: the late first one and this one
+    state.run_commands()
+    state.publish()
+    qtbot.waitUntil(lambda: KEY not in controller.dialog.rows, timeout=1000)  # type: ignore[union-attr]
+    results = state.snapshot().decision_results
+    assert [r.ok for r in results] == [True, False]  # carried out once; the duplicate changed nothing
