@@ -219,6 +219,8 @@ class PositionCard(QFrame):
             (self.mfe, view.mfe, view.mfe_points, view.mfe_ticks),
         ):
             text = " · ".join(fmt.in_units(money, points, ticks, primary, unit=unit, tick=tick))
+            if view.disputed:  # the panel's trade excursions do not describe Sierra Chart's position
+                text, money = fmt.DASH, None
             label.show_value(text, pnl_color(money))
         self.vwap.show_value(context_text(fmt.price(view.entry_vwap, tick), fmt.price(view.live_vwap, tick)))
         self.delta.show_value(

@@ -129,6 +129,7 @@ def test_fills_while_disputed_show_sierra_charts_position_and_no_phantom(setting
         qtbot.waitUntil(lambda: card.panel_figure.text() == "panel: SHORT 2 @ 6,851.00", timeout=2000)
         assert card.banner.text() == "SHORT 3 MESZ25"  # Sierra Chart's position, never the panel's SHORT 2
         assert "SIERRA CHART'S POSITION" in card.unconfirmed.text() and not card.unconfirmed.isHidden()
+        assert (card.mae.text(), card.mfe.text()) == ("—", "—")  # the panel's excursions are not Sierra Chart's
         new = run.snap.notifications[before:]
         assert [n.kind for n in new] == ["disputed"]  # no FLIPPED, no trade P&L announced
         # Sierra Chart's report as it stood when the fill was stored (its 306 may come in the same chunk)
