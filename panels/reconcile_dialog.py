@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -179,6 +180,8 @@ class DiscrepancyRow(QFrame):
         self.adopt_help = _explanation("adoptHelp")
         self.keep_help = _explanation("keepHelp")
         self.close_help = _explanation("closeHelp")
+        for label in (self.adopt_help, self.keep_help, self.close_help):
+            label.setMinimumWidth(380)  # one readable paragraph beside each button
         self.price_age = _explanation("priceAge")
         grid.addWidget(self.adopt, 0, 0, 1, 2)
         grid.addWidget(self.adopt_help, 0, 2)
@@ -296,9 +299,9 @@ class ReconcileDialog(QDialog):
         self.setWindowTitle("Positions differ from Sierra Chart")
         self.setModal(False)
         self.setWindowModality(Qt.WindowModality.NonModal)
-        self.setMinimumWidth(640)
         self._send = send
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinAndMaxSize)  # keeps to its rows as they come and go
         intro = QLabel(
             "These positions differ from what Sierra Chart reports and no fill explains it. Until you decide, the "
             "window shows Sierra Chart's position, the panel's beside it; fills are still stored. Every choice "
@@ -360,7 +363,6 @@ class ReconcileDialog(QDialog):
             self.last_result.setText(("✓ " if result.ok else "✗ ") + result.text)
             self.last_result.show()
         self.empty.setVisible(not self.rows)
-        self.adjustSize()  # rows come and go: the dialog keeps to its content
 
     def _tick(self) -> None:
         now = time.monotonic()
