@@ -261,3 +261,35 @@ def test_a_decision_without_an_answer_never_stays_applying(settings: Settings, q
     qtbot.waitUntil(lambda: KEY not in controller.dialog.rows, timeout=1000)  # type: ignore[union-attr]
     results = state.snapshot().decision_results
     assert [r.ok for r in results] == [True, False]  # carried out once; the duplicate changed nothing
+
+
+def test_a_later_report_that_agrees_resolves_the_difference_and_says_so(settings: Settings) -> None:
+    state, store = recovered_long(settings)
+    report(state)  # flat at Sierra Chart
+    assert state.snapshot().positions_status == "1 position(s) differ from Sierra Chart"
+    state.on_disconnected()  # a reconnect: Sierra Chart's last figures stay on the open difference
+    assert state.snapshot().positions[0].disputed and state.snapshot().positions[0].quantity == 0
+    report(state, ("120005", "MESZ25", 1, "5050"))  # the next report agrees with the stored position
+    snap = state.snapshot()
+    assert snap.discrepancies == () and snap.positions_status == "confirmed"
+    assert (snap.positions[0].quantity, snap.positions[0].disputed, snap.positions[0].confirmed) == (1, False, True)
+    assert [n.text for n in snap.notifications if n.kind == "reconciled"] == [
+        "resolved by itself: LIVE 120005 MESZ25 — Sierra Chart now reports LONG 1 MES @ 5,050.00, "
+        "as the panel's fills do"
+    ]
+    (event,) = [e for e in store.events(*KEY) if e.kind == "reconciled"]
+    assert (event.reason, event.quantity_before, event.quantity_after) == ("agrees with Sierra Chart", 1, 1)
+
+
+def test_fills_on_a_disputed_position_are_stored_and_announced_only_as_disputed(settings: Settings) -> None:
+    state, _ = recovered_long(settings)
+    report(state)  # flat at Sierra Chart
+    state.apply_fill(Fill("E2", "120005", "MESZ25", D(-3), D("5052.00"), T0))  # LONG 1 → SHORT 2 here
+    snap = state.snapshot()
+    (found,) = snap.discrepancies
+    assert found.text == "LIVE 120005 · SHORT 2 MES @ 5,052.00 — Sierra Chart reports flat"
+    assert (found.trades_since, found.pnl_since) == (1, D("10.00"))
+    assert snap.positions[0].quantity == 0 and snap.positions[0].panel_quantity == -2
+    assert snap.last_event == ""  # no FLIPPED headline
+    assert [n.kind for n in snap.notifications][-1] == "disputed"
+    assert state.position(*KEY).quantity == -2  # type: ignore[union-attr]
