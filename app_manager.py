@@ -370,6 +370,7 @@ def build_app(
     )
     reconcile = ReconcileController(state.resolve, window)
     window.shown.connect(reconcile.on_snapshot)
+    window.reconcile_requested.connect(reconcile.show_dialog)  # the "positions differ" chip
     alerts = DesktopAlerts(window, desktop=settings.desktop_notifications, sound=settings.sound)
     window.shown.connect(alerts.on_snapshot)  # the first snapshot shown is not news: alerts skip it
     bridge = QtBridge(window)

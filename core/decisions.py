@@ -2,6 +2,12 @@
 a price. Each decision is one database transaction with a ``PositionEvent`` giving its reason, then the
 cache changes and one notification is posted. Decisions are queued from the GUI thread (``resolve``) and
 executed on the DTC thread (``run``), so no database work runs on the GUI thread.
+
+Every decision ends in a ``DecisionResult`` (``results``, newest last) carrying the dialog's ticket: done, or
+refused with the reason (the difference is gone or changed since the trader saw it, fills are held after a
+database error, the database refused the write). A decision is only carried out for the difference the trader
+was shown, so a second click, or a click on a row Sierra Chart's latest report has since changed, changes
+nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from core import records
 from core.accounting import Fill
 from core.ledger import Applied, PositionLedger
 from core.publisher import Publisher
-from core.reconcile import Reconciler, adopted_position
+from core.reconcile import DecisionResult, Discrepancy, Reconciler, adopted_position
 from core.units import format_avg_price
 from data.repository import PositionStore, StorageError
 
@@ -49,13 +55,22 @@ class ReconciliationDecisions:
         self._applied = applied
         self._queue: deque[Callable[[], None]] = deque()
 
-    def resolve(self, key: Key, choice: str, price: Decimal | None = None) -> None:
+    def resolve(
+        self,
+        key: Key,
+        choice: str,
+        price: Decimal | None = None,
+        *,
+        seen: Discrepancy | None = None,
+        ticket: int = 0,
+    ) -> None:
         """Queue the trader's decision for a discrepancy: ``adopt`` Sierra Chart's position, ``keep`` mine,
-        or ``close`` mine at ``price`` (points). Raises ``ValueError`` for an unknown choice or a close
-        without a price."""
+        or ``close`` mine at ``price`` (points). ``seen`` is the difference as the trader saw it (the decision
+        is refused if it changed meanwhile); ``ticket`` comes back in its ``DecisionResult``. Raises
+        ``ValueError`` for an unknown choice or a close without a price."""
         if choice not in CHOICES or (choice == "close" and price is None):
             raise ValueError(f"bad reconciliation choice {choice!r} (price {price!r})")
-        self._queue.append(lambda: self.decide(key, choice, price))
+        self._queue.append(lambda: self.decide(key, choice, price, seen=seen, ticket=ticket))
 
     def queue(self, command: Callable[[], None]) -> None:
         """Run ``command`` on the DTC thread at its next tick."""
@@ -67,24 +82,51 @@ class ReconciliationDecisions:
     def next(self) -> Callable[[], None] | None:
         return self._queue.popleft() if self._queue else None
 
-    def decide(self, key: Key, choice: str, price: Decimal | None) -> None:
+    def _result(self, ticket: int, key: Key, choice: str, ok: bool, text: str) -> None:
+        self._reconciler.results.append(DecisionResult(ticket, key, choice, ok, text))
+        self._publisher.changes.reconciliation = True
+
+    def _refuse(self, ticket: int, key: Key, choice: str, text: str) -> None:
+        self._publisher.notify("error", text)
+        self._result(ticket, key, choice, False, text)
+
+    def decide(
+        self,
+        key: Key,
+        choice: str,
+        price: Decimal | None,
+        *,
+        seen: Discrepancy | None = None,
+        ticket: int = 0,
+    ) -> None:
         """Carry out one decision now (the caller holds the state lock; staged fills are committed)."""
         found = self._reconciler.discrepancies.get(key)
         position = self._ledger.positions.get(key)
-        label = found.text if found else str(key)
         now = datetime.now(UTC)
+        where = f"{key[0]} {key[1]} {key[2]}"
+        if found is None:
+            self._result(ticket, key, choice, False, f"nothing changed: {where} no longer differs from Sierra Chart")
+            return
+        label = found.text
+        if seen is not None and seen != found:
+            text = f"decision not applied: the difference changed meanwhile — now {label}; decide again"
+            self._refuse(ticket, key, choice, text)
+            return
         if self._ledger.held:
             # the stored position is about to change: deciding now would count the held fills twice
-            self._publisher.notify(
-                "error",
+            self._refuse(
+                ticket,
+                key,
+                choice,
                 f"decision not applied: {self._ledger.held} fill(s) are held after a database error; "
                 "decide again once they are stored",
             )
             return
         try:
             if choice == "keep":
-                if position is not None:
-                    records.replace_position(self._store, *key, position, "reconciled", "kept by trader", at=now)
+                # the audit event is written even when the panel is flat (nothing else to store)
+                reason = "kept by trader" if position is not None else "kept flat by trader"
+                records.replace_position(self._store, *key, position, "reconciled", reason, at=now)
                 self._reconciler.resolved(key, confirmed=True)
                 text = f"kept: {label}"
             elif choice == "adopt":
@@ -101,16 +143,17 @@ class ReconciliationDecisions:
                 text = f"adopted Sierra Chart's position: {label}"
             else:
                 held = False
+                self._reconciler.resolved(key, confirmed=False)  # the closing fill is announced as any other
                 if position is not None and price is not None:
                     held = not self._close_at(key, position.quantity, price)
-                self._reconciler.resolved(key, confirmed=False)
                 text = f"closed at {format_avg_price(price) if price is not None else '—'}: {label}"
                 if held:  # never offered again: the held close fill is stored when the database recovers
                     text += " (held after a database error; stored as soon as the database accepts writes)"
         except StorageError as exc:
-            self._publisher.notify("error", f"decision not stored, try again: {exc}")
             self._publisher.changes.storage = True
+            self._refuse(ticket, key, choice, f"decision not stored, try again: {exc}")
             return
+        self._result(ticket, key, choice, True, text)
         self._publisher.notify("reconciled", text)
         self._publisher.changes.reconciliation = True
         self._publisher.changes.full = True  # statistics and positions may all have changed

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.reconcile import Discrepancy
+from core.reconcile import DecisionResult, Discrepancy
 from core.snapshots import (
     AccountView,
     AppSnapshot,
@@ -108,6 +108,8 @@ class ReconciliationChanged:
     discrepancies: tuple[Discrepancy, ...]
     status: str
     broker_only: tuple[BrokerOnlyPosition, ...]
+    decision_results: tuple[DecisionResult, ...] = ()
+    """What became of the trader's latest decisions (newest last)."""
 
 
 @dataclass(frozen=True)

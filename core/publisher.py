@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from core import events as ev
 from core.accounting import Position
+from core.disputed import broker_open_pnl, disputed_view
 from core.instruments import POINTS, InstrumentBook
 from core.ledger import PositionLedger
 from core.marks import Marks
@@ -101,6 +102,7 @@ class Publisher:
         self._statistics = Statistics()
         self._today_booked = ScopeSummary()
         self._loading = False
+        self._sent_presented: set[Key] = set()
 
     # --- listeners ---------------------------------------------------------------------------------
 
@@ -126,8 +128,23 @@ class Publisher:
 
     # --- views ---------------------------------------------------------------------------------------
 
-    def view(self, key: Key, pos: Position) -> PositionView:
+    def view(self, key: Key, pos: Position | None) -> PositionView:
+        """What the window shows for ``key``: the stored position, or — while a discrepancy is open — Sierra
+        Chart's reported one with the panel's beside it (``core/disputed.py``)."""
         broker = self._reconciler.broker.get(key)
+        found = self._reconciler.discrepancies.get(key)
+        if found is not None or pos is None:
+            assert found is not None, "a view needs a stored position or an open discrepancy"
+            instrument = self._instruments.lookup(key[2])
+            return disputed_view(
+                key,
+                pos,
+                found,
+                instrument,
+                self._prices.best(key[2]),
+                broker_entry=broker.entry_time if broker else None,
+                pnl_unit=instrument.pnl_unit(self._scope.currency_of(key[1])),
+            )
         return position_view(
             key,
             pos,
@@ -153,8 +170,16 @@ class Publisher:
         return tuple(
             BrokerOnlyPosition(k[0], k[1], k[2], b.quantity, b.average_price)
             for k, b in sorted(self._reconciler.broker.items())
-            if scope and k[:2] == scope and b.quantity != 0 and k not in self._ledger.positions
+            if scope
+            and k[:2] == scope
+            and b.quantity != 0
+            and k not in self._ledger.positions
+            and k not in self._reconciler.discrepancies  # shown as the position itself
         )
+
+    def _presented(self) -> list[Key]:
+        """The keys the window shows a position for: stored positions and open discrepancies."""
+        return sorted(self._ledger.positions.keys() | self._reconciler.discrepancies.keys())
 
     def _open_pnl(self) -> tuple[Decimal | None, tuple[str, ...]]:
         """The scope's open P&L in the account currency at the last prices (``None`` without any price), and
@@ -162,16 +187,21 @@ class Publisher:
         scope = self._scope.scope
         values = []
         excluded = []
-        for key, pos in sorted(self._ledger.positions.items()):
+        for key in self._presented():
             if scope and key[:2] == scope:
+                found = self._reconciler.discrepancies.get(key)
+                if found is not None and found.broker_quantity == 0:
+                    continue  # Sierra Chart reports flat: no open P&L
                 instrument = self._instruments.lookup(key[2])
                 unit = instrument.pnl_unit(self._scope.currency_of(key[1]))
                 if unit:
                     excluded.append(f"{key[2]} ({'points' if unit == POINTS else unit})")
                     continue
                 best = self._prices.best(key[2])
-                if best is not None:
-                    values.append(pos.open_pnl(best[0].price, instrument.point_value))
+                if best is not None and found is not None:
+                    values.append(broker_open_pnl(found, best[0].price, instrument.point_value))
+                elif best is not None:
+                    values.append(self._ledger.positions[key].open_pnl(best[0].price, instrument.point_value))
         return (sum(values, Decimal(0)) if values else None), tuple(excluded)
 
     # --- building ------------------------------------------------------------------------------------
@@ -184,8 +214,10 @@ class Publisher:
         scope = self._scope.scope
         in_scope: list[PositionView] = []
         other: list[PositionView] = []
-        for key, pos in sorted(self._ledger.positions.items()):
-            (in_scope if scope and key[:2] == scope else other).append(self.view(key, pos))
+        presented = self._presented()
+        self._sent_presented = set(presented)
+        for key in presented:
+            (in_scope if scope and key[:2] == scope else other).append(self.view(key, self._ledger.positions.get(key)))
         figures = self._stats.figures(scope[0], scope[1], self._scope.period) if scope else None
         self._loading = scope is not None and figures is None
         open_pnl, excluded = self._open_pnl()
@@ -218,6 +250,7 @@ class Publisher:
             discrepancies=self._discrepancies(),
             positions_status=self._reconciler.status,
             statistics_loading=self._loading,
+            decision_results=tuple(self._reconciler.results),
         )
 
     def _discrepancies(self) -> tuple[Discrepancy, ...]:
@@ -233,6 +266,7 @@ class Publisher:
             self._reconciler.status,
             self._broker_only(),
             tuple(sorted(self._reconciler.confirmed.items())),
+            tuple(self._reconciler.results),
         )
 
     def build(self) -> ev.Update | None:
@@ -253,20 +287,31 @@ class Publisher:
                 self._sent_reconciliation = key
                 confirmation_changed = True
                 out.append(
-                    ev.ReconciliationChanged(self._discrepancies(), self._reconciler.status, self._broker_only())
+                    ev.ReconciliationChanged(
+                        self._discrepancies(),
+                        self._reconciler.status,
+                        self._broker_only(),
+                        tuple(self._reconciler.results),
+                    )
                 )
+        presented = set(self._presented())
+        before, self._sent_presented = self._sent_presented, presented
         for key, opened in changes.positions.items():
-            pos = positions.get(key)
-            if pos is None:
+            if key not in presented:
                 out.append(ev.PositionClosed(*key))
             elif opened:
-                out.append(ev.PositionOpened(self.view(key, pos)))
+                out.append(ev.PositionOpened(self.view(key, positions.get(key))))
             else:
-                out.append(ev.PositionChanged(self.view(key, pos)))
+                out.append(ev.PositionChanged(self.view(key, positions.get(key))))
+        for key in sorted((presented ^ before) - changes.positions.keys()):  # a discrepancy opened or closed
+            if key in presented:
+                out.append(ev.PositionOpened(self.view(key, positions.get(key))))
+            else:
+                out.append(ev.PositionClosed(*key))
         marked = changes.marks - changes.positions.keys()
-        if confirmation_changed:  # the confirmed flag is part of every view
-            marked |= positions.keys() - changes.positions.keys()
-        views = tuple(self.view(k, positions[k]) for k in sorted(marked) if k in positions)
+        if confirmation_changed:  # the confirmed flag (and a disputed position's figures) are part of every view
+            marked |= (presented & before) - changes.positions.keys()
+        views = tuple(self.view(k, positions.get(k)) for k in sorted(marked) if k in presented)
         if views:
             out.append(ev.MarksUpdated(views))
         today_changed = bool(changes.positions or views)

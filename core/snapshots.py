@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from core.reconcile import Discrepancy
+from core.reconcile import DecisionResult, Discrepancy
 from core.stats import Statistics
 from core.units import ticks
 
@@ -90,9 +90,16 @@ class PositionView:
     pnl_unit: str = ""
     """What the money fields are in: "" the account currency; "pt" points × contracts (the point value is
     unknown); else the symbol's currency code. Only "" positions are added into the account's totals."""
+    disputed: bool = False
+    """An open discrepancy: ``quantity``/``avg_entry`` are Sierra Chart's reported position (0 = flat); the
+    panel's own figure is ``panel_quantity`` @ ``panel_avg_entry`` (``core/disputed.py``)."""
+    panel_quantity: Decimal | None = None
+    panel_avg_entry: Decimal | None = None
 
     @property
     def side(self) -> str:
+        if self.quantity == 0:
+            return "FLAT"
         return "LONG" if self.quantity > 0 else "SHORT"
 
     @property
@@ -253,3 +260,5 @@ class AppSnapshot:
     """Where reconciliation stands: confirmed, waiting, unknown (with the reason), not available …"""
     statistics_loading: bool = False
     """The period's statistics and trades are being read in the background (``statistics``/``trades`` empty)."""
+    decision_results: tuple[DecisionResult, ...] = ()
+    """What became of the trader's latest reconciliation decisions, newest last."""

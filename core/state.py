@@ -40,12 +40,13 @@ from core.modes import ModeClassifier
 from core.orders import OrderBook
 from core.prices import PriceBook, Quote
 from core.publisher import Listener, Publisher
-from core.reconcile import BrokerPosition, Reconciler
+from core.reconcile import BrokerPosition, Discrepancy, Reconciler
 from core.scope import ScopeState
 from core.snapshots import AppSnapshot, ConnectionState
 from core.statistics_cache import StatisticsCache
 from core.tradingday import Period
-from core.units import format_avg_price
+from core.units import format_avg_price, format_price
+from data.models import PositionEvent
 from data.repository import PositionStore, StorageError
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,20 @@ def _describe(applied: Applied, tick: Decimal) -> str:
         text += f"{pos.side} {abs(pos.quantity).normalize():f} {symbol} @ {format_avg_price(pos.avg_entry, tick)}"
     if applied.outcome.closed_trade is not None:
         text += f" · trade P&L {applied.outcome.closed_trade.net_pnl:+,.2f}"
+    return text
+
+
+def _describe_disputed(applied: Applied, found: Discrepancy | None, tick: Decimal) -> str:
+    """``SIM Sim1 · fill SELL 3 MESZ25 @ 6,851.00 stored; position disputed — Sierra Chart reports flat,
+    panel: SHORT 2 MES @ 6,851.00`` (a fill on a key with an open discrepancy)."""
+    mode, account, symbol = applied.key
+    fill = applied.fill
+    side = "BUY" if fill.quantity > 0 else "SELL"
+    size = f"{abs(fill.quantity).normalize():f}"
+    price = format_price(fill.price, tick)
+    text = f"{mode} {account} · fill {side} {size} {symbol} @ {price} stored; position disputed"
+    if found is not None:
+        text += f" — Sierra Chart reports {found.broker_text}, panel: {found.panel_text}"
     return text
 
 
@@ -203,7 +218,9 @@ class StateManager:
         for a in applied:
             key, outcome = a.key, a.outcome
             opened = outcome.event in (PositionEventKind.OPENED, PositionEventKind.FLIPPED)
-            self.reconciler.on_fill(key, outcome.position, now)
+            disputed = self.reconciler.disputed(key)
+            closed = outcome.closed_trade.net_pnl if outcome.closed_trade is not None else None
+            self.reconciler.on_fill(key, outcome.position, now, closed)
             self.marks.position_changed(key, opened, outcome.position is None)
             if self.scope.see(key[1]):
                 changes.accounts = True
@@ -212,8 +229,13 @@ class StateManager:
             changes.positions[key] = opened or changes.positions.get(key, False)
             if outcome.closed_trade is not None:
                 changes.trades = True
-            text = _describe(a, self._instruments.lookup(key[2]).tick_size)
-            self.publisher.notify(outcome.event.value, text, last_event=True)
+            tick = self._instruments.lookup(key[2]).tick_size
+            if disputed:  # Sierra Chart's report contradicts the panel here: the fill is stored, not announced
+                text = _describe_disputed(a, self.reconciler.discrepancies.get(key), tick)
+                self.publisher.notify("disputed", text)
+            else:
+                text = _describe(a, tick)
+                self.publisher.notify(outcome.event.value, text, last_event=True)
             log.info("%s (fill %s)", text, a.fill.execution_id)
         changes.reconciliation = True
 
@@ -337,8 +359,10 @@ class StateManager:
     def check_reconciliation(self) -> None:
         """Flag unsolicited disagreements whose grace period passed (called by the DTC thread's tick)."""
         with self._lock:
+            before = dict(self.reconciler.discrepancies)
             for found in self.reconciler.due(self.ledger.positions, time.monotonic()):
                 self.publisher.notify("stale", found.text)
+            if self.reconciler.discrepancies != before:  # new, refreshed or resolved by itself
                 self.publisher.changes.reconciliation = True
 
     def on_disconnected(self) -> None:
@@ -443,9 +467,43 @@ class StateManager:
 
         self._request(command)
 
-    def resolve(self, key: Key, choice: str, price: Decimal | None = None) -> None:
+    def resolve(
+        self,
+        key: Key,
+        choice: str,
+        price: Decimal | None = None,
+        *,
+        seen: Discrepancy | None = None,
+        ticket: int = 0,
+    ) -> None:
         """Queue the trader's decision for a discrepancy (see ``ReconciliationDecisions.resolve``)."""
-        self.decisions.resolve(key, choice, price)
+        self.decisions.resolve(key, choice, price, seen=seen, ticket=ticket)
+
+    def _record_self_resolved(self) -> None:
+        """Discrepancies a later report resolved: each one an audit event (``reconciled``, with its reason) and
+        a line in the feed. Runs after the staged fills are committed, so the audit trail keeps their order."""
+        for item in self.reconciler.take_self_resolved():
+            found = item.found
+            position = self.ledger.positions.get(found.key)
+            event = PositionEvent(
+                at=datetime.now(UTC),
+                mode=found.mode,
+                account=found.account,
+                symbol=found.symbol,
+                kind="reconciled",
+                quantity_before=position.quantity if position else Decimal(0),
+                quantity_after=position.quantity if position else Decimal(0),
+                avg_entry_after=position.avg_entry if position else None,
+                reason="agrees with Sierra Chart",
+                source="sierra chart: POSITION_UPDATE",
+            )
+            try:
+                self._store.add_event(event)
+            except StorageError as exc:
+                self.publisher.notify("error", f"audit event not stored ({item.text}): {exc}")
+            self.publisher.notify("reconciled", item.text)
+            self.publisher.changes.reconciliation = True
+            self.publisher.changes.marks.add(found.key)
 
     def run_commands(self) -> None:
         """Carry out queued requests and decisions (the DTC thread), committing staged fills first."""
@@ -471,6 +529,7 @@ class StateManager:
         """The whole state now, as an immutable snapshot (start-up; tests)."""
         with self._lock:
             self._commit()
+            self._record_self_resolved()
             return self.publisher.snapshot()
 
     def publish(self, force: bool = False) -> Update | None:
@@ -478,6 +537,7 @@ class StateManager:
         are committed first: nothing reaches a listener before it is stored."""
         with self._lock:
             self._commit()
+            self._record_self_resolved()
             if force:
                 self.publisher.changes.full = True
             update = self.publisher.build()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -49,7 +50,18 @@ from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
 from panels.sierra_differences import SierraDifferencesDialog
 from panels.storage_dialogs import QuitGuard
-from panels.theme import ERROR_BG, ERROR_FG, Theme, badge_style, palette_for, theme_for, window_style
+from panels.theme import (
+    CHIP,
+    ERROR_BG,
+    ERROR_FG,
+    WARNING_BG,
+    WARNING_FG,
+    Theme,
+    badge_style,
+    palette_for,
+    theme_for,
+    window_style,
+)
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
 from panels.widgets import ValueLabel, plain_tooltip
@@ -77,6 +89,8 @@ def _now() -> datetime:
 class MainWindow(QMainWindow):
     shown = Signal(object)
     """The ``AppSnapshot`` now on screen, after every full render or applied batch of events."""
+    reconcile_requested = Signal()
+    """The trader clicked the "positions differ" chip: (re)open the reconnect dialog."""
 
     """Shows every ``Update`` and ``AppSnapshot`` (an older ``seq`` than the one shown is ignored).
 
@@ -213,6 +227,12 @@ class MainWindow(QMainWindow):
         top.addWidget(self.connection)
         top.addSpacing(8)
         top.addWidget(self.positions_status)
+        self.reconcile_chip = QPushButton(objectName="reconcileChip")  # open discrepancies: reopens the dialog
+        self.reconcile_chip.setStyleSheet(f"background:{WARNING_BG}; color:{WARNING_FG}; {CHIP} border:none;")
+        self.reconcile_chip.setToolTip("Review the positions that differ from Sierra Chart")
+        self.reconcile_chip.clicked.connect(self.reconcile_requested)
+        self.reconcile_chip.hide()
+        top.addWidget(self.reconcile_chip)
         top.addSpacing(8)
         top.addWidget(self.unit_picker)
         top.addWidget(self.sierra_button)
@@ -354,6 +374,11 @@ class MainWindow(QMainWindow):
             self.connection.setToolTip(server_tip)
         status = snap.positions_status
         self.positions_status.show_value(f"Positions: {printable(status)}" if status else "")
+        differ = len(snap.discrepancies)
+        chip = f"⚠ {differ} position{'s' if differ != 1 else ''} differ{'s' if differ == 1 else ''} — review"
+        if differ and self.reconcile_chip.text() != chip:
+            self.reconcile_chip.setText(chip)
+        self.reconcile_chip.setVisible(bool(differ))
         if snap.storage_error:
             held = f"{snap.pending_fills} fill(s) held and retried, none lost: " if snap.pending_fills else ""
             self.storage.setText(f"DATABASE ERROR — {held}{snap.storage_error}")

@@ -23,6 +23,7 @@ KIND_COLORS = {
     "closed": "#1d2733",
     "reconciled": "#2f6fb3",
     "stale": HEAT_AMBER,
+    "disputed": HEAT_AMBER,
     "warning": HEAT_AMBER,
     "error": ERROR_FG,
     "conflict": ERROR_FG,

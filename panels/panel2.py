@@ -113,6 +113,9 @@ class Panel2(QWidget):
             [
                 f"Also open: {v.mode} {v.account} · {v.side} {fmt.quantity(v.quantity)} {v.symbol} @ "
                 f"{fmt.avg_price(v.avg_entry, v.tick_size)} · {fmt.pnl(v.open_pnl, v.pnl_unit)}"
+                if v.quantity
+                else f"Also: {v.mode} {v.account} · {v.symbol} flat at Sierra Chart"
+                + (" (panel differs: see the review)" if v.disputed else "")
                 for v in snap.other_open
             ],
         )

@@ -16,6 +16,7 @@ from core.snapshots import PositionView
 from panels import format as fmt
 from panels.theme import (
     CHIP,
+    FLAT,
     HEAT_AMBER,
     HEAT_RED,
     LONG,
@@ -100,8 +101,16 @@ class PositionCard(QFrame):
         self.unconfirmed.setStyleSheet(f"background:{WARNING_BG}; color:{WARNING_FG}; {CHIP}")
         self.stale = QLabel("STALE PRICE", objectName="stale")
         self.stale.setStyleSheet(f"background:{STALE_BG}; color:{STALE_FG}; {CHIP}")
+        self.panel_figure = QLabel(objectName="panelFigure")  # while disputed: the panel's own position
+        self.panel_figure.setTextFormat(Qt.TextFormat.PlainText)
+        self.panel_figure.setStyleSheet(f"color:{WARNING_FG}; font-weight:600;")
+        self.panel_figure.setToolTip(
+            "Sierra Chart's report differs from the position the panel's own fills give (shown here); "
+            "decide in the review dialog (the \u201cpositions differ\u201d chip at the top)"
+        )
         flags.addWidget(self.stale)
         flags.addWidget(self.unconfirmed)
+        flags.addWidget(self.panel_figure)
         flags.addStretch(1)
         self._flags = QWidget()
         self._flags.setLayout(flags)
@@ -164,14 +173,21 @@ class PositionCard(QFrame):
     def render(self, view: PositionView, now: datetime) -> None:
         """Show ``view`` with ages measured at ``now`` (aware UTC)."""
         tick = view.tick_size
-        self.banner.show_value(
-            f"{view.side} {fmt.quantity(view.quantity)} {view.symbol}", LONG if view.quantity > 0 else SHORT
-        )
+        if view.quantity == 0:  # disputed: Sierra Chart reports flat
+            self.banner.show_value(f"FLAT {view.symbol}", FLAT)
+        else:
+            self.banner.show_value(
+                f"{view.side} {fmt.quantity(view.quantity)} {view.symbol}", LONG if view.quantity > 0 else SHORT
+            )
         stale = view.last_price is not None and view.last_price_stale
         self.unconfirmed.setVisible(not view.confirmed)
         self.stale.setVisible(stale)
         self._flags.setVisible(stale or not view.confirmed)
-        self.entry.show_value(f"{fmt.quantity(view.quantity)} @ {fmt.avg_price(view.avg_entry, tick)} avg entry")
+        self._render_dispute(view)
+        if view.quantity == 0:
+            self.entry.show_value("Sierra Chart reports no position")
+        else:
+            self.entry.show_value(f"{fmt.quantity(view.quantity)} @ {fmt.avg_price(view.avg_entry, tick)} avg entry")
         stale_css = "color:#8a8f96;" if view.last_price_stale else ""
         unit, primary = view.pnl_unit, self.primary_unit
         shown = fmt.in_units(view.open_pnl, view.open_points, view.open_ticks, primary, unit=unit, tick=tick)
@@ -203,6 +219,8 @@ class PositionCard(QFrame):
             (self.mfe, view.mfe, view.mfe_points, view.mfe_ticks),
         ):
             text = " · ".join(fmt.in_units(money, points, ticks, primary, unit=unit, tick=tick))
+            if view.disputed:  # the panel's trade excursions do not describe Sierra Chart's position
+                text, money = fmt.DASH, None
             label.show_value(text, pnl_color(money))
         self.vwap.show_value(context_text(fmt.price(view.entry_vwap, tick), fmt.price(view.live_vwap, tick)))
         self.delta.show_value(
@@ -210,6 +228,23 @@ class PositionCard(QFrame):
         )
         self.poc.show_value(context_text(fmt.price(view.entry_poc, tick), fmt.price(view.live_poc, tick)))
         self._render_note(view)
+
+    def _render_dispute(self, view: PositionView) -> None:
+        """While a discrepancy is open the card shows Sierra Chart's position, the panel's beside it."""
+        chip = "UNCONFIRMED — waiting for Sierra Chart"
+        if view.disputed:
+            chip = "SIERRA CHART'S POSITION"
+        if self.unconfirmed.text() != chip:
+            self.unconfirmed.setText(chip)
+        text = ""
+        if view.disputed and view.panel_quantity is not None:
+            q = view.panel_quantity
+            text = "panel: flat" if q == 0 else f"panel: {'LONG' if q > 0 else 'SHORT'} {fmt.quantity(q)}"
+            if q != 0 and view.panel_avg_entry is not None:
+                text += f" @ {fmt.avg_price(view.panel_avg_entry, view.tick_size)}"
+        if self.panel_figure.text() != text:
+            self.panel_figure.setText(text)
+        self.panel_figure.setVisible(bool(text))
 
     def _render_last(self, view: PositionView, now: datetime) -> None:
         if view.last_price is None:

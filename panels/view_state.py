@@ -76,10 +76,11 @@ class ViewState:
                     changes["notifications"] = (*notes, note)[-NOTIFICATIONS_SHOWN:]
                     if last_event:
                         changes["last_event"] = last_event
-                case ev.ReconciliationChanged(discrepancies, status, broker_only):
+                case ev.ReconciliationChanged(discrepancies, status, broker_only, decision_results):
                     changes["discrepancies"] = discrepancies
                     changes["positions_status"] = status
                     changes["broker_only"] = broker_only
+                    changes["decision_results"] = decision_results
                 case ev.OrdersChanged(orphans):
                     changes["orphan_orders"] = orphans
                 case ev.StorageChanged(error, pending):

@@ -140,7 +140,9 @@ def test_position_changed_outside_the_app_is_flagged_not_overwritten(settings, s
         run.wait(lambda s: bool(s.discrepancies), timeout=8000)
         (found,) = run.snap.discrepancies
         assert found.text == "SIM Sim1 · SHORT 2 MES @ 6,100.00 — Sierra Chart reports SHORT 3 MES @ 6,100.50"
-        assert run.snap.positions[0].quantity == -2 and not run.snap.positions[0].confirmed
+        (shown,) = run.snap.positions  # Sierra Chart's position is presented, the panel's beside it
+        assert (shown.quantity, shown.panel_quantity, shown.confirmed) == (-3, -2, False)
+        assert run.app.state.position("SIM", "Sim1", "MESZ25").quantity == -2  # type: ignore[union-attr]
         assert len(notifications(run.snap, "stale")) == 1
     finally:
         run.stop()
