@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -50,6 +51,9 @@ from panels.bridge import QtBridge
 from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
 from panels.startup_reports import EXIT_STORAGE, make_private, open_checked_storage, report_settings_problem
+
+if TYPE_CHECKING:
+    from api import LocalApi  # imported only when the API is on: aiohttp stays out of a plain start
 
 log = logging.getLogger("dtc_panel")
 
@@ -103,6 +107,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--screenshot", type=Path, help="save a PNG of the window after --after seconds, then exit")
     p.add_argument("--after", type=float, default=5.0, help="seconds before --screenshot (default 5)")
     p.add_argument("--no-connect", action="store_true", help="show stored positions without connecting")
+    p.add_argument("--api-port", type=int, help="serve the read-only local API on this port (docs/API.md)")
     p.add_argument(
         "--restore-backup",
         action="store_true",
@@ -136,6 +141,8 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
         changes["tls"] = True
     if args.trust_certificate:
         changes["tls_trusted_certificate"] = args.trust_certificate
+    if args.api_port is not None:
+        changes.update(api_enabled=True, api_port=args.api_port)
     try:
         return replace(settings, **changes), persisted
     except SettingsError as exc:
@@ -226,8 +233,13 @@ class PanelApp:
     session: DtcSession | None = None
     supervisor: ThreadSupervisor = field(default_factory=ThreadSupervisor)
     """Restarts the DTC and price threads if one dies of an unexpected error, which the window shows."""
+    api: LocalApi | None = None
+    """The read-only local API (issue 16), when enabled; it serves from its own thread."""
 
     def start(self) -> None:
+        if self.api is not None:
+            for kind, text in self.api.start_reporting():
+                self.state.notify(kind, text)
         if self.csv_source is not None:
             self.supervisor.start("Price CSV reader", self.csv_source, self._show_failure)
         self.state.attach_worker(True)  # the client's tick runs the GUI's requests from now on
@@ -249,6 +261,8 @@ class PanelApp:
             self.csv_source.stop()
         self.state.flush_marks(force=True)
         self.state.publish()
+        if self.api is not None:
+            self.api.stop()
         self.state.close()
         self.store.engine.dispose()  # closes every pooled SQLite connection: the database is closed cleanly
 
@@ -356,6 +370,12 @@ def build_app(
     bridge = QtBridge(window)
     bridge.updated.connect(window.apply)
     state.subscribe(bridge.publish)
+    api = None
+    if settings.api_enabled:
+        from api import LocalApi
+
+        api = LocalApi.from_settings(settings)
+        state.subscribe(api.publish)  # before the first snapshot: the API starts from the same picture
     state.publish(force=True)  # the recovered state, on screen before the window shows
 
     def send(message: DTCMessage) -> None:
@@ -404,7 +424,9 @@ def build_app(
             symbol=settings.price_csv_symbol,
             on_problem=lambda text: state.notify("warning", text),
         )
-    return PanelApp(settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session)
+    return PanelApp(
+        settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session, api=api
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

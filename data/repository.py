@@ -464,3 +464,30 @@ class PositionStore:
             if account is not None:
                 stmt = stmt.where(TradeRecord.account == account)
             return list(session.exec(stmt.order_by(col(TradeRecord.exit_time), col(TradeRecord.id))).all())
+
+    def trades_stored_after(self, after_id: int, limit: int = 1000) -> list[TradeRecord]:
+        """Closed trades of every scope stored after the trade with id ``after_id``, in id order, at most
+        ``limit`` (the local API's ``trade_closed`` events). Raises ``StorageError``."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(TradeRecord).where(col(TradeRecord.id) > after_id).order_by(col(TradeRecord.id))
+                return list(session.exec(stmt.limit(limit)).all())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+
+    def trades_exited_since(
+        self, since: datetime, mode: str | None = None, account: str | None = None, limit: int = 1000
+    ) -> list[TradeRecord]:
+        """Closed trades with ``exit_time`` ≥ ``since`` (optionally of one mode / account), oldest exit first,
+        at most ``limit`` (the local API's ``GET /trades``). Raises ``StorageError``."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(TradeRecord).where(col(TradeRecord.exit_time) >= since)
+                if mode is not None:
+                    stmt = stmt.where(TradeRecord.mode == mode)
+                if account is not None:
+                    stmt = stmt.where(TradeRecord.account == account)
+                stmt = stmt.order_by(col(TradeRecord.exit_time), col(TradeRecord.id)).limit(limit)
+                return list(session.exec(stmt).all())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
