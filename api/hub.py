@@ -72,12 +72,12 @@ class StreamClient:
     """One connected WebSocket: its queue of encoded events and, once it fell behind, why it is dropped."""
 
     name: str
-    queue: deque[bytes] = field(default_factory=deque)
+    queue: deque[tuple[int, bytes]] = field(default_factory=deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     ending: dict[str, Any] | None = None
     """The last message before the stream is closed (``dropped`` or ``closed``), once decided."""
-    last_seq: int = 0
-    """The sequence number of the newest event put in the queue."""
+    sent_seq: int = 0
+    """The sequence number of the newest event handed to the connection (the snapshot's at first)."""
     abort: Callable[[], None] | None = None
     """Cuts the connection at once (a client that does not even read its goodbye)."""
 
@@ -87,8 +87,7 @@ class StreamClient:
             return True
         if len(self.queue) >= MAX_QUEUED_EVENTS:
             return False
-        self.queue.append(data)
-        self.last_seq = seq
+        self.queue.append((seq, data))
         self.wake.set()
         return True
 
@@ -141,13 +140,13 @@ class StreamHub:
     def drop(self, client: StreamClient, reason: str) -> None:
         self.dropped_clients += 1
         log.warning("local API: stream client %s dropped (%s)", client.name, reason)
-        client.end({"type": "dropped", "reason": reason, "last_seq": client.last_seq, "seq": self.seq})
+        client.end({"type": "dropped", "reason": reason, "seq": self.seq})
 
     def add_client(self, name: str) -> tuple[StreamClient, bytes]:
         """Register a client and return it with its snapshot (encoded): the events it is then sent are exactly
         those numbered after the snapshot's ``seq``."""
         client = StreamClient(name)
-        client.last_seq = self.seq
+        client.sent_seq = self.seq
         self.clients.add(client)
         return client, encode(self.snapshot_message())
 

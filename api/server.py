@@ -379,7 +379,8 @@ class LocalApi:
                     continue
                 items = list(client.queue)
                 client.queue.clear()
-                await ws.send_str(f'{{"type":"events","events":[{b",".join(items).decode()}]}}')
+                await ws.send_str(f'{{"type":"events","events":[{b",".join(data for _, data in items).decode()}]}}')
+                client.sent_seq = items[-1][0]
         except (ConnectionError, RuntimeError) as exc:  # the client went away while being written to
             log.info("local API: stream client %s: %s", client.name, exc.__class__.__name__)
             self.hub.remove_client(client)
@@ -388,6 +389,8 @@ class LocalApi:
         """Send the last message and close; a client that does not take it in time is cut off."""
         assert client.ending is not None
         self.hub.remove_client(client)
+        if client.ending["type"] == "dropped":  # what the client has: a new connection starts from a snapshot
+            client.ending["last_seq"] = client.sent_seq
         code = 1013 if client.ending["type"] == "dropped" else 1001  # try again later / going away
         try:
             async with asyncio.timeout(GOODBYE_TIMEOUT_S):

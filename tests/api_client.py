@@ -60,6 +60,10 @@ class ApiClient:
 
         self._stream = asyncio.run_coroutine_threadsafe(read(), self.loop)  # type: ignore[assignment]
 
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
     def received(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.messages)
