@@ -6,6 +6,6 @@ background thread; ``StreamHub`` (``api/hub.py``) keeps what it serves from the 
 its own. The wire format is documented in ``docs/API.md``.
 """
 
-from api.server import LocalApi, exposure_warning, is_loopback
+from api.server import LocalApi
 
-__all__ = ["LocalApi", "exposure_warning", "is_loopback"]
+__all__ = ["LocalApi"]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -37,8 +36,8 @@ from aiohttp import WSMsgType, web
 from api import schema
 from api.hub import StreamClient, StreamHub, encode
 from api.reads import ApiReader
-from core.api_token import ApiToken, api_token
 from core.events import Update
+from core.local_api import ApiToken, api_token, exposure_warning, is_loopback
 from core.settings import Settings
 from core.tradingday import trading_day_start
 from data.repository import StorageError
@@ -51,23 +50,6 @@ GOODBYE_TIMEOUT_S = 2.0
 """A client told it is dropped gets this long to take the message before the connection is cut."""
 TRADES_LIMIT = 5000
 STREAM_HEARTBEAT_S = 20.0
-
-
-def is_loopback(address: str) -> bool:
-    """Whether ``address`` only accepts connections from this computer (127.0.0.0/8, ::1, localhost)."""
-    if address.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address.strip()).is_loopback
-    except ValueError:
-        return False
-
-
-def exposure_warning(address: str, port: int) -> str:
-    return (
-        f"The local API listens on {address}:{port}, reachable from other computers: anyone with the token can "
-        "read your positions and P&L. Set api_bind_address to 127.0.0.1 to keep it on this computer."
-    )
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -19,7 +19,7 @@ from PySide6.QtCore import QCoreApplication
 from sqlmodel import Session, select
 
 from app_manager import PanelApp, build_app, build_settings, parse_args
-from core.api_token import api_token
+from core.local_api import api_token
 from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState, PositionView
 from data.db import make_engine
@@ -462,3 +462,35 @@ def test_a_stuck_client_is_cut_off_without_slowing_the_panel(settings, simulator
         if stuck is not None:
             stuck.close()
         run.stop()
+
+
+def test_settings_dialog_shows_the_token_regenerates_it_and_warns_about_other_addresses(settings, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+
+    from panels.main_window import MainWindow
+
+    saved: list[Settings] = []
+    window = MainWindow(on_settings_saved=lambda s, _p: saved.append(s), settings=settings)
+    qtbot.addWidget(window)
+    dialog = window.open_settings()
+    assert dialog is not None
+    token = api_token(settings.config_dir)
+    field = dialog.findChild(QLineEdit, "apiToken")
+    old = field.text()
+    assert old == token.current() and len(old) >= 40 and field.isReadOnly()
+    assert (
+        not (settings.config_dir / "settings.json").exists()
+        or old not in (settings.config_dir / "settings.json").read_text()
+    )
+    dialog.findChild(QPushButton, "apiRegenerate").click()
+    assert field.text() != old and token.matches(field.text()) and not token.matches(old)
+    exposure = dialog.findChild(QLabel, "apiExposure")
+    assert exposure.isHidden()
+    dialog.findChild(QLineEdit, "apiAddress").setText("0.0.0.0")
+    assert not exposure.isHidden() and "Reachable from other computers" in exposure.text()
+    dialog.api_enabled.setChecked(True)
+    dialog.api_port.setValue(18080)
+    dialog.accept()
+    assert saved[-1].api_enabled and saved[-1].api_port == 18080 and saved[-1].api_bind_address == "0.0.0.0"
+    # the token is never part of the settings
+    assert field.text() not in repr(saved[-1])

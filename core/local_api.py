@@ -1,4 +1,7 @@
-"""The local API's bearer token (issue 16): kept like the DTC password, in the system keyring.
+"""What the panel knows of its local API (issue 16) without serving it: the bearer token, and whether an
+address is this computer's. No aiohttp here: the settings dialog uses it too.
+
+The token is kept like the DTC password, in the system keyring.
 
 Where no keyring exists (a headless Linux box) the token is kept in ``<config dir>/api-token``, readable by
 the user only (the data and config folders are private, see ``panels.startup_reports.make_private``). The
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import ipaddress
 import logging
 import os
 import secrets
@@ -131,3 +135,22 @@ def api_token(config_dir: Path) -> ApiToken:
         if token is None:
             token = _TOKENS[key] = ApiToken(key)
         return token
+
+
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` only accepts connections from this computer (127.0.0.0/8, ::1, ``localhost``)."""
+    if address.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip()).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(address: str, port: int | None = None) -> str:
+    """What the trader reads when the API listens beyond this computer."""
+    where = f"{address}:{port}" if port is not None else address
+    return (
+        f"The local API listens on {where}, reachable from other computers: anyone with the token can read your "
+        "positions and P&L. Set its address to 127.0.0.1 to keep it on this computer."
+    )
