@@ -222,6 +222,7 @@ class StreamHub:
         self.core_seq = update.seq
         if update.snapshot is not None:
             self._apply_snapshot(update.snapshot)
+            self.want_trades()  # a full picture can stand for fills that closed trades
             return
         for event in update.events:
             self._apply_event(event)
@@ -287,12 +288,12 @@ class StreamHub:
         self.emit("position_opened" if opened else "position_changed", {"position": schema.position(view, self._now())})
 
     def _closed(self, key: Key) -> None:
+        self.want_trades()  # also for a position opened and closed within one received chunk: a trade closed
         if self.positions.pop(key, None) is None:
             return
         self._mark_sent.pop(key, None)
         self._mark_pending.discard(key)
         self.emit("position_closed", {"mode": key[0], "account": key[1], "symbol": key[2]})
-        self.want_trades()
 
     # --- marks --------------------------------------------------------------------------------------------
 
@@ -388,6 +389,7 @@ class StreamHub:
 
     # --- closed trades (from the database) ------------------------------------------------------------------
 
-    def trades_closed(self, rows: list[Any]) -> None:
+    def trades_closed(self, rows: list[dict[str, Any]]) -> None:
+        """Trades stored since the last ones, as stored values (``data.trade_queries.trades_after_as_stored``)."""
         for row in rows:
-            self.emit("trade_closed", {"trade": schema.trade(row)})
+            self.emit("trade_closed", {"trade": schema.stored_trade(row)})

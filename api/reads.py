@@ -21,7 +21,7 @@ from data.db import BUSY_TIMEOUT_MS, database_path
 from data.fill_queries import realized_since
 from data.models import TradeRecord
 from data.repository import PositionStore
-from data.trade_queries import newest_trade_id
+from data.trade_queries import newest_trade_id, trades_after_as_stored
 
 
 def _read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -67,8 +67,9 @@ class ApiReader:
     def newest_trade_id(self) -> int:
         return newest_trade_id(self.engine)
 
-    def trades_after(self, after_id: int, limit: int = 1000) -> list[TradeRecord]:
-        return self.store.trades_stored_after(after_id, limit)
+    def trades_after(self, after_id: int, limit: int = 1000) -> list[dict[str, Any]]:
+        """Trades of every scope stored after ``after_id`` as stored values (``data.trade_queries``)."""
+        return trades_after_as_stored(self.engine, after_id, limit)
 
     def trades_since(
         self, since: datetime, mode: str | None = None, account: str | None = None, limit: int = 1000

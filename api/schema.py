@@ -163,3 +163,50 @@ def trade(row: Any) -> Json:
         "r_multiple": dec(row.r_multiple),
         "exit_reason": row.exit_reason or "",
     }
+
+
+def _stored_decimal(text: str | None) -> str | None:
+    """A stored decimal's text as the API sends decimals (``dec``): the stored text itself when it is plain."""
+    if text is None:
+        return None
+    return text if "E" not in text and "e" not in text and not text.startswith("-0") else dec(Decimal(text))
+
+
+def _stored_time(text: str | None) -> str | None:
+    """A stored UTC time (``YYYY-MM-DD HH:MM:SS.ffffff``) as ISO 8601 with ``Z``."""
+    return None if text is None else iso(datetime.fromisoformat(text))
+
+
+def stored_trade(row: dict[str, Any]) -> Json:
+    """One closed trade from its stored values (``data.trade_queries.trades_after_as_stored``): the same JSON
+    as ``trade``, without building ORM objects (the stream's ``trade_closed`` during a burst of fills)."""
+    tick = row["tick_size"]
+    tick_size = Decimal(tick) if tick is not None else None
+
+    def in_ticks(points: str | None) -> str | None:
+        return dec(ticks(Decimal(points), tick_size)) if points is not None else None
+
+    return {
+        "id": row["id"],
+        "mode": row["mode"],
+        "account": row["account"],
+        "symbol": row["symbol"],
+        "side": row["side"],
+        "quantity": _stored_decimal(row["qty"]),
+        "entry_time": _stored_time(row["entry_time"]),
+        "exit_time": _stored_time(row["exit_time"]),
+        "entry_price": _stored_decimal(row["entry_price"]),
+        "exit_price": _stored_decimal(row["exit_price"]),
+        "net_pnl": _stored_decimal(row["realized_pnl"]),
+        "commissions": _stored_decimal(row["commissions"]),
+        "pnl_unit": row["pnl_unit"] or "",
+        "mae": _stored_decimal(row["mae"]),
+        "mfe": _stored_decimal(row["mfe"]),
+        "mae_points": _stored_decimal(row["mae_points"]),
+        "mfe_points": _stored_decimal(row["mfe_points"]),
+        "mae_ticks": in_ticks(row["mae_points"]),
+        "mfe_ticks": in_ticks(row["mfe_points"]),
+        "total_efficiency": _stored_decimal(row["total_efficiency"]),
+        "r_multiple": _stored_decimal(row["r_multiple"]),
+        "exit_reason": row["exit_reason"] or "",
+    }

@@ -397,7 +397,7 @@ class LocalApi:
                 self._trades_wanted = False
                 rows = await asyncio.to_thread(reader.trades_after, self._last_trade_id)
                 if rows:
-                    self._last_trade_id = max(r.id or 0 for r in rows)
+                    self._last_trade_id = max(r["id"] for r in rows)
                     self.hub.trades_closed(rows)
                     self._trades_wanted = self._trades_wanted or len(rows) >= 1000
         except StorageError as exc:

@@ -123,9 +123,7 @@ class PositionStore:
         """Which of ``execution_ids`` are already stored for (mode, account). Raises ``StorageError``."""
         return set(self.stored_fills(mode, account, execution_ids))
 
-    def stored_fills(
-        self, mode: str, account: str, execution_ids: Iterable[str]
-    ) -> dict[str, tuple[Decimal, Decimal]]:
+    def stored_fills(self, mode: str, account: str, execution_ids: Iterable[str]) -> dict[str, tuple[Decimal, Decimal]]:
         """The stored fills of (mode, account) among ``execution_ids``: execution id → (signed quantity in
         contracts, price in points). One indexed query per 500 ids. Raises ``StorageError``."""
         wanted = list(dict.fromkeys(execution_ids))
@@ -464,16 +462,6 @@ class PositionStore:
             if account is not None:
                 stmt = stmt.where(TradeRecord.account == account)
             return list(session.exec(stmt.order_by(col(TradeRecord.exit_time), col(TradeRecord.id))).all())
-
-    def trades_stored_after(self, after_id: int, limit: int = 1000) -> list[TradeRecord]:
-        """Closed trades of every scope stored after the trade with id ``after_id``, in id order, at most
-        ``limit`` (the local API's ``trade_closed`` events). Raises ``StorageError``."""
-        try:
-            with Session(self._engine) as session:
-                stmt = select(TradeRecord).where(col(TradeRecord.id) > after_id).order_by(col(TradeRecord.id))
-                return list(session.exec(stmt.limit(limit)).all())
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
 
     def trades_exited_since(
         self, since: datetime, mode: str | None = None, account: str | None = None, limit: int = 1000

@@ -186,6 +186,7 @@ def test_stream_and_positions_follow_fills_flip_close_disconnect_and_reconnect(s
         # GET /trades: the same trades; GET /today: what Panel3 shows for the displayed account
         status, body = run.client.get("/trades?since=2000-01-01T00:00:00Z")
         assert status == 200 and [t["id"] for t in body["trades"]] == [t.id for t in stored]
+        assert body["trades"] == streamed  # the stream's trades (read as stored text) and /trades' (ORM) agree
         simulator.fill("Sim1", "MESZ25", "BUY", 1, 6000.00)  # Sim1 is the displayed account again
         run.wait(lambda: cards(run) == [banner("LONG", 1, "MESZ25")] and agree(run))
         status, today = run.client.get("/today")
