@@ -17,8 +17,10 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.common import Figure
 from benchmarks.realapp import RunningApp, StoreWatcher, count_labels, rate, round_trips, simulator, wait_until
@@ -37,6 +39,31 @@ class Run:
     clients: str = ""
     """What the clients received ("" without clients)."""
     every_event: bool = True
+    api_cpu_s: float | None = None
+    """CPU seconds the API's threads (its loop and its database workers) used from the burst's start until the
+    window showed it (Linux /proc; ``None`` elsewhere or with the API off)."""
+    clients_cpu_s: float | None = None
+    """CPU seconds the clients' process used over the same time."""
+
+
+def _cpu_of(stat: Path) -> float | None:
+    """utime + stime of a /proc ``stat`` file, in seconds (``None`` if it cannot be read)."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def api_threads_cpu() -> float | None:
+    """CPU seconds used so far by this process's local-API threads (the loop and the ``asyncio_*`` workers)."""
+    if not Path("/proc/self/task").exists():
+        return None
+    total = 0.0
+    for thread in threading.enumerate():
+        if thread.name == "local-api" or thread.name.startswith("asyncio_"):
+            total += _cpu_of(Path(f"/proc/self/task/{thread.native_id}/stat")) or 0.0
+    return total
 
 
 def one_burst(count: int, clients: int, api_on: bool | None = None) -> Run:
@@ -77,6 +104,8 @@ def one_burst(count: int, clients: int, api_on: bool | None = None) -> Run:
                 if ready != "ready":
                     raise RuntimeError(f"the API clients did not connect: {ready!r}")
             position_events_before = api.hub.position_events if api is not None else 0
+            api_cpu = api_threads_cpu() if api is not None else None
+            child_cpu = _cpu_of(Path(f"/proc/{child.pid}/stat")) if child is not None else None
             watcher = StoreWatcher(run.db, count, CAP_S)
             watcher.start()
             sent = sim.burst(fills, cash_per_fill=-0.62)
@@ -86,6 +115,10 @@ def one_burst(count: int, clients: int, api_on: bool | None = None) -> Run:
                 max(0.0, began + CAP_S - time.perf_counter()),
                 painted=count_labels(run.window),
             )
+            if api_cpu is not None:
+                api_cpu = (api_threads_cpu() or 0.0) - api_cpu
+            if child_cpu is not None and child is not None:
+                child_cpu = (_cpu_of(Path(f"/proc/{child.pid}/stat")) or 0.0) - child_cpu
             watcher.join(max(0.0, began + CAP_S - time.perf_counter()) + 1.0)
             watcher.cancel()
             watcher.join(5.0)
@@ -99,7 +132,8 @@ def one_burst(count: int, clients: int, api_on: bool | None = None) -> Run:
                 child.stdin.flush()
                 reports = json.loads(child.stdout.readline())
                 note, every = judge(reports, target, expected)
-            return Run(rate(count, began, watcher.reached_at), rate(count, began, on_screen), note, every)
+            stored, shown = rate(count, began, watcher.reached_at), rate(count, began, on_screen)
+            return Run(stored, shown, note, every, api_cpu, child_cpu)
     finally:
         if child is not None:
             if child.stdin is not None:
@@ -171,6 +205,17 @@ def measure_api_burst(count: int = 2000, rounds: int = 3, clients: int = CLIENTS
                 else "a run did not finish",
             )
         )
+    api_cpu = median([r.api_cpu_s for r in with_clients])
+    clients_cpu = median([r.clients_cpu_s for r in with_clients])
+    if api_cpu is not None:
+        figures.append(
+            Figure(f"burst {count:,}: CPU of the API's threads", api_cpu * 1000, "ms", note="burst start → on screen")
+        )
+    if clients_cpu is not None:
+        figures.append(
+            Figure(f"burst {count:,}: CPU of the {clients} clients' process", clients_cpu * 1000, "ms",
+                   note="the other programs, on the same cores")
+        )  # fmt: skip
     all_in_order = all(r.every_event for r in with_clients)
     figures.append(
         Figure(
