@@ -237,14 +237,18 @@ class PanelApp:
     """The read-only local API (issue 16), when enabled; it serves from its own thread."""
 
     def start(self) -> None:
-        if self.api is not None:
-            for kind, text in self.api.start_reporting():
-                self.state.notify(kind, text)
+        self.start_api()
         if self.csv_source is not None:
             self.supervisor.start("Price CSV reader", self.csv_source, self._show_failure)
         self.state.attach_worker(True)  # the client's tick runs the GUI's requests from now on
         on_failure = self.session.on_thread_failed if self.session is not None else self._show_failure
         self.supervisor.start("DTC connection", self.client, on_failure)
+
+    def start_api(self) -> None:
+        """Serve the local API if it is on (``start`` does; ``--no-connect`` calls it alone). Idempotent."""
+        if self.api is not None and not self.api.started:
+            for kind, text in self.api.start_reporting():
+                self.state.notify(kind, text)
 
     def _show_failure(self, text: str) -> None:
         """A supervised thread failed (on that thread): an error line in the window's notification feed."""
@@ -480,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
     app.window.show()
     if not args.no_connect:
         app.start()
+    else:
+        app.start_api()  # the stored positions, served as they are shown
     keepalive = QTimer()
     keepalive.timeout.connect(lambda: None)  # lets Python run its signal handlers during the Qt loop
     keepalive.start(200)

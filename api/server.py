@@ -136,9 +136,17 @@ class LocalApi:
 
     # --- lifetime -----------------------------------------------------------------------------------------
 
+    @property
+    def started(self) -> bool:
+        """``start`` was called (whether or not it could listen)."""
+        return self._thread is not None
+
     def start(self) -> str | None:
         """Bind and serve on the background thread. Returns ``None`` when listening, else why not (the port is
-        taken, the address is not this computer's, …); the rest of the panel runs either way."""
+        taken, the address is not this computer's, …); the rest of the panel runs either way. Only the first
+        call starts anything (the loop cannot run twice); later ones answer as the first did."""
+        if self._thread is not None:
+            return self._start_error if self._started.is_set() else "the local API is still starting"
         self._thread = threading.Thread(target=self._run, name="local-api", daemon=True)
         self._thread.start()
         if not self._started.wait(START_TIMEOUT_S):
@@ -170,7 +178,10 @@ class LocalApi:
             app.router.add_get("/today", self._today)
             app.router.add_get("/trades", self._trades)
             app.router.add_get("/stream", self._stream)
-            self._runner = web.AppRunner(app, access_log=None, handle_signals=False)  # a token never reaches a log
+            # no access log: a token in a query string never reaches a log; closing never waits long for a stream
+            self._runner = web.AppRunner(
+                app, access_log=None, handle_signals=False, shutdown_timeout=STOP_TIMEOUT_S / 2
+            )
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.requested_port)
             await site.start()
