@@ -361,7 +361,7 @@ class LocalApi:
     async def _write(self, ws: web.WebSocketResponse, client: StreamClient, snapshot: bytes) -> None:
         """The snapshot, then every queued event in order — several at a time in one frame when they wait."""
         try:
-            await ws.send_str(snapshot.decode())
+            await ws.send_frame(snapshot, WSMsgType.TEXT)  # UTF-8 JSON already: a text frame, not encoded twice
             while True:
                 await client.wake.wait()
                 client.wake.clear()
@@ -372,7 +372,9 @@ class LocalApi:
                     continue
                 items = list(client.queue)
                 client.queue.clear()
-                await ws.send_str(f'{{"type":"events","events":[{b",".join(data for _, data in items).decode()}]}}')
+                await ws.send_frame(
+                    b'{"type":"events","events":[' + b",".join(d for _, d in items) + b"]}", WSMsgType.TEXT
+                )
                 client.sent_seq = items[-1][0]
         except (ConnectionError, RuntimeError) as exc:  # the client went away while being written to
             log.info("local API: stream client %s: %s", client.name, exc.__class__.__name__)
