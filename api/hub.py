@@ -318,10 +318,10 @@ class StreamHub:
         before = self.positions.get(key)
         if before is None:
             return  # closed meanwhile: a late mark of a position that is gone
-        self.positions[key] = view
         if _structure(before) != _structure(view):  # e.g. confirmed by Sierra Chart's report, a new bracket
             self._position(view, opened=False)
             return
+        self.positions[key] = view
         if not self._moved(key, view):
             return
         sent = self._mark_sent.get(key)
