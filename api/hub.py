@@ -82,13 +82,13 @@ class StreamClient:
     """Cuts the connection at once (a client that does not even read its goodbye)."""
 
     def push(self, seq: int, data: bytes) -> bool:
-        """Queue one encoded event; False (and nothing queued) when the client has fallen behind."""
+        """Queue one encoded event; False (and nothing queued) when the client has fallen behind. The writer is
+        woken by the hub once per loop iteration (``StreamHub._wake``), not once per event."""
         if self.ending is not None:
             return True
         if len(self.queue) >= MAX_QUEUED_EVENTS:
             return False
         self.queue.append((seq, data))
-        self.wake.set()
         return True
 
     def end(self, message: dict[str, Any]) -> None:
@@ -124,18 +124,37 @@ class StreamHub:
         self._mark_sent: dict[Key, tuple[float, object]] = {}
         self._mark_pending: set[Key] = set()
         self._mark_timer: asyncio.TimerHandle | None = None
+        self._time_text: str | None = None
+        """The time stamp of the events of this loop iteration (built once, not per event)."""
+        self._wake_scheduled = False
 
     # --- sending ---------------------------------------------------------------------------------------
 
     def emit(self, kind: str, payload: dict[str, Any]) -> None:
         """Number one event, encode it once, queue it for every client (dropping those that fell behind)."""
         self.seq += 1
-        data = encode({"seq": self.seq, "type": kind, "time": schema.iso(self._now()), **payload})
+        if self._time_text is None:
+            self._time_text = schema.iso(self._now())
+        data = encode({"seq": self.seq, "type": kind, "time": self._time_text, **payload})
         if kind.startswith("position_"):
             self.position_events += 1
-        for client in list(self.clients):
-            if not client.push(self.seq, data):
-                self.drop(client, f"fell behind: {MAX_QUEUED_EVENTS:,} events were waiting to be sent")
+        behind = [client for client in self.clients if not client.push(self.seq, data)]
+        for client in behind:
+            self.drop(client, f"fell behind: {MAX_QUEUED_EVENTS:,} events were waiting to be sent")
+        if not self._wake_scheduled:
+            self._wake_scheduled = True
+            try:
+                asyncio.get_running_loop().call_soon(self._wake)
+            except RuntimeError:  # no loop running (a direct call): wake now
+                self._wake()
+
+    def _wake(self) -> None:
+        """After the events of one loop iteration: wake every writer once; the next events get a new time."""
+        self._wake_scheduled = False
+        self._time_text = None
+        for client in self.clients:
+            if client.queue:
+                client.wake.set()
 
     def drop(self, client: StreamClient, reason: str) -> None:
         self.dropped_clients += 1
