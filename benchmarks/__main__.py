@@ -102,7 +102,7 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[], list[Figure]]]:
     def apiburst() -> list[Figure]:
         from benchmarks.api_burst import measure_api_burst
 
-        return measure_api_burst(sizes.burst_fills[-1], rounds=1 if sizes is QUICK else 3)
+        return measure_api_burst(sizes.burst_fills[-1], rounds=1 if sizes is QUICK else 5)
 
     return {
         "route": route,
