@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -53,6 +54,9 @@ from panels.main_window import MainWindow
 from panels.reconcile_dialog import ReconcileController
 from panels.sierra_differences import SierraBridge
 from panels.startup_reports import EXIT_STORAGE, make_private, open_checked_storage, report_settings_problem
+
+if TYPE_CHECKING:
+    from api import LocalApi  # imported only when the API is on: aiohttp stays out of a plain start
 
 log = logging.getLogger("dtc_panel")
 
@@ -106,6 +110,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--screenshot", type=Path, help="save a PNG of the window after --after seconds, then exit")
     p.add_argument("--after", type=float, default=5.0, help="seconds before --screenshot (default 5)")
     p.add_argument("--no-connect", action="store_true", help="show stored positions without connecting")
+    p.add_argument("--api-port", type=int, help="serve the read-only local API on this port (docs/API.md)")
     p.add_argument(
         "--restore-backup",
         action="store_true",
@@ -139,6 +144,8 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
         changes["tls"] = True
     if args.trust_certificate:
         changes["tls_trusted_certificate"] = args.trust_certificate
+    if args.api_port is not None:
+        changes.update(api_enabled=True, api_port=args.api_port)
     try:
         return replace(settings, **changes), persisted
     except SettingsError as exc:
@@ -243,13 +250,22 @@ class PanelApp:
     """Sierra Chart's own trade list: backfill before first contact and cross-check (issue 15)."""
     supervisor: ThreadSupervisor = field(default_factory=ThreadSupervisor)
     """Restarts the DTC and price threads if one dies of an unexpected error, which the window shows."""
+    api: LocalApi | None = None
+    """The read-only local API (issue 16), when enabled; it serves from its own thread."""
 
     def start(self) -> None:
+        self.start_api()
         if self.csv_source is not None:
             self.supervisor.start("Price CSV reader", self.csv_source, self._show_failure)
         self.state.attach_worker(True)  # the client's tick runs the GUI's requests from now on
         on_failure = self.session.on_thread_failed if self.session is not None else self._show_failure
         self.supervisor.start("DTC connection", self.client, on_failure)
+
+    def start_api(self) -> None:
+        """Serve the local API if it is on (``start`` does; ``--no-connect`` calls it alone). Idempotent."""
+        if self.api is not None and not self.api.started:
+            for kind, text in self.api.start_reporting():
+                self.state.notify(kind, text)
 
     def _show_failure(self, text: str) -> None:
         """A supervised thread failed (on that thread): an error line in the window's notification feed."""
@@ -268,6 +284,8 @@ class PanelApp:
         self.state.publish()
         if self.trade_list is not None:
             self.trade_list.close()  # an answer being stored is finished before the database closes
+        if self.api is not None:
+            self.api.stop()
         self.state.close()
         self.store.engine.dispose()  # closes every pooled SQLite connection: the database is closed cleanly
 
@@ -376,6 +394,12 @@ def build_app(
     bridge = QtBridge(window)
     bridge.updated.connect(window.apply)
     state.subscribe(bridge.publish)
+    api = None
+    if settings.api_enabled:
+        from api import LocalApi
+
+        api = LocalApi.from_settings(settings)
+        state.subscribe(api.publish)  # before the first snapshot: the API starts from the same picture
     state.publish(force=True)  # the recovered state, on screen before the window shows
 
     def send(message: DTCMessage) -> None:
@@ -439,7 +463,8 @@ def build_app(
             on_problem=lambda text: state.notify("warning", text),
         )
     return PanelApp(
-        settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session, trade_list
+        settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session, trade_list,
+        api=api,
     )
 
 
@@ -494,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
     app.window.show()
     if not args.no_connect:
         app.start()
+    else:
+        app.start_api()  # the stored positions, served as they are shown
     keepalive = QTimer()
     keepalive.timeout.connect(lambda: None)  # lets Python run its signal handlers during the Qt loop
     keepalive.start(200)

@@ -4,6 +4,7 @@
     uv run python -m benchmarks --quick    # about a minute: smaller samples, 20,000-trade database
     uv run python -m benchmarks --only route,memory
     uv run python -m benchmarks --only burst,catchup,filllate,coldstats   # issue 10, through the real app
+    uv run python -m benchmarks --only apiburst   # issue 16: the burst with 20 local API clients connected
 
 Prints a header with the machine, then one line per figure: name, value, unit, target and met/MISSED.
 Exit code 0 whatever the figures (a measurement, not a test); 2 if a benchmark could not run.
@@ -98,6 +99,11 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[], list[Figure]]]:
 
         return measure_cold_stats(sizes.trades)
 
+    def apiburst() -> list[Figure]:
+        from benchmarks.api_burst import measure_api_burst
+
+        return measure_api_burst(sizes.burst_fills[-1], rounds=1 if sizes is QUICK else 5)
+
     return {
         "route": route,
         "commit": commit,
@@ -109,6 +115,7 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[], list[Figure]]]:
         "catchup": catchup,
         "filllate": filllate,
         "coldstats": coldstats,
+        "apiburst": apiburst,
     }
 
 
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated subset of: route, commit, screen, startup, gui, memory, "
-        "burst, catchup, filllate, coldstats (issue 10: fills at exchange speed)",
+        "burst, catchup, filllate, coldstats (issue 10: fills at exchange speed), apiburst (issue 16)",
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL

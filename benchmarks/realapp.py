@@ -301,14 +301,16 @@ class RunningApp:
     """``build_app`` on ``data_dir`` (a temporary one when None, removed at exit) against ``sim``; the window
     shown offscreen at 1366×768. ``start()`` connects; ``close()`` stops and cleans up (idempotent)."""
 
-    def __init__(self, sim: SimProcess, data_dir: Path | None = None) -> None:
+    def __init__(self, sim: SimProcess, data_dir: Path | None = None, **changes: Any) -> None:
+        """``changes``: settings to change beyond ``bench_settings`` (e.g. ``api_enabled=True``)."""
         from app_manager import build_app
 
         qt_app()
         self._own_dir = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="dtc-bench-")) if data_dir is None else data_dir
         try:
-            self.app: PanelApp = build_app(bench_settings(self.data_dir, sim.port), password="", persisted=None)
+            settings = replace(bench_settings(self.data_dir, sim.port), **changes)
+            self.app: PanelApp = build_app(settings, password="", persisted=None)
         except BaseException:
             if self._own_dir:
                 shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -130,6 +130,13 @@ class Settings:
     sierra_trades_days: int = 0
     """How many days of Sierra Chart's own trade list to ask for after each logon (backfill and cross-check);
     0: from the start of the trading year (the longest statistics period with a start)."""
+    api_enabled: bool = False
+    """Serve positions, P&L and health read-only to other programs (``docs/API.md``); ``--api-port`` turns it on."""
+    api_port: int = 11180
+    """The local API's TCP port (0: any free port, named in the log)."""
+    api_bind_address: str = "127.0.0.1"
+    """Where the local API listens; anything but a loopback address is reachable from other computers and is
+    warned about at start and in the settings dialog."""
 
     def __post_init__(self) -> None:
         """Every ``Settings`` is usable: a value of the wrong type or out of range raises ``SettingsError``
@@ -281,10 +288,24 @@ def problems(settings: Settings) -> list[SettingProblem]:
     reasons["sim_account_pattern"] = pattern_problem(settings.sim_account_pattern)
     reasons["session_start"] = session_start_problem(settings.session_start)
     reasons["session_timezone"] = time_zone_problem(settings.session_timezone)
+    reasons.update(_api_problems(settings))
     found = [SettingProblem(key, getattr(settings, key), reason) for key, reason in reasons.items() if reason]
     _check_table(found, "commission_per_contract", settings.commission_per_contract, _commission_problem)
     _check_table(found, "point_values", settings.point_values, _point_value_problem)
     return found
+
+
+def _api_problems(settings: Settings) -> dict[str, str | None]:
+    """The local API's settings (issue 16): a switch, a port (0 = any free one) and an address."""
+    port = settings.api_port
+    address = settings.api_bind_address
+    return {
+        "api_enabled": None if isinstance(settings.api_enabled, bool) else "must be true or false",
+        "api_port": None if _is_whole(port) and 0 <= port <= 65535 else "must be a whole number from 0 to 65535",
+        "api_bind_address": None
+        if isinstance(address, str) and address.strip()
+        else "must be an address to listen on, e.g. 127.0.0.1",
+    }
 
 
 def _path_problem(value: object) -> str | None:

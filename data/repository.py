@@ -129,9 +129,7 @@ class PositionStore:
         """Which of ``execution_ids`` are already stored for (mode, account). Raises ``StorageError``."""
         return set(self.stored_fills(mode, account, execution_ids))
 
-    def stored_fills(
-        self, mode: str, account: str, execution_ids: Iterable[str]
-    ) -> dict[str, tuple[Decimal, Decimal]]:
+    def stored_fills(self, mode: str, account: str, execution_ids: Iterable[str]) -> dict[str, tuple[Decimal, Decimal]]:
         """The stored fills of (mode, account) among ``execution_ids``: execution id → (signed quantity in
         contracts, price in points). One indexed query per 500 ids. Raises ``StorageError``."""
         wanted = list(dict.fromkeys(execution_ids))
@@ -474,3 +472,20 @@ class PositionStore:
             if account is not None:
                 stmt = stmt.where(TradeRecord.account == account)
             return list(session.exec(stmt.order_by(col(TradeRecord.exit_time), col(TradeRecord.id))).all())
+
+    def trades_exited_since(
+        self, since: datetime, mode: str | None = None, account: str | None = None, limit: int = 1000
+    ) -> list[TradeRecord]:
+        """Closed trades with ``exit_time`` ≥ ``since`` (optionally of one mode / account), oldest exit first,
+        at most ``limit`` (the local API's ``GET /trades``). Raises ``StorageError``."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(TradeRecord).where(col(TradeRecord.exit_time) >= since)
+                if mode is not None:
+                    stmt = stmt.where(TradeRecord.mode == mode)
+                if account is not None:
+                    stmt = stmt.where(TradeRecord.account == account)
+                stmt = stmt.order_by(col(TradeRecord.exit_time), col(TradeRecord.id)).limit(limit)
+                return list(session.exec(stmt).all())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc

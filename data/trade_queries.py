@@ -337,3 +337,45 @@ def newest_trade_id(engine: Engine, mode: str | None = None, account: str | None
     except (sqlite3.Error, SQLAlchemyError) as exc:
         raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
     return int(newest or 0)
+
+
+STORED_COLUMNS = (
+    "id",
+    "mode",
+    "account",
+    "symbol",
+    "side",
+    "qty",
+    "entry_time",
+    "exit_time",
+    "entry_price",
+    "exit_price",
+    "realized_pnl",
+    "commissions",
+    "pnl_unit",
+    "mae",
+    "mfe",
+    "mae_points",
+    "mfe_points",
+    "tick_size",
+    "total_efficiency",
+    "r_multiple",
+    "exit_reason",
+)
+
+
+def trades_after_as_stored(engine: Engine, after_id: int, limit: int = 1000) -> list[dict[str, Any]]:
+    """Closed trades of every scope stored after the trade with id ``after_id``, in id order, at most ``limit``,
+    as their stored values (``STORED_COLUMNS``): decimals as their exact stored text, times as the stored UTC
+    text (``YYYY-MM-DD HH:MM:SS.ffffff``), ``None`` where nothing is stored. No ORM objects: the local API
+    turns them into JSON text directly. By primary key: the cost is the rows read. Raises ``StorageError``."""
+    sql = f"SELECT {', '.join(STORED_COLUMNS)} FROM traderecord WHERE id > ? ORDER BY id LIMIT ?"
+    try:
+        conn = _connect(engine)
+        try:
+            rows = conn.cursor().execute(sql, (after_id, limit)).fetchall()
+        finally:
+            conn.close()
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+    return [dict(zip(STORED_COLUMNS, row, strict=True)) for row in rows]

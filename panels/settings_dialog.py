@@ -14,6 +14,7 @@ from zoneinfo import available_timezones
 
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.local_api import api_token, exposure_warning, is_loopback
 from core.modes import DEFAULT_SIM_PATTERN
 from core.settings import SettingProblem, Settings, SettingsError, show
 from panels.theme import ERROR_FG
@@ -93,6 +95,8 @@ FIELD_LABELS = {
     "session_timezone": "Session time zone",
     "price_csv_path": "Price CSV file",
     "price_csv_symbol": "Price CSV symbol",
+    "api_port": "Local API port",
+    "api_bind_address": "Local API address",
 }
 """The dialog's name for each setting it edits (what the trader reads beside the field)."""
 
@@ -207,12 +211,13 @@ class SettingsDialog(QDialog):
         form.addRow("Price CSV symbol", self.csv_symbol)
         form.addRow("Notifications", self.desktop)
         form.addRow("", self.sound)
+        self._add_api_rows(form, settings)
         self.error = QLabel(objectName="settingsError")
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color:{ERROR_FG}; font-weight:600;")
         self.error.hide()
-        hint = QLabel("Connection and notification changes take effect when DTC Panel is restarted.")
+        hint = QLabel("Connection, notification and local API changes take effect when DTC Panel is restarted.")
         hint.setProperty("muted", True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -247,6 +252,9 @@ class SettingsDialog(QDialog):
             price_csv_symbol=self.csv_symbol.text().strip(),
             desktop_notifications=self.desktop.isChecked(),
             sound=self.sound.isChecked(),
+            api_enabled=self.api_enabled.isChecked(),
+            api_port=self.api_port.value(),
+            api_bind_address=self.api_address.text().strip() or "127.0.0.1",
         )
 
     def password_change(self) -> str | None:
@@ -276,6 +284,61 @@ class SettingsDialog(QDialog):
         self.saved = settings
         self.password.clear()
         super().accept()
+
+    def _add_api_rows(self, form: QFormLayout, settings: Settings) -> None:
+        """The local API (issue 16): on/off, port, address (warned about unless this computer's), the token."""
+        self.api_enabled = QCheckBox("Serve positions, P&&L and health to other programs (read-only)")
+        self.api_enabled.setObjectName("apiEnabled")
+        self.api_enabled.setChecked(settings.api_enabled)
+        self.api_port = QSpinBox(objectName="apiPort")
+        self.api_port.setRange(0, 65535)
+        self.api_port.setSpecialValueText("any free port")
+        self.api_port.setValue(settings.api_port)
+        self.api_address = QLineEdit(settings.api_bind_address, objectName="apiAddress")
+        self.api_address.setPlaceholderText("127.0.0.1 (this computer only)")
+        self.api_exposure = QLabel(objectName="apiExposure")
+        self.api_exposure.setStyleSheet(f"color:{ERROR_FG}; font-weight:600;")
+        self.api_address.textChanged.connect(self._show_exposure)
+        self._show_exposure(settings.api_bind_address)
+        self.api_token = QLineEdit(objectName="apiToken")
+        self.api_token.setReadOnly(True)
+        self._token = api_token(settings.config_dir)
+        try:
+            self.api_token.setText(self._token.current())
+        except OSError as exc:
+            self.api_token.setPlaceholderText(f"cannot be stored: {exc.strerror or exc.__class__.__name__}")
+        regenerate = QPushButton("Regenerate", objectName="apiRegenerate")
+        regenerate.setToolTip("A new token now: the old one stops working at once, open streams are closed")
+        regenerate.clicked.connect(self._regenerate_token)
+        copy = QPushButton("Copy", objectName="apiCopy")
+        copy.clicked.connect(lambda: QApplication.clipboard().setText(self.api_token.text()))
+        token_row = QHBoxLayout()
+        token_row.addWidget(self.api_token, 1)
+        token_row.addWidget(copy)
+        token_row.addWidget(regenerate)
+        self.api_token_note = QLabel(objectName="apiTokenNote")
+        self.api_token_note.setProperty("muted", True)
+        self.api_token_note.setText("Programs send it as  Authorization: Bearer <token>  (see docs/API.md).")
+        form.addRow("Local API", self.api_enabled)
+        form.addRow("Local API port", self.api_port)
+        form.addRow("Local API address", self.api_address)
+        form.addRow("", self.api_exposure)
+        form.addRow("API token", token_row)
+        form.addRow("", self.api_token_note)
+
+    def _show_exposure(self, address: str) -> None:
+        address = address.strip() or "127.0.0.1"
+        self.api_exposure.setText("⚠ Reachable from other computers: anyone with the token can read your positions.")
+        self.api_exposure.setToolTip("" if is_loopback(address) else exposure_warning(address))
+        self.api_exposure.setVisible(not is_loopback(address))
+
+    def _regenerate_token(self) -> None:
+        try:
+            self.api_token.setText(self._token.regenerate())
+        except OSError as exc:
+            self.api_token_note.setText(f"No new token: it cannot be stored ({exc.strerror or exc.__class__.__name__})")
+            return
+        self.api_token_note.setText("New token made: the old one no longer works. Give this one to your programs.")
 
     def _path_row(self, field: QLineEdit, title: str, filters: str) -> QHBoxLayout:
         """``field`` with a "Browse…" button that opens a file dialog (``open()``, never ``exec()``)."""
