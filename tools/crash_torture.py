@@ -28,6 +28,7 @@ from pathlib import Path
 from core.accounting import Fill, replay
 from core.instruments import InstrumentBook
 from data.db import database_path
+from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,7 +161,12 @@ def run(kills: int, data_dir: Path, seed: int = 1, verbose: bool = True) -> Tall
     """Run ``kills`` kill/restart cycles and a final settle; returns the tally."""
     rng = random.Random(seed)
     tally = Tally()
-    sim = SimulatorServer(None, autoplay=False)
+    # Sierra Chart lists every trade account at logon, traded or not; the simulator lists the declared ones (and
+    # those with fills). Undeclared, an account would first be listed at a logon after its first fills — and if
+    # the app was killed before storing them, first contact would come after them and they would never be asked
+    # for (fills from before first contact are never folded: ARCHITECTURE §6).
+    accounts = tuple(AccountSpec(TradeAccount=account) for account in ACCOUNTS)
+    sim = SimulatorServer(Scenario(name="crash-torture", accounts=accounts), autoplay=False)
     sim.start()
     storm = FillStorm(sim, rng, (0.01, 0.06))
     db = database_path(data_dir)
