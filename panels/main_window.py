@@ -1,6 +1,12 @@
 """The main window: mode badge, scope picker, connection state, settings; on top Panel2 (live position),
 Panel1 (account, equity curve) and the notification feed; below, Panel3 (statistics, trades).
 
+Layout follows the width (``layout_for``): a compact strip when narrow (the board of open positions with
+today's net and the connection), the board with the focused position's card and today's statistics at
+medium widths, the full dashboard when wide. Every label elides with its whole text in a tooltip, so no
+text can make the window wider than the screen. The look (light/dark) is styled once; following a fill into
+another account only moves the small SIM/LIVE marks (badge, focus strip, card frame, board row).
+
 It applies the core's ``Update``s (``apply``): a full ``AppSnapshot`` is rendered whole; a batch of events
 updates ``ViewState`` and the panels incrementally (the trades table appends rows, the chart appends
 points), so a fill costs the window the same with ten closed trades or a hundred thousand. ``shown`` is
@@ -10,7 +16,8 @@ things only through the callbacks it is given:
 ``on_settings_saved(Settings, password | None)``. It never reads or writes state itself.
 
 Keyboard: Ctrl+1…Ctrl+6 periods, Ctrl+Tab / Ctrl+Shift+Tab (or Alt+Down / Alt+Up) next/previous account,
-Ctrl+F follow the latest fill, Ctrl+, settings.
+Ctrl+F follow the latest fill, Ctrl+U money/points/ticks first, Ctrl+M compact strip, Ctrl+T always on top,
+Ctrl+, settings.
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -44,18 +54,49 @@ from panels.notifications import NotificationFeed
 from panels.panel1 import PERIODS, Panel1
 from panels.panel2 import Panel2
 from panels.panel3 import Panel3
+from panels.position_board import PositionBoard
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
 from panels.storage_dialogs import QuitGuard
-from panels.theme import ERROR_BG, ERROR_FG, Theme, badge_style, palette_for, theme_for, window_style
+from panels.theme import (
+    ERROR_BG,
+    ERROR_FG,
+    Look,
+    Theme,
+    badge_style,
+    focus_strip_style,
+    palette_for,
+    pnl_color,
+    resolve_look,
+    set_active_look,
+    theme_for,
+    window_style,
+)
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
-from panels.widgets import ValueLabel, plain_tooltip
+from panels.widgets import ElidingLabel, ValueLabel, plain_tooltip
 
 FOLLOW = "__follow__"
 FORCED_PAINT_GAP_S = 0.1
 RENDER_GAP_S = 0.04
 """Updates closer together than this are shown together (the first at once)."""
+
+NARROW, MEDIUM, WIDE = "narrow", "medium", "wide"
+MEDIUM_FROM_PX = 640
+"""From this width on the focused position's card and today's statistics are shown; below, the compact strip."""
+WIDE_FROM_PX = 1180
+"""From this width on the full dashboard (account, equity curve, notifications, trades table)."""
+DEFAULT_COMPACT_SIZE = (400, 300)
+BOARD_MAX_SHARE = 0.3
+"""At medium and wide widths the board takes at most this share of the window's height (it scrolls)."""
+
+
+def layout_for(width: int) -> str:
+    """``narrow`` below ``MEDIUM_FROM_PX``, ``wide`` from ``WIDE_FROM_PX``, else ``medium``."""
+    if width < MEDIUM_FROM_PX:
+        return NARROW
+    return WIDE if width >= WIDE_FROM_PX else MEDIUM
+
 
 CONNECTION_COLORS = {
     ConnectionState.SYNCED: "#1b7f3a",
@@ -96,6 +137,8 @@ class MainWindow(QMainWindow):
         heat_thresholds: tuple[float, float] = DEFAULT_HEAT_THRESHOLDS,
         clock: Callable[[], datetime] = _now,
         tz: tzinfo | None = None,
+        look: str = "system",
+        font_size: float = 0,
     ) -> None:
         super().__init__()
         self.setWindowTitle("DTC Panel")
@@ -109,6 +152,9 @@ class MainWindow(QMainWindow):
         self._ui_state = load_ui_state(ui_state_path)
         self._rendering = False
         self._theme: Theme | None = None
+        self._look: Look | None = None
+        self.layout_mode = ""
+        self._system_font = QFont(QApplication.font())
         self._scopes_key: object = None
         self.settings_dialog: SettingsDialog | None = None
         self.view_state = ViewState()
@@ -129,6 +175,10 @@ class MainWindow(QMainWindow):
         outer.setContentsMargins(10, 8, 10, 6)
         outer.setSpacing(6)
         outer.addLayout(self._build_top_bar())
+        self.focus_strip = QFrame(objectName="focusStrip")
+        self.focus_strip.setFixedHeight(4)
+        self.focus_strip.setToolTip("The focused account's mode: blue SIM, red LIVE")
+        outer.addWidget(self.focus_strip)
         self.storage = QLabel(objectName="storageError")
         self.storage.setTextFormat(Qt.TextFormat.PlainText)  # the database's error text
         self.storage.setWordWrap(True)
@@ -136,6 +186,15 @@ class MainWindow(QMainWindow):
         self.storage.hide()
         outer.addWidget(self.storage)
 
+        self.board = PositionBoard(on_focus=self._row_clicked, clock=clock)
+        self.board_scroll = QScrollArea(objectName="boardScroll")
+        self.board_scroll.setWidgetResizable(True)
+        self.board_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.board_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.board_scroll.setWidget(self.board)
+        self.board_scroll.setStyleSheet("QScrollArea, QWidget#positionBoard { background: transparent; }")
+        self.board_scroll.viewport().setAutoFillBackground(False)
+        outer.addWidget(self.board_scroll)
         self.panel2 = Panel2(heat_thresholds=heat_thresholds, clock=clock)
         self.panel1 = Panel1(on_period_chosen=self._period_chosen, tz=tz)
         self.panel3 = Panel3(tz=tz)
@@ -144,7 +203,7 @@ class MainWindow(QMainWindow):
         feed_layout = QVBoxLayout(feed_box)
         feed_layout.setContentsMargins(0, 0, 0, 0)
         feed_layout.setSpacing(2)
-        feed_caption = QLabel("Notifications (newest first)")
+        feed_caption = ElidingLabel("Notifications (newest first; hover a line to read it whole)")
         feed_caption.setProperty("muted", True)
         feed_layout.addWidget(feed_caption)
         feed_layout.addWidget(self.feed)
@@ -164,14 +223,17 @@ class MainWindow(QMainWindow):
         self.main_splitter.setSizes([330, 350])
         outer.addWidget(self.main_splitter, 1)
 
-        self.advisory = QLabel("P&L computed by DTC Panel from fills — advisory; Sierra Chart is authoritative.")
+        self.advisory = ElidingLabel("P&L computed by DTC Panel from fills — advisory; Sierra Chart is authoritative.")
         self.advisory.setProperty("muted", True)
         outer.addWidget(self.advisory)
         self.setCentralWidget(central)
         self._build_actions()
         self.resize(1280, 720)
+        self.set_look(look)
+        self.set_font_size(font_size)
         self._apply_theme(theme_for(None))
         self._restore_ui_state()
+        self._apply_layout(layout_for(self.width()))
 
     # --- construction ---------------------------------------------------------------------------------
 
@@ -180,10 +242,12 @@ class MainWindow(QMainWindow):
 
     def _build_top_bar(self) -> QHBoxLayout:
         top = QHBoxLayout()
-        self.badge = QLabel(objectName="modeBadge")
+        self.badge = ElidingLabel()
+        self.badge.setObjectName("modeBadge")
         self.scope_picker = QComboBox(objectName="scopePicker")
-        self.scope_picker.setMinimumContentsLength(22)
-        self.scope_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.scope_picker.setMinimumContentsLength(24)
+        self.scope_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scope_picker.setMinimumWidth(90)  # below its preferred width it elides the account's name
         self.scope_picker.setToolTip("Account shown (Ctrl+Tab / Ctrl+Shift+Tab to cycle, Ctrl+F to follow)")
         self.scope_picker.activated.connect(self._scope_activated)
         self.connection = ValueLabel("connection", "font-weight:600;")
@@ -193,6 +257,7 @@ class MainWindow(QMainWindow):
         self.unit_picker = QComboBox(objectName="unitPicker")
         for unit in fmt.UNITS:
             self.unit_picker.addItem(fmt.UNIT_NAMES[unit], unit)
+        self.unit_picker.setMinimumWidth(60)
         self.unit_picker.setToolTip("Show P&L and MAE/MFE in money, points or ticks first (Ctrl+U)")
         self.unit_picker.activated.connect(lambda index: self.set_primary_unit(self.unit_picker.itemData(index)))
         self.settings_button = QToolButton(objectName="settingsButton")
@@ -200,6 +265,17 @@ class MainWindow(QMainWindow):
         self.settings_button.setToolTip("Settings (Ctrl+,)")
         self.settings_button.clicked.connect(self.open_settings)
         self.settings_button.setEnabled(self._settings is not None)
+        self.on_top_button = QToolButton(objectName="alwaysOnTop")
+        self.on_top_button.setText("Pin")
+        self.on_top_button.setCheckable(True)
+        self.on_top_button.setToolTip("Pin: always on top, above Sierra Chart's windows (Ctrl+T)")
+        self.on_top_button.toggled.connect(self.set_always_on_top)
+        self.compact_button = QToolButton(objectName="compactButton")
+        self.compact_button.setText("Strip")
+        self.compact_button.setToolTip(
+            "Switch between the compact strip (its size is remembered) and the full window (Ctrl+M)"
+        )
+        self.compact_button.clicked.connect(self.toggle_compact)
         top.addWidget(self.badge)
         top.addWidget(self.scope_picker)
         top.addStretch(1)
@@ -208,6 +284,8 @@ class MainWindow(QMainWindow):
         top.addWidget(self.positions_status)
         top.addSpacing(8)
         top.addWidget(self.unit_picker)
+        top.addWidget(self.on_top_button)
+        top.addWidget(self.compact_button)
         top.addWidget(self.settings_button)
         return top
 
@@ -234,12 +312,25 @@ class MainWindow(QMainWindow):
         add("next_scope", [QKeySequence("Ctrl+Tab"), QKeySequence("Alt+Down")], lambda: self.cycle_scope(1), "Next")
         add(
             "previous_scope",
-            [QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+Backtab"), QKeySequence("Alt+Up")],
+            # X11 delivers Ctrl+Shift+Tab as Backtab with Ctrl+Shift held; other platforms as Tab with Ctrl+Shift
+            [
+                QKeySequence("Ctrl+Shift+Tab"),
+                QKeySequence("Ctrl+Shift+Backtab"),
+                QKeySequence("Ctrl+Backtab"),
+                QKeySequence("Alt+Up"),
+            ],
             lambda: self.cycle_scope(-1),
             "Previous account",
         )
         add("follow", [QKeySequence("Ctrl+F")], self._follow, "Follow the latest fill")
         add("next_unit", [QKeySequence("Ctrl+U")], self._next_unit, "Money, points or ticks first")
+        add("compact", [QKeySequence("Ctrl+M")], self.toggle_compact, "Compact strip or full window")
+        add(
+            "always_on_top",
+            [QKeySequence("Ctrl+T")],
+            lambda: self.on_top_button.setChecked(not self.on_top_button.isChecked()),
+            "Always on top",
+        )
         add(
             "settings",
             [QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)],
@@ -327,10 +418,13 @@ class MainWindow(QMainWindow):
         text = f"● {conn.state.value.upper()}" + (f" — {printable(conn.detail)}" if conn.detail else "")
         if conn.data_age_seconds is not None and conn.data_age_seconds >= 2:
             text += f" · last data {conn.data_age_seconds:.0f} s ago"
-        self.connection.show_value(text, CONNECTION_COLORS.get(conn.state, "#555555"))
+        color = CONNECTION_COLORS.get(conn.state, "#555555")
+        self.connection.show_value(text, color)
+        self.board.connection.show_value(text, color)
         server_tip = plain_tooltip(conn.server)
-        if self.connection.toolTip() != server_tip:
+        if self.connection._own_tip != server_tip:
             self.connection.setToolTip(server_tip)
+            self.board.connection.setToolTip(server_tip)
         status = snap.positions_status
         self.positions_status.show_value(f"Positions: {printable(status)}" if status else "")
         if snap.storage_error:
@@ -338,6 +432,13 @@ class MainWindow(QMainWindow):
             self.storage.setText(f"DATABASE ERROR — {held}{snap.storage_error}")
         self.storage.setVisible(bool(snap.storage_error))
         scope = (snap.scope_mode, snap.scope_account)
+        self.board.render(snap.positions, snap.other_open, scope)  # re-renders only changed rows (and ages)
+        self.board_scroll.setMinimumWidth(self.board.minimumSizeHint().width())  # scrolls down, never sideways
+        today = snap.today
+        self.board.today.show_value(
+            f"Today {fmt.money(today.total_pnl)}" + (f" · {snap.scope_account}" if snap.scope_account else ""),
+            pnl_color(today.total_pnl),
+        )
         if self._changed("panel2", snap.positions, snap.broker_only, snap.orphan_orders, snap.other_open, *scope):
             self.panel2.render(snap)
         shown = tuple((v.account, v.symbol, v.quantity) for v in snap.positions)
@@ -356,14 +457,104 @@ class MainWindow(QMainWindow):
         self.shown.emit(snap)
 
     def _apply_theme(self, theme: Theme) -> None:
-        """Re-style the window only when the theme changes (a style sheet change re-polishes every widget)."""
+        """Mark the focused scope's mode: the badge and the focus strip only (never the whole window)."""
         if theme is self._theme:
             return
         self._theme = theme
-        self.setPalette(palette_for(theme, self.palette()))
-        self.centralWidget().setStyleSheet(window_style(theme))
         self.badge.setText(f" {theme.badge_text} ")
         self.badge.setStyleSheet(badge_style(theme))
+        # SIM and ● LIVE are never cut; "NO ACCOUNT" may be, on a narrow strip
+        self.badge.setMinimumWidth(0 if theme.name == "" else self.badge.sizeHint().width())
+        self.focus_strip.setStyleSheet(focus_strip_style(theme))
+
+    def set_look(self, choice: str) -> Look:
+        """Style the window ``light``, ``dark`` or as the operating system (``system``); returns the look used.
+        Re-styles every widget once, so it is for start-up and the settings, never per update."""
+        look = resolve_look(choice)
+        if look is self._look:
+            return look
+        self._look = look
+        set_active_look(look)
+        self.setPalette(palette_for(look, self.palette()))
+        self.centralWidget().setStyleSheet(window_style(look))
+        self.panel1.chart.set_look(look)
+        snap = self.view_state.snapshot
+        if snap is not None:  # colours of values are chosen when rendered: render everything again
+            self._parts = {}
+            self._show(snap, positions_first=False)
+        return look
+
+    @property
+    def look(self) -> Look | None:
+        return self._look
+
+    def set_font_size(self, points: float) -> None:
+        """The window's base font size in points; 0 follows the system's font."""
+        font = QFont(self._system_font)
+        if points > 0:
+            font.setPointSizeF(points)
+        self.setFont(font)
+
+    def set_always_on_top(self, on: bool) -> None:
+        """Keep the window above others (remembered between runs)."""
+        self._ui_state.always_on_top = on
+        if self.on_top_button.isChecked() != on:
+            self.on_top_button.setChecked(on)
+            return  # toggled() calls back
+        if bool(self.windowFlags() & Qt.WindowType.WindowStaysOnTopHint) == on:
+            return
+        visible = self.isVisible()
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on)
+        if visible:
+            self.show()  # changing window flags hides the window
+
+    def toggle_compact(self) -> None:
+        """Switch to the remembered compact size, or back to the full size it was switched from."""
+        state = self._ui_state
+        if self.layout_mode == NARROW:
+            state.compact_size = (self.width(), self.height())
+            width, height = state.full_size or (1280, 720)
+        else:
+            state.full_size = (self.width(), self.height())
+            width, height = state.compact_size or DEFAULT_COMPACT_SIZE
+        self.resize_to(width, height)
+
+    def resize_to(self, width: int, height: int) -> None:
+        """Resize to ``width`` × ``height`` px (at most the screen's size) with the layout of that width already
+        applied, so a wider layout's minimum width does not hold the window wider."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self._apply_layout(layout_for(width))
+        self.centralWidget().layout().activate()
+        self.layout().activate()  # the new minimum size applies now, not at the next event loop pass
+        self.resize(width, height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._apply_layout(layout_for(event.size().width()))
+
+    def _apply_layout(self, mode: str) -> None:
+        """Show what fits ``mode`` (``NARROW``/``MEDIUM``/``WIDE``); hidden parts keep their state."""
+        narrow, wide = mode == NARROW, mode == WIDE
+        self.board_scroll.setMaximumHeight(16777215 if narrow else max(90, int(self.height() * BOARD_MAX_SHARE)))
+        if mode == self.layout_mode:
+            return
+        self.layout_mode = mode
+        self.board.footer.setVisible(narrow)
+        self.board.set_caption_visible(not narrow)
+        self.main_splitter.setVisible(not narrow)
+        self.panel1.setVisible(wide)
+        self.feed.parentWidget().setVisible(wide)
+        self.panel3.set_compact(not wide)
+        for widget in (self.connection, self.positions_status, self.unit_picker, self.advisory):
+            widget.setVisible(not narrow)
+        self.settings_button.setText("⚙ Settings" if wide else "⚙")
+        self.compact_button.setText("Full" if narrow else "Strip")
+        self.scope_picker.setMinimumContentsLength(24 if wide else 10)
+        layout = self.centralWidget().layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.setStretchFactor(self.board_scroll, 1 if narrow else 0)
 
     def _render_scopes(self, snap: AppSnapshot) -> None:
         key = (snap.accounts, snap.scope_mode, snap.scope_account, snap.scope_pinned)
@@ -390,6 +581,11 @@ class MainWindow(QMainWindow):
     # --- requests (through callbacks only) -------------------------------------------------------------
 
     @Slot(int)
+    def _row_clicked(self, mode: str, account: str) -> None:
+        """A board row was clicked: focus its account (pinned, like the picker)."""
+        if self._on_scope_chosen is not None:
+            self._on_scope_chosen(mode, account)
+
     def _scope_activated(self, index: int) -> None:
         if self._rendering:
             return
@@ -458,6 +654,7 @@ class MainWindow(QMainWindow):
     def _restore_ui_state(self) -> None:
         state = self._ui_state
         self.set_primary_unit(state.primary_unit)
+        self.set_always_on_top(state.always_on_top)
         if state.geometry:
             self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode("ascii")))
         for splitter in self._splitters():
@@ -476,6 +673,8 @@ class MainWindow(QMainWindow):
         """The window's geometry, splitter positions and chosen period as they are now."""
         state = self._ui_state
         state.geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        if self.layout_mode == NARROW:
+            state.compact_size = (self.width(), self.height())
         state.splitters = {
             s.objectName(): bytes(s.saveState().toBase64().data()).decode("ascii") for s in self._splitters()
         }

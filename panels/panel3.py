@@ -10,7 +10,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -157,6 +157,8 @@ class Panel3(QGroupBox):
         self.table.horizontalHeader().setResizeContentsPrecision(0)  # visible rows only: O(1), not O(trades)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setMinimumHeight(110)
+        self._base_widths: list[int] = []
+        self.table.viewport().installEventFilter(self)  # wider than the columns need: they share the rest
         right.addWidget(self.table, 1)
         outer.addLayout(right, 1)
         self._dialog: QFileDialog | None = None
@@ -165,6 +167,33 @@ class Panel3(QGroupBox):
         self._period, self._loading = "", False
         self._flush_timer = QTimer(self, singleShot=True, interval=TABLE_FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact (medium widths): today's figures and the period's statistics, without the trades table."""
+        for widget in (self.trades_title, self.export_status, self.export_button, self.table):
+            widget.setVisible(not compact)
+
+    def _fit_columns(self) -> None:
+        """Columns at their contents' width; when the table is wider, the spare width is shared out."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        self._base_widths = [header.sectionSize(i) for i in range(header.count())]
+        self._stretch_columns()
+
+    def _stretch_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        base = self._base_widths
+        if len(base) != header.count() or not base:
+            return
+        spare = self.table.viewport().width() - sum(base)
+        extra = max(0, spare) // len(base)
+        for i, width in enumerate(base):
+            header.resizeSection(i, width + extra)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._stretch_columns()
+        return super().eventFilter(watched, event)
 
     def render(self, snap: AppSnapshot) -> None:
         today = snap.today
@@ -215,7 +244,7 @@ class Panel3(QGroupBox):
         self._flush_timer.stop()
         if self.model.set_trades(trades) or not self._sized:
             self._sized = bool(trades)
-            self.table.resizeColumnsToContents()
+            self._fit_columns()
 
     def append_trades(self, rows: list[TradeRow]) -> None:
         """Trades that just closed, added to the table (sorting keeps the chosen order) — in a burst at most
@@ -229,7 +258,7 @@ class Panel3(QGroupBox):
         self.model.append(rows)
         if not self._sized:  # the first trades of an empty period: fit the columns once
             self._sized = True
-            self.table.resizeColumnsToContents()
+            self._fit_columns()
         self._render_count()
 
     def stat_texts(self) -> dict[str, str]:

@@ -1,20 +1,103 @@
 """Small widgets shared by the panels. ``ValueLabel`` re-styles itself only when its colour changes, because
-``setStyleSheet`` re-polishes the widget and would make 30 renders per second expensive."""
+``setStyleSheet`` re-polishes the widget and would make 30 renders per second expensive.
+
+Every label here elides: it asks the layout for its whole text's width but accepts as little as a few
+characters, paints ``…`` where the text does not fit and then carries the whole text in its tooltip. So no
+text can make the window wider than the screen, and nothing is cut without a way to read it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtGui import Qt as QtGuiNamespace
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
+MIN_CHARS = 4
+"""An eliding label can shrink to about this many characters plus the ellipsis."""
 
-class ValueLabel(QLabel):
+
+class ElidingLabel(QLabel):
+    """A one-line plain-text label that elides on the right when narrower than its text; ``text()`` is always the
+    whole text, ``is_elided()`` says whether ``…`` is painted, and the tooltip then holds the whole text (before
+    any tooltip of its own)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._own_tip = ""
+        self._elided = False
+
+    def setToolTip(self, tip: str) -> None:
+        self._own_tip = tip
+        self._update_tip()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._update_tip()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if self.wordWrap():
+            return hint
+        metrics = self.fontMetrics()
+        small = metrics.horizontalAdvance("M" * MIN_CHARS + "…") + self._chrome()
+        return QSize(min(hint.width(), small), hint.height())
+
+    def _chrome(self) -> int:
+        margins = self.contentsMargins()
+        return margins.left() + margins.right() + 2 * self.margin() + max(0, self.indent()) + 2
+
+    def text_width(self) -> int:
+        """Pixels the whole text needs."""
+        return self.fontMetrics().horizontalAdvance(self.text())
+
+    def _room(self) -> int:
+        return self.contentsRect().width() - 2 * self.margin()
+
+    def is_elided(self) -> bool:
+        """Whether the text is too wide for the label and painted with ``…``."""
+        return not self.wordWrap() and bool(self.text()) and self.text_width() > self._room()
+
+    def _update_tip(self) -> None:
+        elided = self._elided = self.is_elided()
+        # the own tooltip may already be rich text (``plain_tooltip``); the whole text is escaped
+        tip = plain_tooltip(self.text()) + self._own_tip if elided else self._own_tip
+        if super().toolTip() != tip:
+            super().setToolTip(tip)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.is_elided() != self._elided:
+            self._update_tip()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.is_elided():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        self.drawFrame(painter)
+        rect = self.contentsRect().adjusted(self.margin(), self.margin(), -self.margin(), -self.margin())
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        vertical = self.alignment() & Qt.AlignmentFlag.AlignVertical_Mask
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(vertical | Qt.AlignmentFlag.AlignLeft),
+            self.palette(),
+            self.isEnabled(),
+            shown,
+            self.foregroundRole(),
+        )
+        painter.end()
+
+
+class ValueLabel(ElidingLabel):
     """A label showing one value; ``base_css`` is its fixed style (font size, weight). Always plain text: a
     value may come from Sierra Chart (status texts, reject texts, account and symbol names), and Qt would
     otherwise render anything that looks like HTML as rich text."""
 
     def __init__(self, object_name: str = "", base_css: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("", parent)
         if object_name:
             self.setObjectName(object_name)
         self._base_css = base_css
@@ -43,8 +126,8 @@ def plain_tooltip(text: str) -> str:
 
 
 def caption(text: str) -> QLabel:
-    """A muted caption to the left of a value."""
-    label = QLabel(text)
+    """A muted caption to the left of a value (eliding, like every value)."""
+    label = ElidingLabel(text)
     label.setProperty("muted", True)
     return label
 
