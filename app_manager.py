@@ -35,7 +35,7 @@ from core.prices import PriceBook
 from core.resync import ResyncController
 from core.router import MessageRouter
 from core.secrets import load_password, save_password
-from core.settings import Settings, SettingsError
+from core.settings import THEMES, Settings, SettingsError
 from core.snapshots import ConnectionState
 from core.state import StateManager
 from core.supervisor import ThreadSupervisor
@@ -102,6 +102,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scenario", type=Path, help="with --demo: the simulator scenario file")
     p.add_argument("--screenshot", type=Path, help="save a PNG of the window after --after seconds, then exit")
     p.add_argument("--after", type=float, default=5.0, help="seconds before --screenshot (default 5)")
+    p.add_argument("--width", type=int, help="open the window this many pixels wide (e.g. 400: the compact strip)")
+    p.add_argument("--height", type=int, help="open the window this many pixels high")
+    p.add_argument("--theme", choices=THEMES, help="the window's look: system (default), light or dark")
     p.add_argument("--no-connect", action="store_true", help="show stored positions without connecting")
     p.add_argument(
         "--restore-backup",
@@ -134,6 +137,8 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
         changes["encoding_request"] = False
     if args.tls:
         changes["tls"] = True
+    if args.theme:
+        changes["theme"] = args.theme
     if args.trust_certificate:
         changes["tls_trusted_certificate"] = args.trust_certificate
     try:
@@ -348,6 +353,8 @@ def build_app(
         settings=settings,
         ui_state_path=settings.config_dir / "ui_state.json",
         heat_thresholds=(settings.heat_warning_seconds, settings.heat_alarm_seconds),
+        look=settings.theme,
+        font_size=settings.font_size,
     )
     reconcile = ReconcileController(state.resolve, window)
     window.shown.connect(reconcile.on_snapshot)
@@ -455,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
 
     qt_app.aboutToQuit.connect(shutdown)  # closing the window, a signal or --screenshot: all end here
     install_quit_signals(qt_app.quit)
+    if args.width or args.height:
+        app.window.resize_to(args.width or app.window.width(), args.height or app.window.height())
     app.window.show()
     if not args.no_connect:
         app.start()

@@ -434,6 +434,7 @@ class MainWindow(QMainWindow):
         scope = (snap.scope_mode, snap.scope_account)
         self.board.render(snap.positions, snap.other_open, scope)  # re-renders only changed rows (and ages)
         self.board_scroll.setMinimumWidth(self.board.minimumSizeHint().width())  # scrolls down, never sideways
+        self._fit_board_height()
         today = snap.today
         self.board.today.show_value(
             f"Today {fmt.money(today.total_pnl)}" + (f" · {snap.scope_account}" if snap.scope_account else ""),
@@ -534,11 +535,22 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         self._apply_layout(layout_for(event.size().width()))
 
+    def _fit_board_height(self) -> None:
+        """Narrow: the board fills the strip. Wider: as high as its rows, at most ``BOARD_MAX_SHARE`` of the
+        window (then it scrolls)."""
+        if self.layout_mode == NARROW:
+            self.board_scroll.setMinimumHeight(0)
+            self.board_scroll.setMaximumHeight(16777215)
+            return
+        cap = max(60, int(self.height() * BOARD_MAX_SHARE))
+        self.board_scroll.setMaximumHeight(cap)
+        self.board_scroll.setMinimumHeight(min(cap, self.board.sizeHint().height()))
+
     def _apply_layout(self, mode: str) -> None:
         """Show what fits ``mode`` (``NARROW``/``MEDIUM``/``WIDE``); hidden parts keep their state."""
         narrow, wide = mode == NARROW, mode == WIDE
-        self.board_scroll.setMaximumHeight(16777215 if narrow else max(90, int(self.height() * BOARD_MAX_SHARE)))
         if mode == self.layout_mode:
+            self._fit_board_height()
             return
         self.layout_mode = mode
         self.board.footer.setVisible(narrow)
@@ -555,6 +567,7 @@ class MainWindow(QMainWindow):
         layout = self.centralWidget().layout()
         assert isinstance(layout, QVBoxLayout)
         layout.setStretchFactor(self.board_scroll, 1 if narrow else 0)
+        self._fit_board_height()
 
     def _render_scopes(self, snap: AppSnapshot) -> None:
         key = (snap.accounts, snap.scope_mode, snap.scope_account, snap.scope_pinned)
@@ -648,6 +661,8 @@ class MainWindow(QMainWindow):
         if self._on_settings_saved is not None:
             self._on_settings_saved(settings, password)  # OSError propagates to the dialog, which shows it
         self._settings = settings
+        self.set_look(settings.theme)
+        self.set_font_size(settings.font_size)
 
     # --- window state ---------------------------------------------------------------------------------
 

@@ -137,6 +137,7 @@ class PositionBoard(QWidget):
         self._rows_box = QVBoxLayout()
         self._rows_box.setSpacing(3)
         layout.addLayout(self._rows_box)
+        layout.addStretch(1)  # rows keep their height; the footer sits at the bottom of the strip
         footer = QGridLayout()
         footer.setContentsMargins(2, 2, 2, 0)
         self.today = ValueLabel("stripToday", "font-weight:700;")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.modes import DEFAULT_SIM_PATTERN
-from core.settings import SettingProblem, Settings, SettingsError, show
+from core.settings import FONT_SIZE_RANGE, SettingProblem, Settings, SettingsError, show
 from panels.theme import ERROR_FG
 
 SavedCallback = Callable[[Settings, str | None], None]
@@ -207,6 +208,7 @@ class SettingsDialog(QDialog):
         form.addRow("Price CSV symbol", self.csv_symbol)
         form.addRow("Notifications", self.desktop)
         form.addRow("", self.sound)
+        self._add_look_rows(form, settings)
         self.error = QLabel(objectName="settingsError")
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
@@ -247,7 +249,24 @@ class SettingsDialog(QDialog):
             price_csv_symbol=self.csv_symbol.text().strip(),
             desktop_notifications=self.desktop.isChecked(),
             sound=self.sound.isChecked(),
+            theme=self.theme.currentData(),
+            font_size=self.font_size.value(),
         )
+
+    def _add_look_rows(self, form: QFormLayout, settings: Settings) -> None:
+        """Theme and font size (applied at once when saved)."""
+        self.theme = QComboBox(objectName="theme")
+        for value, text in (("system", "As the system"), ("light", "Light"), ("dark", "Dark (Sierra Chart-like)")):
+            self.theme.addItem(text, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.font_size = QDoubleSpinBox(objectName="fontSize")
+        self.font_size.setRange(0, FONT_SIZE_RANGE[1])
+        self.font_size.setDecimals(1)
+        self.font_size.setSuffix(" pt")
+        self.font_size.setSpecialValueText("as the system")
+        self.font_size.setValue(settings.font_size)
+        form.addRow("Theme", self.theme)
+        form.addRow("Font size", self.font_size)
 
     def password_change(self) -> str | None:
         """The new password; "" to remove the stored one; ``None`` to keep it."""

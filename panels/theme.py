@@ -147,6 +147,8 @@ def window_style(look: Look) -> str:
     board rows carry a ``mode`` property (``SIM``/``LIVE``) that colours their frame and mark."""
     return (
         f"QWidget#central {{ background: {look.window_bg}; }}"
+        # a label with a style sheet of its own (size, weight) would otherwise take the application's palette
+        f" QLabel {{ color: {look.text}; }}"
         f" QGroupBox {{ font-weight: 600; border: 1px solid {look.border}; border-radius: 4px; margin-top: 1.1em;"
         f" background: {look.card_bg}; color: {look.text}; }}"
         " QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }"
@@ -157,6 +159,8 @@ def window_style(look: Look) -> str:
         f' QFrame#boardRow[mode="LIVE"] {{ border: 1px solid {LIVE.accent}; border-left: 6px solid {LIVE.accent}; }}'
         f' QFrame#boardRow[focused="true"] {{ background: {look.row_focus}; }}'
         f' QLabel[muted="true"] {{ color: {look.muted}; }}'
+        f" QHeaderView::section {{ background: {look.button}; color: {look.text}; border: none;"
+        f" border-right: 1px solid {look.border}; border-bottom: 1px solid {look.border}; padding: 2px 6px; }}"
     )
 
 
