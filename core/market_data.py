@@ -189,4 +189,6 @@ class SecurityDefinitions:
         tick = tick.quantize(Decimal("1e-9")).normalize()
         tick_value = tick_value.quantize(Decimal("1e-6")).normalize()
         self._define(name, tick_value / tick, tick, message.Currency)
-        log.info("%s: tick %s, point value %s %s (from Sierra Chart)", name, tick, tick_value / tick, message.Currency)
+        log.info(
+            "%s: tick %s, point value %s %s (from Sierra Chart)", name, tick, tick_value / tick, message.Currency
+        )

@@ -20,7 +20,6 @@ from panels.theme import LOSS, PROFIT
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 """The role a ``QSortFilterProxyModel`` sorts by: epoch seconds, floats or plain strings."""
 
-
 def _num(value: Decimal | None) -> float:
     return float("-inf") if value is None else float(value)
 
