@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from core import integrity
 from core.csv_prices import CsvPriceSource
+from core.feed_history import restored_notes
 from core.fill_journal import JOURNAL_FILENAME, FillJournal
 from core.fills import FillFactory
 from core.instruments import InstrumentBook
@@ -329,6 +330,7 @@ def build_app(
         log.info("legacy timer file %s: %s", result.path.name, result.note)
     problems = integrity.check(store)
     state.recover()
+    state.restore_notifications(restored_notes(store, lambda symbol: instruments.lookup(symbol).tick_size))
     store_journaled_fills(state, settings.data_dir / JOURNAL_FILENAME)
     for problem in problems:
         integrity.record(store, problem)

@@ -189,6 +189,8 @@ class TradeRow:
     pnl_unit: str = ""
     """What ``net_pnl``, ``mae``, ``mfe`` are in: "" the account currency, "pt" points × contracts (point value
     unknown), else a currency code; only "" trades are in the statistics."""
+    commissions: Decimal | None = None
+    """The trade's commissions (entry and exit), in ``pnl_unit``; ``net_pnl`` is after them."""
 
     @property
     def mae_ticks(self) -> Decimal | None:

@@ -51,6 +51,7 @@ _FIELDS = (  # TradeRow field ← TradeColumns column
     ("mfe_points", "mfe_points"),
     ("tick_size", "tick_size"),
     ("pnl_unit", "pnl_unit"),
+    ("commissions", "commissions"),
 )
 
 
@@ -162,6 +163,7 @@ class TradeRows(Sequence[TradeRow]):
             total_efficiency=c.total_efficiency[i],
             r_multiple=c.r_multiple[i],
             pnl_unit=c.pnl_unit[i],
+            commissions=c.commissions[i],
         )
 
     @overload

@@ -312,13 +312,9 @@ class MainWindow(QMainWindow):
         add("next_scope", [QKeySequence("Ctrl+Tab"), QKeySequence("Alt+Down")], lambda: self.cycle_scope(1), "Next")
         add(
             "previous_scope",
-            # X11 delivers Ctrl+Shift+Tab as Backtab with Ctrl+Shift held; other platforms as Tab with Ctrl+Shift
-            [
-                QKeySequence("Ctrl+Shift+Tab"),
-                QKeySequence("Ctrl+Shift+Backtab"),
-                QKeySequence("Ctrl+Backtab"),
-                QKeySequence("Alt+Up"),
-            ],
+            # one sequence only: X11 delivers Ctrl+Shift+Tab as Backtab with Ctrl+Shift, which Qt matches to both
+            # "Ctrl+Shift+Tab" and "Ctrl+Backtab" — with both registered the key is ambiguous and does nothing
+            [QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Alt+Up")],
             lambda: self.cycle_scope(-1),
             "Previous account",
         )

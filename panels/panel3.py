@@ -10,7 +10,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, QStandardPaths, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from core.snapshots import AppSnapshot, TradeRow
 from core.stats import Statistics
 from panels import format as fmt
-from panels.theme import LOSS, pnl_color
+from panels.theme import pnl_color
 from panels.trades_csv import write_trades_csv
 from panels.trades_table import LISTED, SORT_ROLE, TradesModel
 from panels.widgets import ValueLabel, add_pairs
@@ -39,7 +39,14 @@ Formatter = Callable[[Statistics], tuple[str, str | None]]
 
 
 def _signed(value: Decimal | None) -> tuple[str, str | None]:
-    return fmt.money(value), pnl_color(value)
+    """Signed money, coloured by what is shown: an amount that rounds to $0.00 is not red or green."""
+    text = fmt.money(value)
+    return text, pnl_color(None if value is None else fmt.cents(value))
+
+
+def documents_folder() -> str:
+    """Where the CSV save dialog starts: the user's Documents folder (``QStandardPaths``), "" if none."""
+    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
 
 
 STAT_FIELDS: tuple[tuple[str, str, Formatter], ...] = (
@@ -59,8 +66,8 @@ STAT_FIELDS: tuple[tuple[str, str, Formatter], ...] = (
     ("avg_r", "Average R", lambda s: (fmt.r_multiple(s.avg_r), pnl_color(s.avg_r))),
     ("best", "Best trade", lambda s: _signed(s.best)),
     ("worst", "Worst trade", lambda s: _signed(s.worst)),
-    ("max_runup", "Max run-up", lambda s: (fmt.amount(s.max_runup), None)),
-    ("max_drawdown", "Max drawdown", lambda s: (fmt.amount(s.max_drawdown), LOSS if s.max_drawdown else None)),
+    ("max_runup", "Max run-up", lambda s: _signed(s.max_runup)),
+    ("max_drawdown", "Max drawdown", lambda s: _signed(None if s.max_drawdown is None else -abs(s.max_drawdown))),
     ("longest_win_streak", "Longest win streak", lambda s: (str(s.longest_win_streak), None)),
     ("longest_loss_streak", "Longest loss streak", lambda s: (str(s.longest_loss_streak), None)),
     ("avg_hold_seconds", "Average hold", lambda s: (fmt.duration(s.avg_hold_seconds), None)),
@@ -162,6 +169,9 @@ class Panel3(QGroupBox):
         right.addWidget(self.table, 1)
         outer.addLayout(right, 1)
         self._dialog: QFileDialog | None = None
+        self._account = ""
+        self.export_folder: str | None = None
+        """Where the save dialog starts; ``None``: the user's Documents folder."""
         self._pending: list[TradeRow] = []
         self._sized = False
         self._period, self._loading = "", False
@@ -223,6 +233,7 @@ class Panel3(QGroupBox):
             text, color = formatter(snap.statistics)
             self.stats[name].show_value(text, color)
         self._period, self._loading = period, snap.statistics_loading
+        self._account = snap.scope_account or ""
         self._render_count()
         self.period_caption.setText(f"Closed trades, {period.lower() if period != 'All' else 'all time'}:")
 
@@ -272,14 +283,17 @@ class Panel3(QGroupBox):
     def export_to(self, path: Path) -> None:
         """Write the shown trades to ``path`` and say so (or why not) beside the button."""
         try:
-            rows = write_trades_csv(path, self.model.trades)
+            rows = write_trades_csv(path, self.model.trades, self._account)
         except OSError as exc:
             self.export_status.setText(f"Export failed: {exc.strerror or exc}")
             return
         self.export_status.setText(f"{rows} trade(s) written to {path.name}")
 
     def _ask_export(self) -> None:
-        dialog = QFileDialog(self, "Export trades as CSV", "trades.csv", "CSV files (*.csv)")
+        folder = self.export_folder if self.export_folder is not None else documents_folder()
+        name = f"trades-{self._account}.csv" if self._account else "trades.csv"
+        dialog = QFileDialog(self, "Export trades as CSV", str(Path(folder) / name) if folder else name)
+        dialog.setNameFilter("CSV files (*.csv)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")
         dialog.fileSelected.connect(lambda name: self.export_to(Path(name)))

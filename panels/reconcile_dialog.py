@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.reconcile import Discrepancy, DiscrepancyKind
 from core.snapshots import AppSnapshot
+from panels import format as fmt
 
 Key = tuple[str, str, str]
 Decide = Callable[[Key, str, Decimal | None], None]
@@ -55,7 +56,7 @@ class DiscrepancyRow(QFrame):
         self.price.setPlaceholderText("price")
         self.price.setMaximumWidth(110)
         if suggested_price is not None:
-            self.price.setText(str(suggested_price))
+            self.price.setText(fmt.avg_price(suggested_price))  # "6,850.875": separators, never rounded
         has_mine = item.kind != DiscrepancyKind.OPENED
         self.close_button.setEnabled(has_mine)
         self.price.setEnabled(has_mine)
