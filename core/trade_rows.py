@@ -119,6 +119,17 @@ class TradeRows(Sequence[TradeRow]):
         assert self._columns is not None
         return self._columns.exit_time[i]
 
+    def facts(self) -> Iterator[tuple[datetime, datetime, Decimal, Decimal | None, Decimal | None, str]]:
+        """(entry_time, exit_time, net P&L, MAE, R-multiple, pnl_unit) of every trade, oldest exit first, from the
+        loaded statistics columns and the added rows: no row is built and nothing is read (the charts use it)."""
+        c = self._columns
+        if c is not None:
+            columns = (c.entry_time, c.exit_time, c.realized_pnl, c.mae, c.r_multiple, c.pnl_unit)
+            for i in range(self._loaded):
+                yield tuple(column[i] for column in columns)  # type: ignore[misc]
+        for t in self._added[: self._added_count]:
+            yield (t.entry_time, t.exit_time, t.net_pnl, t.mae, t.r_multiple, t.pnl_unit)
+
     def _row(self, i: int) -> TradeRow:
         if i >= self._loaded:
             return self._added[i - self._loaded]

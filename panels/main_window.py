@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -72,6 +73,7 @@ from panels.theme import (
     theme_for,
     window_style,
 )
+from panels.trade_charts import TradeCharts, chart_caption
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
 from panels.widgets import ElidingLabel, ValueLabel, plain_tooltip
@@ -198,6 +200,13 @@ class MainWindow(QMainWindow):
         self.panel2 = Panel2(heat_thresholds=heat_thresholds, clock=clock)
         self.panel1 = Panel1(on_period_chosen=self._period_chosen, tz=tz)
         self.panel3 = Panel3(tz=tz)
+        self.charts = TradeCharts(tz=tz)
+        self.bottom_tabs = QTabWidget(objectName="bottomTabs")
+        self.bottom_tabs.addTab(self.panel3, "Statistics && trades")
+        self.bottom_tabs.addTab(self.charts, "Charts")
+        self.bottom_tabs.setTabToolTip(1, "MAE vs. final P&L, R-multiples, P&L by hour — of the chosen period (Ctrl+G)")
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.currentChanged.connect(lambda _i: self._charts_shown())
         self.feed = NotificationFeed(tz=tz)
         feed_box = QWidget(objectName="feedBox")
         feed_layout = QVBoxLayout(feed_box)
@@ -214,7 +223,7 @@ class MainWindow(QMainWindow):
             self.top_splitter.setStretchFactor(self.top_splitter.count() - 1, stretch)
         self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
         self.main_splitter.addWidget(self.top_splitter)
-        self.main_splitter.addWidget(self.panel3)
+        self.main_splitter.addWidget(self.bottom_tabs)
         self.main_splitter.setStretchFactor(0, 1)
         self.main_splitter.setStretchFactor(1, 1)
         for splitter in self._splitters():
@@ -321,6 +330,7 @@ class MainWindow(QMainWindow):
         add("follow", [QKeySequence("Ctrl+F")], self._follow, "Follow the latest fill")
         add("next_unit", [QKeySequence("Ctrl+U")], self._next_unit, "Money, points or ticks first")
         add("compact", [QKeySequence("Ctrl+M")], self.toggle_compact, "Compact strip or full window")
+        add("charts", [QKeySequence("Ctrl+G")], self.show_charts, "Charts or statistics")
         add(
             "always_on_top",
             [QKeySequence("Ctrl+T")],
@@ -354,6 +364,7 @@ class MainWindow(QMainWindow):
             return
         if applied.trades:
             self.panel3.append_trades(applied.trades)
+            self.charts.append(applied.trades)
         if applied.equity:
             self.panel1.chart.append(applied.equity)
         self._positions_changed |= applied.positions_changed
@@ -381,6 +392,9 @@ class MainWindow(QMainWindow):
             return
         self.view_state.reset(snap)
         self.panel3.set_trades(snap.trades)
+        self.charts.set_trades(
+            snap.trades, chart_caption(fmt.period_label(snap.period), snap.scope_mode, snap.scope_account)
+        )
         self._render_timer.stop()
         self._positions_changed = False
         self._parts = {}
@@ -475,6 +489,7 @@ class MainWindow(QMainWindow):
         self.setPalette(palette_for(look, self.palette()))
         self.centralWidget().setStyleSheet(window_style(look))
         self.panel1.chart.set_look(look)
+        self.charts.set_look(look)
         snap = self.view_state.snapshot
         if snap is not None:  # colours of values are chosen when rendered: render everything again
             self._parts = {}
@@ -555,6 +570,11 @@ class MainWindow(QMainWindow):
         self.panel1.setVisible(wide)
         self.feed.parentWidget().setVisible(wide)
         self.panel3.set_compact(not wide)
+        self.bottom_tabs.tabBar().setVisible(wide)
+        self.bottom_tabs.setTabVisible(1, wide)
+        if not wide:
+            self.bottom_tabs.setCurrentIndex(0)
+        self._charts_shown()
         for widget in (self.connection, self.positions_status, self.unit_picker, self.advisory):
             widget.setVisible(not narrow)
         self.settings_button.setText("⚙ Settings" if wide else "⚙")
@@ -590,6 +610,17 @@ class MainWindow(QMainWindow):
     # --- requests (through callbacks only) -------------------------------------------------------------
 
     @Slot(int)
+    def _charts_shown(self) -> None:
+        """The charts compute only while their tab is on screen."""
+        self.charts.set_active(self.layout_mode == WIDE and self.bottom_tabs.currentWidget() is self.charts)
+
+    def show_charts(self) -> None:
+        """Bring the charts tab forward (wide layout), or back to the statistics."""
+        if self.layout_mode != WIDE:
+            return
+        index = 0 if self.bottom_tabs.currentIndex() == 1 else 1
+        self.bottom_tabs.setCurrentIndex(index)
+
     def _row_clicked(self, mode: str, account: str) -> None:
         """A board row was clicked: focus its account (pinned, like the picker)."""
         if self._on_scope_chosen is not None:
@@ -699,4 +730,5 @@ class MainWindow(QMainWindow):
             event.ignore()  # fills are not stored yet: the trader is asked first
             return
         save_ui_state(self._ui_state_path, self.ui_state())
+        self.charts.shutdown()
         super().closeEvent(event)

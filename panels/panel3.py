@@ -10,7 +10,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -30,7 +30,7 @@ from panels import format as fmt
 from panels.theme import pnl_color
 from panels.trades_csv import write_trades_csv
 from panels.trades_table import LISTED, SORT_ROLE, TradesModel
-from panels.widgets import ValueLabel, add_pairs
+from panels.widgets import ValueLabel, add_pairs, documents_folder
 
 TABLE_FLUSH_MS = 250
 """Closed trades reach the table together at most this often (the figures above update at once)."""
@@ -42,11 +42,6 @@ def _signed(value: Decimal | None) -> tuple[str, str | None]:
     """Signed money, coloured by what is shown: an amount that rounds to $0.00 is not red or green."""
     text = fmt.money(value)
     return text, pnl_color(None if value is None else fmt.cents(value))
-
-
-def documents_folder() -> str:
-    """Where the CSV save dialog starts: the user's Documents folder (``QStandardPaths``), "" if none."""
-    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
 
 
 STAT_FIELDS: tuple[tuple[str, str, Formatter], ...] = (

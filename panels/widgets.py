@@ -7,7 +7,7 @@ text can make the window wider than the screen, and nothing is cut without a way
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, QStandardPaths, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtGui import Qt as QtGuiNamespace
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
@@ -117,6 +117,11 @@ class ValueLabel(ElidingLabel):
         if self.text() != text:
             self.setText(text)
         self._restyle((f"color:{color};" if color and color != "inherit" else "") + extra_css)
+
+
+def documents_folder() -> str:
+    """Where save dialogs start: the user's Documents folder (``QStandardPaths``), "" if the system has none."""
+    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
 
 
 def plain_tooltip(text: str) -> str:
