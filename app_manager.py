@@ -106,6 +106,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--width", type=int, help="open the window this many pixels wide (e.g. 400: the compact strip)")
     p.add_argument("--height", type=int, help="open the window this many pixels high")
     p.add_argument("--theme", choices=THEMES, help="the window's look: system (default), light or dark")
+    p.add_argument("--charts", action="store_true", help="open with the trade charts in front (wide window)")
     p.add_argument("--no-connect", action="store_true", help="show stored positions without connecting")
     p.add_argument(
         "--restore-backup",
@@ -467,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.width or args.height:
         app.window.resize_to(args.width or app.window.width(), args.height or app.window.height())
     app.window.show()
+    if args.charts:
+        app.window.show_charts()
     if not args.no_connect:
         app.start()
     keepalive = QTimer()

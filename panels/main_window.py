@@ -486,7 +486,10 @@ class MainWindow(QMainWindow):
             return look
         self._look = look
         set_active_look(look)
-        self.setPalette(palette_for(look, self.palette()))
+        palette = palette_for(look, QApplication.palette())
+        # widgets under a style sheet take the application's palette, not the window's: set both (dialogs too)
+        QApplication.setPalette(palette)
+        self.setPalette(palette)
         self.centralWidget().setStyleSheet(window_style(look))
         self.panel1.chart.set_look(look)
         self.charts.set_look(look)

@@ -145,7 +145,7 @@ def side_color(quantity: object) -> str:
 def window_style(look: Look) -> str:
     """The window's one style sheet for ``look`` (set when the look changes, never per fill). Position cards and
     board rows carry a ``mode`` property (``SIM``/``LIVE``) that colours their frame and mark."""
-    return (
+    return _controls_style(look) + (
         f"QWidget#central {{ background: {look.window_bg}; }}"
         # a label with a style sheet of its own (size, weight) would otherwise take the application's palette
         f" QLabel {{ color: {look.text}; }}"
@@ -162,6 +162,25 @@ def window_style(look: Look) -> str:
         f" QHeaderView::section {{ background: {look.button}; color: {look.text}; border: none;"
         f" border-right: 1px solid {look.border}; border-bottom: 1px solid {look.border}; padding: 2px 6px; }}"
     )
+
+
+def _controls_style(look: Look) -> str:
+    """Buttons, pickers and tabs in the dark look (the platform's own controls stay light otherwise)."""
+    if look is not DARK:
+        return ""
+    return (
+        f"QToolButton, QPushButton, QComboBox {{ background: {look.button}; color: {look.text};"
+        f" border: 1px solid {look.border}; border-radius: 3px; padding: 1px 3px; }}"
+        f" QToolButton:checked, QPushButton:checked {{ background: {look.row_focus}; border-color: {SIM.accent}; }}"
+        f" QToolButton:hover, QPushButton:hover, QComboBox:hover {{ border-color: {look.muted}; }}"
+        f" QPushButton:disabled, QToolButton:disabled {{ color: {look.border}; }}"
+        f" QComboBox QAbstractItemView {{ background: {look.base}; color: {look.text};"
+        f" selection-background-color: {SIM.accent}; }}"
+        f" QTabBar::tab {{ background: {look.button}; color: {look.muted}; padding: 4px 12px;"
+        f" border: 1px solid {look.border}; border-bottom: none; }}"
+        f" QTabBar::tab:selected {{ background: {look.card_bg}; color: {look.text}; }}"
+        f" QScrollBar {{ background: {look.window_bg}; }}"
+    ) + " "
 
 
 def mode_chip_style(mode: str) -> str:

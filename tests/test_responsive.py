@@ -11,7 +11,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtGui import QPalette, QTextDocumentFragment
 from PySide6.QtWidgets import QApplication, QLabel
 
 from core.prices import Quote
@@ -78,6 +78,10 @@ def test_every_width_is_readable_in_both_looks(tmp_path: Path, qtbot, look: str)
     clock = Clock()
     _state, window = two_accounts(tmp_path, clock, qtbot, look)
     assert window.look is (DARK if look == "dark" else LIGHT)
+    # lists and tables under the window's style sheet follow the look too (they take the application palette)
+    for view in (window.panel3.table, window.feed):
+        base = view.palette().color(QPalette.ColorRole.Base).lightness()
+        assert (base < 60) if look == "dark" else (base > 200), (view.objectName(), base)
     window.show()
     qtbot.waitExposed(window)
     for width, height, mode in SIZES:
