@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         feed_layout = QVBoxLayout(feed_box)
         feed_layout.setContentsMargins(0, 0, 0, 0)
         feed_layout.setSpacing(2)
-        feed_caption = ElidingLabel("Notifications (newest first; hover a line to read it whole)")
+        feed_caption = ElidingLabel("Notifications (newest first; hover a line, or double-click for whole lines)")
         feed_caption.setProperty("muted", True)
         feed_layout.addWidget(feed_caption)
         feed_layout.addWidget(self.feed)
@@ -442,9 +442,9 @@ class MainWindow(QMainWindow):
             self.storage.setText(f"DATABASE ERROR — {held}{snap.storage_error}")
         self.storage.setVisible(bool(snap.storage_error))
         scope = (snap.scope_mode, snap.scope_account)
-        self.board.render(snap.positions, snap.other_open, scope)  # re-renders only changed rows (and ages)
-        self.board_scroll.setMinimumWidth(self.board.minimumSizeHint().width())  # scrolls down, never sideways
-        self._fit_board_height()
+        if self.board.render(snap.positions, snap.other_open, scope):  # re-renders only changed rows (and ages)
+            self.board_scroll.setMinimumWidth(self.board.minimumSizeHint().width())  # scrolls down, not sideways
+            self._fit_board_height()
         today = snap.today
         self.board.today.show_value(
             f"Today {fmt.money(today.total_pnl)}" + (f" · {snap.scope_account}" if snap.scope_account else ""),

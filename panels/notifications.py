@@ -91,7 +91,7 @@ class NotificationFeed(QListWidget):
 
     def _item(self, note: Notification) -> QListWidgetItem:
         item = QListWidgetItem(line_for(note, self._tz))
-        item.setToolTip(plain_tooltip(f"{note.kind}: {printable(note.text)}") + "<p>Double-click: whole lines</p>")
+        item.setToolTip(plain_tooltip(f"{note.kind}: {printable(note.text)}"))  # the text may come from Sierra Chart
         color = KIND_COLORS.get(note.kind)
         if color:
             item.setForeground(QColor(color))

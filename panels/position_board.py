@@ -162,12 +162,14 @@ class PositionBoard(QWidget):
         positions: tuple[PositionView, ...],
         other_open: tuple[PositionView, ...],
         focus: tuple[str | None, str | None],
-    ) -> None:
-        """Show every open position; the rows of ``focus`` (mode, account) highlighted."""
+    ) -> bool:
+        """Show every open position; the rows of ``focus`` (mode, account) highlighted. Returns whether the set
+        of rows changed (the board's size may have)."""
         now = self._clock()
         views = board_views(positions, other_open)
         keys = [(v.mode, v.account, v.symbol) for v in views]
-        if list(self.rows) != keys:
+        rows_changed = list(self.rows) != keys
+        if rows_changed:
             old = self.rows
             self.rows = {}
             for key in keys:
@@ -188,6 +190,7 @@ class PositionBoard(QWidget):
             row.set_focused(key[:2] == focus)
         self._focus = focus
         self.empty.setVisible(not views)
+        return rows_changed
 
     def _clicked(self, key: Key) -> None:
         if self._on_focus is not None:

@@ -6,15 +6,17 @@ Real StateManager over SQLite in tmp_path, real widgets offscreen, the layout as
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QPalette, QTextDocumentFragment
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 
 from core.prices import Quote
+from core.settings import Settings, SettingsError
 from core.snapshots import ConnectionState
 from core.state import StateManager
 from panels.main_window import MEDIUM, MEDIUM_FROM_PX, NARROW, WIDE, WIDE_FROM_PX, MainWindow
@@ -183,3 +185,33 @@ def test_compact_size_and_always_on_top_are_remembered(tmp_path: Path, qtbot) ->
     again.toggle_compact()
     screen = again.screen().availableGeometry()  # never larger than the screen (offscreen: 800 × 600)
     assert (again.width(), again.height()) == (min(1366, screen.width()), min(768, screen.height()))
+
+
+def test_theme_and_font_size_from_the_settings_apply_at_once(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    state = make_state(tmp_path, clock)
+    saved: list[Settings] = []
+    window = make_window(
+        state,
+        clock,
+        qtbot,
+        settings=Settings.for_directories(tmp_path / "s"),
+        on_settings_saved=lambda settings, _password: saved.append(settings),
+        look="light",
+    )
+    assert window.look is LIGHT
+    dialog = window.open_settings()
+    assert dialog is not None
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    dialog.font_size.setValue(14)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    assert saved and (saved[0].theme, saved[0].font_size) == ("dark", 14.0)
+    assert window.look is DARK and window.font().pointSizeF() == 14.0
+    assert DARK.window_bg in window.centralWidget().styleSheet()
+    assert window.panel3.table.palette().color(QPalette.ColorRole.Base).lightness() < 60
+    reopened = Settings.for_directories(tmp_path / "s")
+    assert reopened.theme == "system" and reopened.font_size == 0  # defaults: the system's look and font
+    with pytest.raises(SettingsError):
+        replace(reopened, theme="purple")
+    with pytest.raises(SettingsError):
+        replace(reopened, font_size=99.0)
