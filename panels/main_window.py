@@ -29,18 +29,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QScrollArea,
     QSplitter,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -49,23 +46,21 @@ from core.events import Update
 from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
 from core.text import printable
-from core.tradingday import PERIOD_LABELS, Period
+from core.tradingday import Period
 from panels import format as fmt
 from panels.notifications import NotificationFeed
-from panels.panel1 import PERIODS, Panel1
+from panels.panel1 import Panel1
 from panels.panel2 import Panel2
 from panels.panel3 import Panel3
 from panels.position_board import PositionBoard
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
+from panels.shortcuts import install_shortcuts
 from panels.storage_dialogs import QuitGuard
 from panels.theme import (
     ERROR_BG,
     ERROR_FG,
     Look,
-    Theme,
-    badge_style,
-    focus_strip_style,
     palette_for,
     pnl_color,
     resolve_look,
@@ -73,12 +68,12 @@ from panels.theme import (
     theme_for,
     window_style,
 )
+from panels.top_bar import FOLLOW, TopBar
 from panels.trade_charts import TradeCharts, chart_caption
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
-from panels.widgets import ElidingLabel, ValueLabel, plain_tooltip
+from panels.widgets import ElidingLabel, plain_tooltip
 
-FOLLOW = "__follow__"
 FORCED_PAINT_GAP_S = 0.1
 RENDER_GAP_S = 0.04
 """Updates closer together than this are shown together (the first at once)."""
@@ -152,12 +147,9 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._ui_state_path = ui_state_path
         self._ui_state = load_ui_state(ui_state_path)
-        self._rendering = False
-        self._theme: Theme | None = None
         self._look: Look | None = None
         self.layout_mode = ""
         self._system_font = QFont(QApplication.font())
-        self._scopes_key: object = None
         self.settings_dialog: SettingsDialog | None = None
         self.view_state = ViewState()
         self._forced_paint = 0.0
@@ -176,11 +168,19 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         outer.setContentsMargins(10, 8, 10, 6)
         outer.setSpacing(6)
-        outer.addLayout(self._build_top_bar())
-        self.focus_strip = QFrame(objectName="focusStrip")
-        self.focus_strip.setFixedHeight(4)
-        self.focus_strip.setToolTip("The focused account's mode: blue SIM, red LIVE")
-        outer.addWidget(self.focus_strip)
+        self.top_bar = bar = TopBar()
+        outer.addWidget(bar)
+        # the bar's parts by their old names (tests and the reconnect dialog read them)
+        self.badge, self.scope_picker, self.connection = bar.badge, bar.scope_picker, bar.connection
+        self.positions_status, self.unit_picker = bar.positions_status, bar.unit_picker
+        self.focus_strip, self.on_top_button = bar.focus_strip, bar.on_top_button
+        self.compact_button, self.settings_button = bar.compact_button, bar.settings_button
+        bar.scope_picker.activated.connect(self._scope_activated)
+        bar.unit_picker.activated.connect(lambda index: self.set_primary_unit(bar.unit_picker.itemData(index)))
+        bar.settings_button.clicked.connect(self.open_settings)
+        bar.settings_button.setEnabled(self._settings is not None)
+        bar.on_top_button.toggled.connect(self.set_always_on_top)
+        bar.compact_button.clicked.connect(self.toggle_compact)
         self.storage = QLabel(objectName="storageError")
         self.storage.setTextFormat(Qt.TextFormat.PlainText)  # the database's error text
         self.storage.setWordWrap(True)
@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         feed_layout = QVBoxLayout(feed_box)
         feed_layout.setContentsMargins(0, 0, 0, 0)
         feed_layout.setSpacing(2)
-        feed_caption = ElidingLabel("Notifications (newest first; hover a line, or double-click for whole lines)")
+        feed_caption = ElidingLabel("Notifications, newest first (double-click: whole lines)")
         feed_caption.setProperty("muted", True)
         feed_layout.addWidget(feed_caption)
         feed_layout.addWidget(self.feed)
@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 720)
         self.set_look(look)
         self.set_font_size(font_size)
-        self._apply_theme(theme_for(None))
+        self.top_bar.mark(theme_for(None))
         self._restore_ui_state()
         self._apply_layout(layout_for(self.width()))
 
@@ -249,100 +249,19 @@ class MainWindow(QMainWindow):
     def _splitters(self) -> tuple[QSplitter, ...]:
         return (self.main_splitter, self.top_splitter)
 
-    def _build_top_bar(self) -> QHBoxLayout:
-        top = QHBoxLayout()
-        self.badge = ElidingLabel()
-        self.badge.setObjectName("modeBadge")
-        self.scope_picker = QComboBox(objectName="scopePicker")
-        self.scope_picker.setMinimumContentsLength(24)
-        self.scope_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.scope_picker.setMinimumWidth(90)  # below its preferred width it elides the account's name
-        self.scope_picker.setToolTip("Account shown (Ctrl+Tab / Ctrl+Shift+Tab to cycle, Ctrl+F to follow)")
-        self.scope_picker.activated.connect(self._scope_activated)
-        self.connection = ValueLabel("connection", "font-weight:600;")
-        self.positions_status = ValueLabel("positionsStatus")
-        self.positions_status.setProperty("muted", True)
-        self.positions_status.setToolTip("Whether Sierra Chart's position report agrees with the stored positions")
-        self.unit_picker = QComboBox(objectName="unitPicker")
-        for unit in fmt.UNITS:
-            self.unit_picker.addItem(fmt.UNIT_NAMES[unit], unit)
-        self.unit_picker.setMinimumWidth(60)
-        self.unit_picker.setToolTip("Show P&L and MAE/MFE in money, points or ticks first (Ctrl+U)")
-        self.unit_picker.activated.connect(lambda index: self.set_primary_unit(self.unit_picker.itemData(index)))
-        self.settings_button = QToolButton(objectName="settingsButton")
-        self.settings_button.setText("⚙ Settings")
-        self.settings_button.setToolTip("Settings (Ctrl+,)")
-        self.settings_button.clicked.connect(self.open_settings)
-        self.settings_button.setEnabled(self._settings is not None)
-        self.on_top_button = QToolButton(objectName="alwaysOnTop")
-        self.on_top_button.setText("Pin")
-        self.on_top_button.setCheckable(True)
-        self.on_top_button.setToolTip("Pin: always on top, above Sierra Chart's windows (Ctrl+T)")
-        self.on_top_button.toggled.connect(self.set_always_on_top)
-        self.compact_button = QToolButton(objectName="compactButton")
-        self.compact_button.setText("Strip")
-        self.compact_button.setToolTip(
-            "Switch between the compact strip (its size is remembered) and the full window (Ctrl+M)"
-        )
-        self.compact_button.clicked.connect(self.toggle_compact)
-        top.addWidget(self.badge)
-        top.addWidget(self.scope_picker)
-        top.addStretch(1)
-        top.addWidget(self.connection)
-        top.addSpacing(8)
-        top.addWidget(self.positions_status)
-        top.addSpacing(8)
-        top.addWidget(self.unit_picker)
-        top.addWidget(self.on_top_button)
-        top.addWidget(self.compact_button)
-        top.addWidget(self.settings_button)
-        return top
-
     def _build_actions(self) -> None:
-        """Window-wide shortcuts as ``QAction``s (``self.shortcut_actions`` by name)."""
-        self.shortcut_actions: dict[str, QAction] = {}
-
-        def add(name: str, keys: list[QKeySequence], slot: Callable[[], None], text: str) -> None:
-            action = QAction(text, self)
-            action.setObjectName(name)
-            action.setShortcuts(keys)
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.triggered.connect(lambda _checked=False: slot())
-            self.addAction(action)
-            self.shortcut_actions[name] = action
-
-        for number, period in enumerate(PERIODS, start=1):
-            add(
-                f"period_{period.value}",
-                [QKeySequence(f"Ctrl+{number}")],
-                lambda p=period: self._period_chosen(p),
-                PERIOD_LABELS[period],
-            )
-        add("next_scope", [QKeySequence("Ctrl+Tab"), QKeySequence("Alt+Down")], lambda: self.cycle_scope(1), "Next")
-        add(
-            "previous_scope",
-            # one sequence only: X11 delivers Ctrl+Shift+Tab as Backtab with Ctrl+Shift, which Qt matches to both
-            # "Ctrl+Shift+Tab" and "Ctrl+Backtab" — with both registered the key is ambiguous and does nothing
-            [QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Alt+Up")],
-            lambda: self.cycle_scope(-1),
-            "Previous account",
-        )
-        add("follow", [QKeySequence("Ctrl+F")], self._follow, "Follow the latest fill")
-        add("next_unit", [QKeySequence("Ctrl+U")], self._next_unit, "Money, points or ticks first")
-        add("compact", [QKeySequence("Ctrl+M")], self.toggle_compact, "Compact strip or full window")
-        add("charts", [QKeySequence("Ctrl+G")], self.show_charts, "Charts or statistics")
-        add(
-            "always_on_top",
-            [QKeySequence("Ctrl+T")],
-            lambda: self.on_top_button.setChecked(not self.on_top_button.isChecked()),
-            "Always on top",
-        )
-        add(
-            "settings",
-            [QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)],
-            self.open_settings,
-            "Settings",
-        )
+        """Window-wide shortcuts as ``QAction``s (``self.shortcut_actions`` by name; keys in ``shortcuts``)."""
+        slots: dict[str, Callable[[], None]] = {
+            "next_scope": lambda: self.cycle_scope(1),
+            "previous_scope": lambda: self.cycle_scope(-1),
+            "follow": self._follow,
+            "next_unit": self._next_unit,
+            "compact": self.toggle_compact,
+            "always_on_top": lambda: self.on_top_button.setChecked(not self.on_top_button.isChecked()),
+            "charts": self.show_charts,
+            "settings": self.open_settings,
+        }
+        self.shortcut_actions = install_shortcuts(self, slots, self._period_chosen)
 
     # --- rendering ------------------------------------------------------------------------------------
 
@@ -416,13 +335,13 @@ class MainWindow(QMainWindow):
     def _show(self, snap: AppSnapshot, positions_first: bool) -> None:
         self._last_show = time.monotonic()
         self.renders += 1
-        self._apply_theme(theme_for(snap.scope_mode))
+        self.top_bar.mark(theme_for(snap.scope_mode))
         title = f"DTC Panel — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "DTC Panel"
         if snap.scope_mode == "LIVE":
             title = "● LIVE — " + title
         if self.windowTitle() != title:
             self.setWindowTitle(title)
-        self._render_scopes(snap)
+        self.top_bar.render_scopes(snap)
         conn = snap.connection
         # the detail quotes Sierra Chart (logon, logoff and reject texts): one line, its characters escaped
         text = f"● {conn.state.value.upper()}" + (f" — {printable(conn.detail)}" if conn.detail else "")
@@ -466,17 +385,6 @@ class MainWindow(QMainWindow):
             self.panel3.render(snap)
         self.feed.render(snap.notifications)
         self.shown.emit(snap)
-
-    def _apply_theme(self, theme: Theme) -> None:
-        """Mark the focused scope's mode: the badge and the focus strip only (never the whole window)."""
-        if theme is self._theme:
-            return
-        self._theme = theme
-        self.badge.setText(f" {theme.badge_text} ")
-        self.badge.setStyleSheet(badge_style(theme))
-        # SIM and ● LIVE are never cut; "NO ACCOUNT" may be, on a narrow strip
-        self.badge.setMinimumWidth(0 if theme.name == "" else self.badge.sizeHint().width())
-        self.focus_strip.setStyleSheet(focus_strip_style(theme))
 
     def set_look(self, choice: str) -> Look:
         """Style the window ``light``, ``dark`` or as the operating system (``system``); returns the look used.
@@ -541,7 +449,8 @@ class MainWindow(QMainWindow):
         if screen is not None:
             width, height = min(width, screen.width()), min(height, screen.height())
         self._apply_layout(layout_for(width))
-        self.centralWidget().layout().activate()
+        for widget in (self.top_bar, self.centralWidget()):
+            widget.layout().activate()
         self.layout().activate()  # the new minimum size applies now, not at the next event loop pass
         self.resize(width, height)
 
@@ -578,41 +487,15 @@ class MainWindow(QMainWindow):
         if not wide:
             self.bottom_tabs.setCurrentIndex(0)
         self._charts_shown()
-        for widget in (self.connection, self.positions_status, self.unit_picker, self.advisory):
-            widget.setVisible(not narrow)
-        self.settings_button.setText("⚙ Settings" if wide else "⚙")
-        self.compact_button.setText("Full" if narrow else "Strip")
-        self.scope_picker.setMinimumContentsLength(24 if wide else 10)
+        self.top_bar.set_narrow(narrow, wide)
+        self.advisory.setVisible(not narrow)
         layout = self.centralWidget().layout()
         assert isinstance(layout, QVBoxLayout)
         layout.setStretchFactor(self.board_scroll, 1 if narrow else 0)
         self._fit_board_height()
 
-    def _render_scopes(self, snap: AppSnapshot) -> None:
-        key = (snap.accounts, snap.scope_mode, snap.scope_account, snap.scope_pinned)
-        if key == self._scopes_key:
-            return
-        self._scopes_key = key
-        self._rendering = True
-        try:
-            picker = self.scope_picker
-            picker.clear()
-            picker.addItem("Follow latest fill", FOLLOW)
-            current = 0
-            for account in snap.accounts:
-                flag = " (trading disabled)" if account.trading_disabled else ""
-                picker.addItem(f"{account.mode} · {account.account}{flag}", (account.mode, account.account))
-                if snap.scope_pinned and (account.mode, account.account) == (snap.scope_mode, snap.scope_account):
-                    current = picker.count() - 1
-            picker.setCurrentIndex(current)
-            if not snap.scope_pinned and snap.scope_account:
-                picker.setItemText(0, f"Follow latest fill ({snap.scope_mode} · {snap.scope_account})")
-        finally:
-            self._rendering = False
-
     # --- requests (through callbacks only) -------------------------------------------------------------
 
-    @Slot(int)
     def _charts_shown(self) -> None:
         """The charts compute only while their tab is on screen."""
         self.charts.set_active(self.layout_mode == WIDE and self.bottom_tabs.currentWidget() is self.charts)
@@ -629,8 +512,9 @@ class MainWindow(QMainWindow):
         if self._on_scope_chosen is not None:
             self._on_scope_chosen(mode, account)
 
+    @Slot(int)
     def _scope_activated(self, index: int) -> None:
-        if self._rendering:
+        if self.top_bar.rendering:
             return
         data = self.scope_picker.itemData(index)
         if data == FOLLOW:
