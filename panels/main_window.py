@@ -1,9 +1,10 @@
-"""The main window: mode badge, scope picker, connection state, settings; on top Panel2 (live position),
-Panel1 (account, equity curve) and the notification feed; below, Panel3 (statistics, trades).
+"""The main window: the top bar (``top_bar``: mode badge, account picker, connection state, buttons) over the
+body (``window_body``: the board of every open position; Panel2, Panel1 and the notification feed; Panel3
+and the trade charts as tabs).
 
-Layout follows the width (``layout_for``): a compact strip when narrow (the board of open positions with
-today's net and the connection), the board with the focused position's card and today's statistics at
-medium widths, the full dashboard when wide. Every label elides with its whole text in a tooltip, so no
+The layout follows the width (``window_body.layout_for``): a compact strip when narrow (the board of open
+positions with today's net and the connection), the board with the focused position's card and today's
+statistics at medium widths, the full dashboard when wide. Every label elides with its whole text in a tooltip, so no
 text can make the window wider than the screen. The look (light/dark) is styled once; following a fill into
 another account only moves the small SIM/LIVE marks (badge, focus strip, card frame, board row).
 
@@ -17,7 +18,7 @@ things only through the callbacks it is given:
 
 Keyboard: Ctrl+1…Ctrl+6 periods, Ctrl+Tab / Ctrl+Shift+Tab (or Alt+Down / Alt+Up) next/previous account,
 Ctrl+F follow the latest fill, Ctrl+U money/points/ticks first, Ctrl+M compact strip, Ctrl+T always on top,
-Ctrl+, settings.
+Ctrl+G charts, Ctrl+, settings (``shortcuts``).
 """
 
 from __future__ import annotations
@@ -32,12 +33,9 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QFrame,
     QLabel,
     QMainWindow,
-    QScrollArea,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -48,11 +46,6 @@ from core.snapshots import AppSnapshot, ConnectionState
 from core.text import printable
 from core.tradingday import Period
 from panels import format as fmt
-from panels.notifications import NotificationFeed
-from panels.panel1 import Panel1
-from panels.panel2 import Panel2
-from panels.panel3 import Panel3
-from panels.position_board import PositionBoard
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
 from panels.shortcuts import install_shortcuts
@@ -69,31 +62,15 @@ from panels.theme import (
     window_style,
 )
 from panels.top_bar import FOLLOW, TopBar
-from panels.trade_charts import TradeCharts, chart_caption
+from panels.trade_charts import chart_caption
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
 from panels.widgets import ElidingLabel, plain_tooltip
+from panels.window_body import DEFAULT_COMPACT_SIZE, NARROW, WIDE, WindowBody, layout_for
 
 FORCED_PAINT_GAP_S = 0.1
 RENDER_GAP_S = 0.04
 """Updates closer together than this are shown together (the first at once)."""
-
-NARROW, MEDIUM, WIDE = "narrow", "medium", "wide"
-MEDIUM_FROM_PX = 640
-"""From this width on the focused position's card and today's statistics are shown; below, the compact strip."""
-WIDE_FROM_PX = 1180
-"""From this width on the full dashboard (account, equity curve, notifications, trades table)."""
-DEFAULT_COMPACT_SIZE = (400, 300)
-BOARD_MAX_SHARE = 0.3
-"""At medium and wide widths the board takes at most this share of the window's height (it scrolls)."""
-
-
-def layout_for(width: int) -> str:
-    """``narrow`` below ``MEDIUM_FROM_PX``, ``wide`` from ``WIDE_FROM_PX``, else ``medium``."""
-    if width < MEDIUM_FROM_PX:
-        return NARROW
-    return WIDE if width >= WIDE_FROM_PX else MEDIUM
-
 
 CONNECTION_COLORS = {
     ConnectionState.SYNCED: "#1b7f3a",
@@ -148,7 +125,6 @@ class MainWindow(QMainWindow):
         self._ui_state_path = ui_state_path
         self._ui_state = load_ui_state(ui_state_path)
         self._look: Look | None = None
-        self.layout_mode = ""
         self._system_font = QFont(QApplication.font())
         self.settings_dialog: SettingsDialog | None = None
         self.view_state = ViewState()
@@ -188,49 +164,11 @@ class MainWindow(QMainWindow):
         self.storage.hide()
         outer.addWidget(self.storage)
 
-        self.board = PositionBoard(on_focus=self._row_clicked, clock=clock)
-        self.board_scroll = QScrollArea(objectName="boardScroll")
-        self.board_scroll.setWidgetResizable(True)
-        self.board_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.board_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.board_scroll.setWidget(self.board)
-        self.board_scroll.setStyleSheet("QScrollArea, QWidget#positionBoard { background: transparent; }")
-        self.board_scroll.viewport().setAutoFillBackground(False)
-        outer.addWidget(self.board_scroll)
-        self.panel2 = Panel2(heat_thresholds=heat_thresholds, clock=clock)
-        self.panel1 = Panel1(on_period_chosen=self._period_chosen, tz=tz)
-        self.panel3 = Panel3(tz=tz)
-        self.charts = TradeCharts(tz=tz)
-        self.bottom_tabs = QTabWidget(objectName="bottomTabs")
-        self.bottom_tabs.addTab(self.panel3, "Statistics && trades")
-        self.bottom_tabs.addTab(self.charts, "Charts")
-        self.bottom_tabs.setTabToolTip(1, "MAE vs. final P&L, R-multiples, P&L by hour — of the chosen period (Ctrl+G)")
-        self.bottom_tabs.setDocumentMode(True)
-        self.bottom_tabs.currentChanged.connect(lambda _i: self._charts_shown())
-        self.feed = NotificationFeed(tz=tz)
-        feed_box = QWidget(objectName="feedBox")
-        feed_layout = QVBoxLayout(feed_box)
-        feed_layout.setContentsMargins(0, 0, 0, 0)
-        feed_layout.setSpacing(2)
-        feed_caption = ElidingLabel("Notifications, newest first (double-click: whole lines)")
-        feed_caption.setProperty("muted", True)
-        feed_layout.addWidget(feed_caption)
-        feed_layout.addWidget(self.feed)
-        # top row: live position | account and equity | notifications; below: statistics and trades
-        self.top_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="topSplitter")
-        for widget, stretch in ((self.panel2, 5), (self.panel1, 4), (feed_box, 3)):
-            self.top_splitter.addWidget(widget)
-            self.top_splitter.setStretchFactor(self.top_splitter.count() - 1, stretch)
-        self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
-        self.main_splitter.addWidget(self.top_splitter)
-        self.main_splitter.addWidget(self.bottom_tabs)
-        self.main_splitter.setStretchFactor(0, 1)
-        self.main_splitter.setStretchFactor(1, 1)
-        for splitter in self._splitters():
-            splitter.setChildrenCollapsible(False)
-        self.top_splitter.setSizes([520, 420, 320])  # initial proportions; the trader may drag them
-        self.main_splitter.setSizes([330, 350])
-        outer.addWidget(self.main_splitter, 1)
+        self.body = body = WindowBody(self._row_clicked, self._period_chosen, heat_thresholds, clock, tz)
+        outer.addWidget(body, 1)
+        self.board, self.board_scroll, self.feed, self.charts = body.board, body.board_scroll, body.feed, body.charts
+        self.panel1, self.panel2, self.panel3 = body.panel1, body.panel2, body.panel3
+        self.main_splitter, self.top_splitter, self.bottom_tabs = body.main_splitter, body.top_splitter, body.tabs
 
         self.advisory = ElidingLabel("P&L computed by DTC Panel from fills — advisory; Sierra Chart is authoritative.")
         self.advisory.setProperty("muted", True)
@@ -247,7 +185,7 @@ class MainWindow(QMainWindow):
     # --- construction ---------------------------------------------------------------------------------
 
     def _splitters(self) -> tuple[QSplitter, ...]:
-        return (self.main_splitter, self.top_splitter)
+        return self.body.splitters()
 
     def _build_actions(self) -> None:
         """Window-wide shortcuts as ``QAction``s (``self.shortcut_actions`` by name; keys in ``shortcuts``)."""
@@ -362,8 +300,7 @@ class MainWindow(QMainWindow):
         self.storage.setVisible(bool(snap.storage_error))
         scope = (snap.scope_mode, snap.scope_account)
         if self.board.render(snap.positions, snap.other_open, scope):  # re-renders only changed rows (and ages)
-            self.board_scroll.setMinimumWidth(self.board.minimumSizeHint().width())  # scrolls down, not sideways
-            self._fit_board_height()
+            self.body.fit_board(self.height())
         today = snap.today
         self.board.today.show_value(
             f"Today {fmt.money(today.total_pnl)}" + (f" · {snap.scope_account}" if snap.scope_account else ""),
@@ -449,7 +386,7 @@ class MainWindow(QMainWindow):
         if screen is not None:
             width, height = min(width, screen.width()), min(height, screen.height())
         self._apply_layout(layout_for(width))
-        for widget in (self.top_bar, self.centralWidget()):
+        for widget in (self.top_bar, self.body, self.centralWidget()):
             widget.layout().activate()
         self.layout().activate()  # the new minimum size applies now, not at the next event loop pass
         self.resize(width, height)
@@ -458,54 +395,20 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         self._apply_layout(layout_for(event.size().width()))
 
-    def _fit_board_height(self) -> None:
-        """Narrow: the board fills the strip. Wider: as high as its rows, at most ``BOARD_MAX_SHARE`` of the
-        window (then it scrolls)."""
-        if self.layout_mode == NARROW:
-            self.board_scroll.setMinimumHeight(0)
-            self.board_scroll.setMaximumHeight(16777215)
-            return
-        cap = max(60, int(self.height() * BOARD_MAX_SHARE))
-        self.board_scroll.setMaximumHeight(cap)
-        self.board_scroll.setMinimumHeight(min(cap, self.board.sizeHint().height()))
+    @property
+    def layout_mode(self) -> str:
+        """``NARROW``, ``MEDIUM`` or ``WIDE`` (``window_body.layout_for``): what the window shows now."""
+        return self.body.mode
 
     def _apply_layout(self, mode: str) -> None:
-        """Show what fits ``mode`` (``NARROW``/``MEDIUM``/``WIDE``); hidden parts keep their state."""
-        narrow, wide = mode == NARROW, mode == WIDE
-        if mode == self.layout_mode:
-            self._fit_board_height()
-            return
-        self.layout_mode = mode
-        self.board.footer.setVisible(narrow)
-        self.board.set_caption_visible(not narrow)
-        self.main_splitter.setVisible(not narrow)
-        self.panel1.setVisible(wide)
-        self.feed.parentWidget().setVisible(wide)
-        self.panel3.set_compact(not wide)
-        self.bottom_tabs.tabBar().setVisible(wide)
-        self.bottom_tabs.setTabVisible(1, wide)
-        if not wide:
-            self.bottom_tabs.setCurrentIndex(0)
-        self._charts_shown()
-        self.top_bar.set_narrow(narrow, wide)
-        self.advisory.setVisible(not narrow)
-        layout = self.centralWidget().layout()
-        assert isinstance(layout, QVBoxLayout)
-        layout.setStretchFactor(self.board_scroll, 1 if narrow else 0)
-        self._fit_board_height()
-
-    # --- requests (through callbacks only) -------------------------------------------------------------
-
-    def _charts_shown(self) -> None:
-        """The charts compute only while their tab is on screen."""
-        self.charts.set_active(self.layout_mode == WIDE and self.bottom_tabs.currentWidget() is self.charts)
+        """Show what fits ``mode``; the top bar and the advisory line follow."""
+        if self.body.apply(mode, self.height()):
+            self.top_bar.set_narrow(mode == NARROW, mode == WIDE)
+            self.advisory.setVisible(mode != NARROW)
 
     def show_charts(self) -> None:
-        """Bring the charts tab forward (wide layout), or back to the statistics."""
-        if self.layout_mode != WIDE:
-            return
-        index = 0 if self.bottom_tabs.currentIndex() == 1 else 1
-        self.bottom_tabs.setCurrentIndex(index)
+        """Bring the charts tab forward (wide layout), or back to the statistics (Ctrl+G)."""
+        self.body.toggle_charts()
 
     def _row_clicked(self, mode: str, account: str) -> None:
         """A board row was clicked: focus its account (pinned, like the picker)."""

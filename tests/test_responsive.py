@@ -19,10 +19,11 @@ from core.prices import Quote
 from core.settings import Settings, SettingsError
 from core.snapshots import ConnectionState
 from core.state import StateManager
-from panels.main_window import MEDIUM, MEDIUM_FROM_PX, NARROW, WIDE, WIDE_FROM_PX, MainWindow
+from panels.main_window import MainWindow
 from panels.theme import DARK, LIGHT, LIVE, SIM
 from panels.ui_state import load_ui_state
 from panels.widgets import ElidingLabel
+from panels.window_body import MEDIUM, MEDIUM_FROM_PX, NARROW, WIDE, WIDE_FROM_PX
 from tests.test_panels import FROZEN, Clock, fill, make_state, make_window
 
 LONG_STATUS = (
@@ -178,8 +179,8 @@ def test_compact_size_and_always_on_top_are_remembered(tmp_path: Path, qtbot) ->
     assert saved.compact_size == (420, 260) and saved.always_on_top is True and saved.full_size == (1366, 768)
     again = make_window(make_state(tmp_path / "b", clock), clock, qtbot, ui_state_path=path)
     assert again.on_top_button.isChecked()
-    again.resize(1366, 768)
-    again.layout_mode = WIDE
+    again.resize_to(1366, 768)  # as large as the screen allows
+    assert again.layout_mode != NARROW
     again.toggle_compact()
     assert (again.width(), again.height()) == (420, 260)
     again.toggle_compact()
