@@ -65,7 +65,7 @@ from panels.top_bar import FOLLOW, TopBar
 from panels.trade_charts import chart_caption
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
-from panels.widgets import ElidingLabel, plain_tooltip
+from panels.widgets import ElidingLabel, ValueLabel, plain_tooltip, set_font_scale
 from panels.window_body import DEFAULT_COMPACT_SIZE, NARROW, WIDE, WindowBody, layout_for
 
 FORCED_PAINT_GAP_S = 0.1
@@ -354,6 +354,11 @@ class MainWindow(QMainWindow):
         if points > 0:
             font.setPointSizeF(points)
         self.setFont(font)
+        system = self._system_font.pointSizeF()
+        factor = points / system if points > 0 and system > 0 else 1.0
+        set_font_scale(factor)
+        for label in self.findChildren(ValueLabel):  # the big figures keep their size relative to the text
+            label.rescale()
 
     def set_always_on_top(self, on: bool) -> None:
         """Keep the window above others (remembered between runs)."""

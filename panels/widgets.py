@@ -7,11 +7,15 @@ text can make the window wider than the screen, and nothing is cut without a way
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QSize, QStandardPaths, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtGui import Qt as QtGuiNamespace
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
+_FONT_SIZE = re.compile(r"font-size:\s*([0-9.]+)pt")
+_scale = [1.0]  # the font-size setting relative to the system's font; labels built later take it too
 MIN_CHARS = 4
 """An eliding label can shrink to about this many characters plus the ellipsis."""
 
@@ -100,7 +104,8 @@ class ValueLabel(ElidingLabel):
         super().__init__("", parent)
         if object_name:
             self.setObjectName(object_name)
-        self._base_css = base_css
+        self._original_css = base_css
+        self._base_css = _FONT_SIZE.sub(self._scaled, base_css)
         self._css: str | None = None
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -112,11 +117,29 @@ class ValueLabel(ElidingLabel):
             self._css = css
             self.setStyleSheet(css)
 
+    @staticmethod
+    def _scaled(match: re.Match[str]) -> str:
+        return f"font-size:{float(match[1]) * _scale[0]:.1f}pt"
+
+    def rescale(self) -> None:
+        """Apply the current ``set_font_scale`` to the fixed point size of its style (the big figures)."""
+        base = _FONT_SIZE.sub(self._scaled, self._original_css)
+        if base != self._base_css:
+            extra = (self._css or "")[len(self._base_css) :]
+            self._base_css = base
+            self._restyle(extra)
+
     def show_value(self, text: str, color: str | None = None, extra_css: str = "") -> None:
         """Show ``text`` in ``color`` (CSS colour; ``None``/``inherit`` = the theme's text colour)."""
         if self.text() != text:
             self.setText(text)
         self._restyle((f"color:{color};" if color and color != "inherit" else "") + extra_css)
+
+
+def set_font_scale(factor: float) -> None:
+    """The font-size setting relative to the system's font: every ``ValueLabel`` built from now on scales
+    its fixed point sizes by it (call ``rescale`` on those that exist)."""
+    _scale[0] = factor
 
 
 def documents_folder() -> str:

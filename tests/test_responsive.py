@@ -208,6 +208,15 @@ def test_theme_and_font_size_from_the_settings_apply_at_once(tmp_path: Path, qtb
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     assert saved and (saved[0].theme, saved[0].font_size) == ("dark", 14.0)
     assert window.look is DARK and window.font().pointSizeF() == 14.0
+    system = QApplication.font().pointSizeF()
+    # the big figures grow with the text: 13 pt on the system's font is 13 × 14 / system pt now
+    assert f"font-size:{13 * 14 / system:.1f}pt" in window.panel3.realized.styleSheet()
+    state.apply_fill(fill(1, "1", "6000", FROZEN))  # a card built after the change is scaled too
+    assert f"font-size:{18 * 14 / system:.1f}pt" in window.panel2._cards["MESZ25"].banner.styleSheet()
+    window.set_font_size(0)  # back to the system's size
+    assert "font-size:13pt" in window.panel3.realized.styleSheet() or "font-size:13.0pt" in (
+        window.panel3.realized.styleSheet()
+    )
     assert DARK.window_bg in window.centralWidget().styleSheet()
     assert window.panel3.table.palette().color(QPalette.ColorRole.Base).lightness() < 60
     reopened = Settings.for_directories(tmp_path / "s")
