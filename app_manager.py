@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 from core import integrity
 from core.csv_prices import CsvPriceSource
+from core.feed_history import restored_notes
 from core.fill_journal import JOURNAL_FILENAME, FillJournal
 from core.fills import FillFactory
 from core.instruments import InstrumentBook
@@ -36,7 +37,7 @@ from core.prices import PriceBook
 from core.resync import ResyncController
 from core.router import MessageRouter
 from core.secrets import load_password, save_password
-from core.settings import Settings, SettingsError
+from core.settings import THEMES, Settings, SettingsError
 from core.sierra_trades import SierraTradeList
 from core.snapshots import ConnectionState
 from core.state import StateManager
@@ -109,6 +110,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scenario", type=Path, help="with --demo: the simulator scenario file")
     p.add_argument("--screenshot", type=Path, help="save a PNG of the window after --after seconds, then exit")
     p.add_argument("--after", type=float, default=5.0, help="seconds before --screenshot (default 5)")
+    p.add_argument("--width", type=int, help="open the window this many pixels wide (e.g. 400: the compact strip)")
+    p.add_argument("--height", type=int, help="open the window this many pixels high")
+    p.add_argument("--theme", choices=THEMES, help="the window's look: system (default), light or dark")
+    p.add_argument("--charts", action="store_true", help="open with the trade charts in front (wide window)")
     p.add_argument("--no-connect", action="store_true", help="show stored positions without connecting")
     p.add_argument("--api-port", type=int, help="serve the read-only local API on this port (docs/API.md)")
     p.add_argument(
@@ -142,6 +147,8 @@ def build_settings(args: argparse.Namespace) -> tuple[Settings, Settings]:
         changes["encoding_request"] = False
     if args.tls:
         changes["tls"] = True
+    if args.theme:
+        changes["theme"] = args.theme
     if args.trust_certificate:
         changes["tls_trusted_certificate"] = args.trust_certificate
     if args.api_port is not None:
@@ -361,6 +368,7 @@ def build_app(
         log.info("legacy timer file %s: %s", result.path.name, result.note)
     problems = integrity.check(store)
     state.recover()
+    state.restore_notifications(restored_notes(store, lambda symbol: instruments.lookup(symbol).tick_size))
     store_journaled_fills(state, settings.data_dir / JOURNAL_FILENAME)
     for problem in problems:
         integrity.record(store, problem)
@@ -385,6 +393,8 @@ def build_app(
         settings=settings,
         ui_state_path=settings.config_dir / "ui_state.json",
         heat_thresholds=(settings.heat_warning_seconds, settings.heat_alarm_seconds),
+        look=settings.theme,
+        font_size=settings.font_size,
     )
     reconcile = ReconcileController(state.resolve, window)
     window.shown.connect(reconcile.on_snapshot)
@@ -516,7 +526,11 @@ def main(argv: list[str] | None = None) -> int:
 
     qt_app.aboutToQuit.connect(shutdown)  # closing the window, a signal or --screenshot: all end here
     install_quit_signals(qt_app.quit)
+    if args.width or args.height:
+        app.window.resize_to(args.width or app.window.width(), args.height or app.window.height())
     app.window.show()
+    if args.charts:
+        app.window.show_charts()
     if not args.no_connect:
         app.start()
     else:

@@ -129,6 +129,7 @@ def load_period(
         ids=lambda: trade_ids(engine, mode, account, since)[:count],
         newest=lambda n: trade_ids(engine, mode, account, since, newest=n),
         fetch=lambda ids: trade_columns_by_id(engine, ids),
+        columns=lambda: trade_columns(engine, mode, account, since, STATISTICS_COLUMNS),
     )
     rows.prefetch(LISTED)
     last_exit = max((s.last_exit for s in days if s.last_exit is not None), default=None)

@@ -137,6 +137,10 @@ class Settings:
     api_bind_address: str = "127.0.0.1"
     """Where the local API listens; anything but a loopback address is reachable from other computers and is
     warned about at start and in the settings dialog."""
+    theme: str = "system"
+    """The window's look: ``system`` (follow the operating system), ``light`` or ``dark`` (``THEMES``)."""
+    font_size: float = 0.0
+    """The window's base font size in points; 0 follows the system's font (else ``FONT_SIZE_RANGE``)."""
 
     def __post_init__(self) -> None:
         """Every ``Settings`` is usable: a value of the wrong type or out of range raises ``SettingsError``
@@ -205,6 +209,9 @@ class Settings:
 
 
 # --- validation: the one place that decides whether a value can be used ----------------------------------
+
+THEMES = ("system", "light", "dark")
+FONT_SIZE_RANGE = (6.0, 32.0)
 
 BOOL_FIELDS = ("encoding_request", "tls", "desktop_notifications", "sound")
 TEXT_FIELDS = ("username", "client_name", "tls_trusted_certificate", "price_csv_path", "price_csv_symbol")
@@ -285,6 +292,10 @@ def problems(settings: Settings) -> list[SettingProblem]:
         value = getattr(settings, key)
         usable = _is_number(value) and math.isfinite(value) and value > 0
         reasons[key] = None if usable else "must be a number of seconds greater than 0"
+    reasons["theme"] = None if settings.theme in THEMES else f"must be one of {', '.join(THEMES)}"
+    size, (low, high) = settings.font_size, FONT_SIZE_RANGE
+    usable_size = _is_number(size) and math.isfinite(size) and (size == 0 or low <= size <= high)
+    reasons["font_size"] = None if usable_size else f"must be 0 (the system's size) or points from {low:g} to {high:g}"
     reasons["sim_account_pattern"] = pattern_problem(settings.sim_account_pattern)
     reasons["session_start"] = session_start_problem(settings.session_start)
     reasons["session_timezone"] = time_zone_problem(settings.session_timezone)

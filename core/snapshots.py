@@ -199,6 +199,8 @@ class TradeRow:
     sierra: str = ""
     """Against Sierra Chart's own trade list: "" not compared, "imported" (taken from it: closed before the panel
     first saw the account), "agrees", "differs" (see Differences with Sierra Chart)."""
+    commissions: Decimal | None = None
+    """The trade's commissions (entry and exit), in ``pnl_unit``; ``net_pnl`` is after them."""
 
     @property
     def mae_ticks(self) -> Decimal | None:

@@ -42,7 +42,7 @@ from core.prices import PriceBook, Quote
 from core.publisher import Listener, Publisher
 from core.reconcile import BrokerPosition, Discrepancy, Reconciler
 from core.scope import ScopeState
-from core.snapshots import AppSnapshot, ConnectionState
+from core.snapshots import AppSnapshot, ConnectionState, Notification
 from core.statistics_cache import StatisticsCache
 from core.tradingday import Period
 from core.units import format_avg_price, format_price
@@ -140,6 +140,15 @@ class StateManager:
             self.publisher.changes.full = True
         log.info("recovered %d open position(s) from the database", len(stored))
         return len(stored)
+
+    def restore_notifications(self, notes: list[Notification]) -> None:
+        """Put ``notes`` (oldest first, e.g. ``core.feed_history.restored_notes``) at the start of the feed:
+        what happened before the restart, shown before anything new."""
+        with self._lock:
+            kept = list(self.publisher.notifications)
+            self.publisher.notifications.clear()
+            self.publisher.notifications.extend([*notes, *kept])
+            self.publisher.changes.full = True
 
     def background_statistics(self, enabled: bool) -> None:
         """Load statistics of a new scope or period on a loader thread (the running app) instead of inline."""

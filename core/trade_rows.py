@@ -52,15 +52,23 @@ _FIELDS = (  # TradeRow field ← TradeColumns column
     ("tick_size", "tick_size"),
     ("pnl_unit", "pnl_unit"),
     ("sierra", "sierra"),
+    ("commissions", "commissions"),
 )
 
 
 class _Ids:
     """The ids of ``count`` trades in order, read when needed: the newest few first, all on demand."""
 
-    def __init__(self, count: int, read_all: Callable[[], list[int]], read_newest: Callable[[int], list[int]]) -> None:
+    def __init__(
+        self,
+        count: int,
+        read_all: Callable[[], list[int]],
+        read_newest: Callable[[int], list[int]],
+        read_columns: Callable[[], TradeColumns] | None = None,
+    ) -> None:
         self.count = count
-        self._read_all, self._read_newest = read_all, read_newest
+        self._read_all, self._read_newest, self._read_columns = read_all, read_newest, read_columns
+        self._columns: TradeColumns | None = None
         self._all: list[int] | None = None
         self._newest: list[int] = []
         self._lock = threading.Lock()
@@ -69,6 +77,16 @@ class _Ids:
         newest = self._read_newest(min(n, self.count))
         with self._lock:
             self._newest = newest[-self.count :] if self.count else []
+
+    def columns(self) -> TradeColumns | None:
+        """The statistics columns of the trades (read once, when first asked; ``None`` without a reader).
+        Raises ``StorageError`` if they cannot be read."""
+        if self._read_columns is None:
+            return None
+        with self._lock:
+            if self._columns is None:
+                self._columns = self._read_columns()
+            return self._columns
 
     def slice(self, start: int, stop: int) -> list[int]:
         """Ids of positions ``start``…``stop − 1``. Raises ``StorageError`` if they cannot be read."""
@@ -130,13 +148,19 @@ class TradeRows(Sequence[TradeRow]):
 
     @classmethod
     def by_ids(
-        cls, count: int, ids: Callable[[], list[int]], newest: Callable[[int], list[int]], fetch: Fetch
+        cls,
+        count: int,
+        ids: Callable[[], list[int]],
+        newest: Callable[[int], list[int]],
+        fetch: Fetch,
+        columns: Callable[[], TradeColumns] | None = None,
     ) -> TradeRows:
         """``count`` trades known by position only: ``ids()`` gives all their ids in order (read when a row
         other than the newest is looked at, e.g. by a CSV export), ``newest(n)`` the last ``n`` of them (read
-        by ``prefetch``), ``fetch`` their columns."""
+        by ``prefetch``), ``fetch`` their columns by id, ``columns()`` their statistics columns (read when the
+        charts ask for ``facts``)."""
         rows = cls(loaded=count, fetch=fetch)
-        rows._ids = _Ids(count, ids, newest)
+        rows._ids = _Ids(count, ids, newest, columns)
         return rows
 
     def plus(self, rows: Sequence[TradeRow]) -> TradeRows:
@@ -174,6 +198,23 @@ class TradeRows(Sequence[TradeRow]):
             row = self._built.get(trade_id)
             return (row or self._rows(max(0, i - 499), i + 1)[-1]).exit_time
         return self._columns.exit_time[i]
+
+    def facts(self) -> Iterator[tuple[datetime, datetime, Decimal, Decimal | None, Decimal | None, str]]:
+        """(entry_time, exit_time, net P&L, MAE, R-multiple, pnl_unit) of every trade, oldest exit first, from the
+        loaded statistics columns and the added rows: no row is built (the charts use it). A long period's columns
+        are read here, the first time (off the GUI thread: the charts' worker calls it)."""
+        c = self._columns
+        if c is None and self._ids is not None:  # a long period folded from day summaries: read them now
+            try:
+                c = self._ids.columns()
+            except StorageError as exc:
+                log.error("cannot read the trades for the charts: %s", exc)
+        if c is not None:
+            columns = (c.entry_time, c.exit_time, c.realized_pnl, c.mae, c.r_multiple, c.pnl_unit)
+            for i in range(self._loaded):
+                yield tuple(column[i] for column in columns)  # type: ignore[misc]
+        for t in self._added[: self._added_count]:
+            yield (t.entry_time, t.exit_time, t.net_pnl, t.mae, t.r_multiple, t.pnl_unit)
 
     def _row(self, i: int) -> TradeRow:
         if i >= self._loaded:
@@ -225,6 +266,7 @@ class TradeRows(Sequence[TradeRow]):
             total_efficiency=c.total_efficiency[i],
             r_multiple=c.r_multiple[i],
             pnl_unit=c.pnl_unit[i],
+            commissions=c.commissions[i],
         )
 
     @overload

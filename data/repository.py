@@ -375,6 +375,16 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read events: {exc.__class__.__name__}: {exc}") from exc
 
+    def recent_events(self, limit: int) -> list[PositionEvent]:
+        """The newest ``limit`` audit events of every position, oldest first (the notification feed of a
+        restart). Raises ``StorageError``."""
+        try:
+            with Session(self._engine) as session:
+                stmt = select(PositionEvent).order_by(col(PositionEvent.id).desc()).limit(limit)
+                return list(reversed(session.exec(stmt).all()))
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read events: {exc.__class__.__name__}: {exc}") from exc
+
     def events(self, mode: str, account: str, symbol: str) -> list[PositionEvent]:
         """The audit trail of (mode, account, symbol), oldest first."""
         with Session(self._engine) as session:

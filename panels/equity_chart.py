@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from core.snapshots import EquityPoint
 from panels import format as fmt
-from panels.theme import Theme
+from panels.theme import Look, Theme
 from panels.widgets import ValueLabel
 
 pg.setConfigOptions(useOpenGL=False, antialias=True)
@@ -46,6 +46,7 @@ class EquityChart(QWidget):
         self._ys: list[float] = []
         self._source = ""
         self._accent = ""
+        self._background, self._axis = "#ffffff", "#5f6b7a"
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -81,11 +82,17 @@ class EquityChart(QWidget):
         layout.addLayout(self._stack, 1)
         self.set_theme_colors("#2f6fb3", "#ffffff", "#5f6b7a")
 
+    def set_look(self, look: Look) -> None:
+        """The window's look changed: the plot's background and axes follow it."""
+        self._background, self._axis = look.card_bg, look.muted
+        accent, self._accent = self._accent, ""
+        self.set_theme_colors(accent or "#2f6fb3", look.card_bg, look.muted)
+
     def set_theme_colors(self, accent: str, background: str, axis: str) -> None:
-        """Re-colour the plot (called when the theme changes, not on every render)."""
-        if accent == self._accent:
+        """Re-colour the plot (called when the theme or look changes, not on every render)."""
+        if (accent, background, axis) == (self._accent, self._background, self._axis) and self._accent:
             return
-        self._accent = accent
+        self._accent, self._background, self._axis = accent, background, axis
         self.plot.setBackground(background)
         for name in ("left", "bottom"):
             self.plot.getPlotItem().getAxis(name).setTextPen(axis)
@@ -96,7 +103,7 @@ class EquityChart(QWidget):
 
     def set_curve(self, points: tuple[EquityPoint, ...], source: str, theme: Theme) -> bool:
         """Show ``points`` (oldest first); returns True if the data was replaced."""
-        self.set_theme_colors(theme.accent, theme.card_bg, theme.muted)
+        self.set_theme_colors(theme.accent, self._background, self._axis)
         if points is self._points and source == self._source:
             return False
         self._points, self._source = points, source

@@ -19,6 +19,11 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def cents(value: Decimal) -> Decimal:
+    """``value`` rounded half-up to the cent, as ``money`` shows it."""
+    return _cents(value)
+
+
 def money(value: Decimal | None, currency: str = "$") -> str:
     """``+$1,234.50`` / ``-$12.00`` / ``$0.00``; ``—`` when unknown. Rounded half-up to the cent."""
     if value is None:
@@ -67,8 +72,17 @@ def quantity(value: Decimal) -> str:
 
 
 def points(value: Decimal | None, tick: Decimal | None = None) -> str:
-    """Signed points with the tick's decimals (at least 2): ``+1.25 pt``."""
-    return units.format_points(value, tick)
+    """Signed points with the tick's decimals (at least 2), up to two more when the distance lies between ticks
+    (from an average entry between ticks): ``+1.25 pt``, ``-0.125 pt`` on a 0.25 tick — never rounded to a
+    figure finer than the tick shows (``-0.12``) or to zero."""
+    if value is None:
+        return DASH
+    places = units.tick_decimals(tick)
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        places = min(-exponent, places + 2)
+    shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{0:.{places}f} pt" if shown == 0 else f"{shown:+,.{places}f} pt"
 
 
 def ticks(value: Decimal | None) -> str:

@@ -1,5 +1,12 @@
-"""The main window: mode badge, scope picker, connection state, settings; on top Panel2 (live position),
-Panel1 (account, equity curve) and the notification feed; below, Panel3 (statistics, trades).
+"""The main window: the top bar (``top_bar``: mode badge, account picker, connection state, buttons) over the
+body (``window_body``: the board of every open position; Panel2, Panel1 and the notification feed; Panel3
+and the trade charts as tabs).
+
+The layout follows the width (``window_body.layout_for``): a compact strip when narrow (the board of open
+positions with today's net and the connection), the board with the focused position's card and today's
+statistics at medium widths, the full dashboard when wide. Every label elides with its whole text in a tooltip, so no
+text can make the window wider than the screen. The look (light/dark) is styled once; following a fill into
+another account only moves the small SIM/LIVE marks (badge, focus strip, card frame, board row).
 
 It applies the core's ``Update``s (``apply``): a full ``AppSnapshot`` is rendered whole; a batch of events
 updates ``ViewState`` and the panels incrementally (the trades table appends rows, the chart appends
@@ -10,7 +17,8 @@ things only through the callbacks it is given:
 ``on_settings_saved(Settings, password | None)``. It never reads or writes state itself.
 
 Keyboard: Ctrl+1…Ctrl+6 periods, Ctrl+Tab / Ctrl+Shift+Tab (or Alt+Down / Alt+Up) next/previous account,
-Ctrl+F follow the latest fill, Ctrl+, settings.
+Ctrl+F follow the latest fill, Ctrl+U money/points/ticks first, Ctrl+M compact strip, Ctrl+T always on top,
+Ctrl+G charts, Ctrl+, settings (``shortcuts``).
 """
 
 from __future__ import annotations
@@ -22,15 +30,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QFont, QResizeEvent
 from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
+    QApplication,
     QLabel,
+    QLayout,
     QMainWindow,
-    QPushButton,
     QSplitter,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -40,33 +46,34 @@ from core.settings import Settings
 from core.sierra_trades import SierraTradesView
 from core.snapshots import AppSnapshot, ConnectionState
 from core.text import printable
-from core.tradingday import PERIOD_LABELS, Period
+from core.tradingday import Period
 from panels import format as fmt
-from panels.notifications import NotificationFeed
-from panels.panel1 import PERIODS, Panel1
-from panels.panel2 import Panel2
-from panels.panel3 import Panel3
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS
 from panels.settings_dialog import SavedCallback, SettingsDialog
+from panels.shortcuts import install_shortcuts
 from panels.sierra_differences import SierraDifferencesDialog
 from panels.storage_dialogs import QuitGuard
 from panels.theme import (
-    CHIP,
     ERROR_BG,
     ERROR_FG,
-    WARNING_BG,
-    WARNING_FG,
-    Theme,
-    badge_style,
+    Look,
     palette_for,
+    pnl_color,
+    resolve_look,
+    set_active_look,
     theme_for,
     window_style,
 )
+from panels.top_bar import FOLLOW, TopBar
+from panels.trade_charts import chart_caption
 from panels.ui_state import UiState, load_ui_state, save_ui_state
 from panels.view_state import ViewState
-from panels.widgets import ValueLabel, plain_tooltip
+from panels.widgets import ElidingLabel, ValueLabel, plain_tooltip, set_font_scale
+from panels.window_body import DEFAULT_COMPACT_SIZE, NARROW, WIDE, WindowBody, layout_for
 
-FOLLOW = "__follow__"
+MIN_WIDTH, MIN_HEIGHT = 350, 220
+"""The smallest window: the compact strip with one position (px)."""
+
 FORCED_PAINT_GAP_S = 0.1
 RENDER_GAP_S = 0.04
 """Updates closer together than this are shown together (the first at once)."""
@@ -112,6 +119,8 @@ class MainWindow(QMainWindow):
         heat_thresholds: tuple[float, float] = DEFAULT_HEAT_THRESHOLDS,
         clock: Callable[[], datetime] = _now,
         tz: tzinfo | None = None,
+        look: str = "system",
+        font_size: float = 0,
     ) -> None:
         super().__init__()
         self.setWindowTitle("DTC Panel")
@@ -123,9 +132,8 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._ui_state_path = ui_state_path
         self._ui_state = load_ui_state(ui_state_path)
-        self._rendering = False
-        self._theme: Theme | None = None
-        self._scopes_key: object = None
+        self._look: Look | None = None
+        self._system_font = QFont(QApplication.font())
         self.settings_dialog: SettingsDialog | None = None
         self.view_state = ViewState()
         self._forced_paint = 0.0
@@ -144,7 +152,22 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         outer.setContentsMargins(10, 8, 10, 6)
         outer.setSpacing(6)
-        outer.addLayout(self._build_top_bar())
+        self.top_bar = bar = TopBar()
+        outer.addWidget(bar)
+        # the bar's parts by their old names (tests and the reconnect dialog read them)
+        self.badge, self.scope_picker, self.connection = bar.badge, bar.scope_picker, bar.connection
+        self.positions_status, self.unit_picker = bar.positions_status, bar.unit_picker
+        self.focus_strip, self.on_top_button = bar.focus_strip, bar.on_top_button
+        self.compact_button, self.settings_button = bar.compact_button, bar.settings_button
+        self.reconcile_chip, self.sierra_button = bar.reconcile_chip, bar.sierra_button
+        bar.reconcile_chip.clicked.connect(self.reconcile_requested)
+        bar.sierra_button.clicked.connect(self.open_sierra_differences)
+        bar.scope_picker.activated.connect(self._scope_activated)
+        bar.unit_picker.activated.connect(lambda index: self.set_primary_unit(bar.unit_picker.itemData(index)))
+        bar.settings_button.clicked.connect(self.open_settings)
+        bar.settings_button.setEnabled(self._settings is not None)
+        bar.on_top_button.toggled.connect(self.set_always_on_top)
+        bar.compact_button.clicked.connect(self.toggle_compact)
         self.storage = QLabel(objectName="storageError")
         self.storage.setTextFormat(Qt.TextFormat.PlainText)  # the database's error text
         self.storage.setWordWrap(True)
@@ -152,129 +175,50 @@ class MainWindow(QMainWindow):
         self.storage.hide()
         outer.addWidget(self.storage)
 
-        self.panel2 = Panel2(heat_thresholds=heat_thresholds, clock=clock)
-        self.panel1 = Panel1(on_period_chosen=self._period_chosen, tz=tz)
-        self.panel3 = Panel3(tz=tz)
-        self.feed = NotificationFeed(tz=tz)
-        feed_box = QWidget(objectName="feedBox")
-        feed_layout = QVBoxLayout(feed_box)
-        feed_layout.setContentsMargins(0, 0, 0, 0)
-        feed_layout.setSpacing(2)
-        feed_caption = QLabel("Notifications (newest first)")
-        feed_caption.setProperty("muted", True)
-        feed_layout.addWidget(feed_caption)
-        feed_layout.addWidget(self.feed)
-        # top row: live position | account and equity | notifications; below: statistics and trades
-        self.top_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="topSplitter")
-        for widget, stretch in ((self.panel2, 5), (self.panel1, 4), (feed_box, 3)):
-            self.top_splitter.addWidget(widget)
-            self.top_splitter.setStretchFactor(self.top_splitter.count() - 1, stretch)
-        self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
-        self.main_splitter.addWidget(self.top_splitter)
-        self.main_splitter.addWidget(self.panel3)
-        self.main_splitter.setStretchFactor(0, 1)
-        self.main_splitter.setStretchFactor(1, 1)
-        for splitter in self._splitters():
-            splitter.setChildrenCollapsible(False)
-        self.top_splitter.setSizes([520, 420, 320])  # initial proportions; the trader may drag them
-        self.main_splitter.setSizes([330, 350])
-        outer.addWidget(self.main_splitter, 1)
+        self.body = body = WindowBody(self._row_clicked, self._period_chosen, heat_thresholds, clock, tz)
+        outer.addWidget(body, 1)
+        self.board, self.board_scroll, self.feed, self.charts = body.board, body.board_scroll, body.feed, body.charts
+        self.panel1, self.panel2, self.panel3 = body.panel1, body.panel2, body.panel3
+        self.main_splitter, self.top_splitter, self.bottom_tabs = body.main_splitter, body.top_splitter, body.tabs
 
-        self.advisory = QLabel("P&L computed by DTC Panel from fills — advisory; Sierra Chart is authoritative.")
+        self.advisory = ElidingLabel("P&L computed by DTC Panel from fills — advisory; Sierra Chart is authoritative.")
         self.advisory.setProperty("muted", True)
         outer.addWidget(self.advisory)
         self.setCentralWidget(central)
+        # The width chooses the layout (strip, medium, wide), each fitting its whole range of widths: the window
+        # is not held at the current layout's minimum (a drag from wide to the strip would stop at each
+        # layout's minimum for one step); only at the strip's.
+        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
         self.sierra_differences = SierraDifferencesDialog(self, tz)
-        self.sierra_button.setText(self.sierra_differences.button_text())
+        self.top_bar.show_sierra(self.sierra_differences.button_text())
         self._build_actions()
         self.resize(1280, 720)
-        self._apply_theme(theme_for(None))
+        self.set_look(look)
+        self.set_font_size(font_size)
+        self.top_bar.mark(theme_for(None))
         self._restore_ui_state()
+        self._apply_layout(layout_for(self.width()))
 
     # --- construction ---------------------------------------------------------------------------------
 
     def _splitters(self) -> tuple[QSplitter, ...]:
-        return (self.main_splitter, self.top_splitter)
-
-    def _build_top_bar(self) -> QHBoxLayout:
-        top = QHBoxLayout()
-        self.badge = QLabel(objectName="modeBadge")
-        self.scope_picker = QComboBox(objectName="scopePicker")
-        self.scope_picker.setMinimumContentsLength(22)
-        self.scope_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.scope_picker.setToolTip("Account shown (Ctrl+Tab / Ctrl+Shift+Tab to cycle, Ctrl+F to follow)")
-        self.scope_picker.activated.connect(self._scope_activated)
-        self.connection = ValueLabel("connection", "font-weight:600;")
-        self.positions_status = ValueLabel("positionsStatus")
-        self.positions_status.setProperty("muted", True)
-        self.positions_status.setToolTip("Whether Sierra Chart's position report agrees with the stored positions")
-        self.unit_picker = QComboBox(objectName="unitPicker")
-        for unit in fmt.UNITS:
-            self.unit_picker.addItem(fmt.UNIT_NAMES[unit], unit)
-        self.unit_picker.setToolTip("Show P&L and MAE/MFE in money, points or ticks first (Ctrl+U)")
-        self.unit_picker.activated.connect(lambda index: self.set_primary_unit(self.unit_picker.itemData(index)))
-        self.sierra_button = QToolButton(objectName="sierraButton")  # issue 15: Sierra Chart's own trade list
-        self.sierra_button.setToolTip("Differences with Sierra Chart's own trade list (Ctrl+D)")
-        self.sierra_button.clicked.connect(self.open_sierra_differences)
-        self.settings_button = QToolButton(objectName="settingsButton")
-        self.settings_button.setText("⚙ Settings")
-        self.settings_button.setToolTip("Settings (Ctrl+,)")
-        self.settings_button.clicked.connect(self.open_settings)
-        self.settings_button.setEnabled(self._settings is not None)
-        top.addWidget(self.badge)
-        top.addWidget(self.scope_picker)
-        top.addStretch(1)
-        top.addWidget(self.connection)
-        top.addSpacing(8)
-        top.addWidget(self.positions_status)
-        self.reconcile_chip = QPushButton(objectName="reconcileChip")  # open discrepancies: reopens the dialog
-        self.reconcile_chip.setStyleSheet(f"background:{WARNING_BG}; color:{WARNING_FG}; {CHIP} border:none;")
-        self.reconcile_chip.setToolTip("Review the positions that differ from Sierra Chart")
-        self.reconcile_chip.clicked.connect(self.reconcile_requested)
-        self.reconcile_chip.hide()
-        top.addWidget(self.reconcile_chip)
-        top.addSpacing(8)
-        top.addWidget(self.unit_picker)
-        top.addWidget(self.sierra_button)
-        top.addWidget(self.settings_button)
-        return top
+        return self.body.splitters()
 
     def _build_actions(self) -> None:
-        """Window-wide shortcuts as ``QAction``s (``self.shortcut_actions`` by name)."""
-        self.shortcut_actions: dict[str, QAction] = {}
-
-        def add(name: str, keys: list[QKeySequence], slot: Callable[[], None], text: str) -> None:
-            action = QAction(text, self)
-            action.setObjectName(name)
-            action.setShortcuts(keys)
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.triggered.connect(lambda _checked=False: slot())
-            self.addAction(action)
-            self.shortcut_actions[name] = action
-
-        for number, period in enumerate(PERIODS, start=1):
-            add(
-                f"period_{period.value}",
-                [QKeySequence(f"Ctrl+{number}")],
-                lambda p=period: self._period_chosen(p),
-                PERIOD_LABELS[period],
-            )
-        add("next_scope", [QKeySequence("Ctrl+Tab"), QKeySequence("Alt+Down")], lambda: self.cycle_scope(1), "Next")
-        add(
-            "previous_scope",
-            [QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+Backtab"), QKeySequence("Alt+Up")],
-            lambda: self.cycle_scope(-1),
-            "Previous account",
-        )
-        add("follow", [QKeySequence("Ctrl+F")], self._follow, "Follow the latest fill")
-        add("next_unit", [QKeySequence("Ctrl+U")], self._next_unit, "Money, points or ticks first")
-        add("sierra_differences", [QKeySequence("Ctrl+D")], self.open_sierra_differences, "Sierra Chart differences")
-        add(
-            "settings",
-            [QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)],
-            self.open_settings,
-            "Settings",
-        )
+        """Window-wide shortcuts as ``QAction``s (``self.shortcut_actions`` by name; keys in ``shortcuts``)."""
+        slots: dict[str, Callable[[], None]] = {
+            "next_scope": lambda: self.cycle_scope(1),
+            "previous_scope": lambda: self.cycle_scope(-1),
+            "follow": self._follow,
+            "next_unit": self._next_unit,
+            "compact": self.toggle_compact,
+            "always_on_top": lambda: self.on_top_button.setChecked(not self.on_top_button.isChecked()),
+            "charts": self.show_charts,
+            "sierra_differences": self.open_sierra_differences,
+            "settings": self.open_settings,
+        }
+        self.shortcut_actions = install_shortcuts(self, slots, self._period_chosen)
 
     def open_sierra_differences(self) -> None:
         """Show the "Differences with Sierra Chart" window (non-modal)."""
@@ -285,8 +229,7 @@ class MainWindow(QMainWindow):
     def show_sierra(self, view: SierraTradesView) -> None:
         """Where the comparison with Sierra Chart's trade list stands (``core.sierra_trades``)."""
         self.sierra_differences.show_view(view)
-        self.sierra_button.setText(self.sierra_differences.button_text())
-        self.sierra_button.setToolTip(self.sierra_differences.status_text(view))
+        self.top_bar.show_sierra(self.sierra_differences.button_text(), self.sierra_differences.status_text(view))
 
     # --- rendering ------------------------------------------------------------------------------------
 
@@ -308,6 +251,7 @@ class MainWindow(QMainWindow):
             return
         if applied.trades:
             self.panel3.append_trades(applied.trades)
+            self.charts.append(applied.trades)
         if applied.equity:
             self.panel1.chart.append(applied.equity)
         self._positions_changed |= applied.positions_changed
@@ -335,6 +279,9 @@ class MainWindow(QMainWindow):
             return
         self.view_state.reset(snap)
         self.panel3.set_trades(snap.trades)
+        self.charts.set_trades(
+            snap.trades, chart_caption(fmt.period_label(snap.period), snap.scope_mode, snap.scope_account)
+        )
         self._render_timer.stop()
         self._positions_changed = False
         self._parts = {}
@@ -356,34 +303,40 @@ class MainWindow(QMainWindow):
     def _show(self, snap: AppSnapshot, positions_first: bool) -> None:
         self._last_show = time.monotonic()
         self.renders += 1
-        self._apply_theme(theme_for(snap.scope_mode))
+        self.top_bar.mark(theme_for(snap.scope_mode))
         title = f"DTC Panel — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "DTC Panel"
         if snap.scope_mode == "LIVE":
             title = "● LIVE — " + title
         if self.windowTitle() != title:
             self.setWindowTitle(title)
-        self._render_scopes(snap)
+        self.top_bar.render_scopes(snap)
         conn = snap.connection
         # the detail quotes Sierra Chart (logon, logoff and reject texts): one line, its characters escaped
         text = f"● {conn.state.value.upper()}" + (f" — {printable(conn.detail)}" if conn.detail else "")
         if conn.data_age_seconds is not None and conn.data_age_seconds >= 2:
             text += f" · last data {conn.data_age_seconds:.0f} s ago"
-        self.connection.show_value(text, CONNECTION_COLORS.get(conn.state, "#555555"))
+        color = CONNECTION_COLORS.get(conn.state, "#555555")
+        self.connection.show_value(text, color)
+        self.board.connection.show_value(text, color)
         server_tip = plain_tooltip(conn.server)
-        if self.connection.toolTip() != server_tip:
+        if self.connection._own_tip != server_tip:
             self.connection.setToolTip(server_tip)
+            self.board.connection.setToolTip(server_tip)
         status = snap.positions_status
         self.positions_status.show_value(f"Positions: {printable(status)}" if status else "")
-        differ = len(snap.discrepancies)
-        chip = f"⚠ {differ} position{'s' if differ != 1 else ''} differ{'s' if differ == 1 else ''} — review"
-        if differ and self.reconcile_chip.text() != chip:
-            self.reconcile_chip.setText(chip)
-        self.reconcile_chip.setVisible(bool(differ))
+        self.top_bar.show_differences(len(snap.discrepancies))
         if snap.storage_error:
             held = f"{snap.pending_fills} fill(s) held and retried, none lost: " if snap.pending_fills else ""
             self.storage.setText(f"DATABASE ERROR — {held}{snap.storage_error}")
         self.storage.setVisible(bool(snap.storage_error))
         scope = (snap.scope_mode, snap.scope_account)
+        if self.board.render(snap.positions, snap.other_open, scope):  # re-renders only changed rows (and ages)
+            self.body.fit_board(self.height())
+        today = snap.today
+        self.board.today.show_value(
+            f"Today {fmt.money(today.total_pnl)}" + (f" · {snap.scope_account}" if snap.scope_account else ""),
+            pnl_color(today.total_pnl),
+        )
         if self._changed("panel2", snap.positions, snap.broker_only, snap.orphan_orders, snap.other_open, *scope):
             self.panel2.render(snap)
         shown = tuple((v.account, v.symbol, v.quantity) for v in snap.positions)
@@ -401,43 +354,106 @@ class MainWindow(QMainWindow):
         self.feed.render(snap.notifications)
         self.shown.emit(snap)
 
-    def _apply_theme(self, theme: Theme) -> None:
-        """Re-style the window only when the theme changes (a style sheet change re-polishes every widget)."""
-        if theme is self._theme:
-            return
-        self._theme = theme
-        self.setPalette(palette_for(theme, self.palette()))
-        self.centralWidget().setStyleSheet(window_style(theme))
-        self.badge.setText(f" {theme.badge_text} ")
-        self.badge.setStyleSheet(badge_style(theme))
+    def set_look(self, choice: str) -> Look:
+        """Style the window ``light``, ``dark`` or as the operating system (``system``); returns the look used.
+        Re-styles every widget once, so it is for start-up and the settings, never per update."""
+        look = resolve_look(choice)
+        if look is self._look:
+            return look
+        self._look = look
+        set_active_look(look)
+        palette = palette_for(look, QApplication.palette())
+        # widgets under a style sheet take the application's palette, not the window's: set both (dialogs too)
+        QApplication.setPalette(palette)
+        self.setPalette(palette)
+        self.centralWidget().setStyleSheet(window_style(look))
+        self.panel1.chart.set_look(look)
+        self.charts.set_look(look)
+        snap = self.view_state.snapshot
+        if snap is not None:  # colours of values are chosen when rendered: render everything again
+            self._parts = {}
+            self._show(snap, positions_first=False)
+        return look
 
-    def _render_scopes(self, snap: AppSnapshot) -> None:
-        key = (snap.accounts, snap.scope_mode, snap.scope_account, snap.scope_pinned)
-        if key == self._scopes_key:
-            return
-        self._scopes_key = key
-        self._rendering = True
-        try:
-            picker = self.scope_picker
-            picker.clear()
-            picker.addItem("Follow latest fill", FOLLOW)
-            current = 0
-            for account in snap.accounts:
-                flag = " (trading disabled)" if account.trading_disabled else ""
-                picker.addItem(f"{account.mode} · {account.account}{flag}", (account.mode, account.account))
-                if snap.scope_pinned and (account.mode, account.account) == (snap.scope_mode, snap.scope_account):
-                    current = picker.count() - 1
-            picker.setCurrentIndex(current)
-            if not snap.scope_pinned and snap.scope_account:
-                picker.setItemText(0, f"Follow latest fill ({snap.scope_mode} · {snap.scope_account})")
-        finally:
-            self._rendering = False
+    @property
+    def look(self) -> Look | None:
+        return self._look
 
-    # --- requests (through callbacks only) -------------------------------------------------------------
+    def set_font_size(self, points: float) -> None:
+        """The window's base font size in points; 0 follows the system's font."""
+        font = QFont(self._system_font)
+        if points > 0:
+            font.setPointSizeF(points)
+        self.setFont(font)
+        system = self._system_font.pointSizeF()
+        factor = points / system if points > 0 and system > 0 else 1.0
+        set_font_scale(factor)
+        for label in self.findChildren(ValueLabel):  # the big figures keep their size relative to the text
+            label.rescale()
+
+    def set_always_on_top(self, on: bool) -> None:
+        """Keep the window above others (remembered between runs)."""
+        self._ui_state.always_on_top = on
+        if self.on_top_button.isChecked() != on:
+            self.on_top_button.setChecked(on)
+            return  # toggled() calls back
+        if bool(self.windowFlags() & Qt.WindowType.WindowStaysOnTopHint) == on:
+            return
+        visible = self.isVisible()
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on)
+        if visible:
+            self.show()  # changing window flags hides the window
+
+    def toggle_compact(self) -> None:
+        """Switch to the remembered compact size, or back to the full size it was switched from."""
+        state = self._ui_state
+        if self.layout_mode == NARROW:
+            state.compact_size = (self.width(), self.height())
+            width, height = state.full_size or (1280, 720)
+        else:
+            state.full_size = (self.width(), self.height())
+            width, height = state.compact_size or DEFAULT_COMPACT_SIZE
+        self.resize_to(width, height)
+
+    def resize_to(self, width: int, height: int) -> None:
+        """Resize to ``width`` × ``height`` px (at most the screen's size) with the layout of that width already
+        applied, so a wider layout's minimum width does not hold the window wider."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self._apply_layout(layout_for(width))
+        for widget in (self.top_bar, self.body, self.centralWidget()):
+            widget.layout().activate()
+        self.layout().activate()  # the new minimum size applies now, not at the next event loop pass
+        self.resize(width, height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._apply_layout(layout_for(event.size().width()))
+
+    @property
+    def layout_mode(self) -> str:
+        """``NARROW``, ``MEDIUM`` or ``WIDE`` (``window_body.layout_for``): what the window shows now."""
+        return self.body.mode
+
+    def _apply_layout(self, mode: str) -> None:
+        """Show what fits ``mode``; the top bar and the advisory line follow."""
+        if self.body.apply(mode, self.height()):
+            self.top_bar.set_narrow(mode == NARROW, mode == WIDE)
+            self.advisory.setVisible(mode != NARROW)
+
+    def show_charts(self) -> None:
+        """Bring the charts tab forward (wide layout), or back to the statistics (Ctrl+G)."""
+        self.body.toggle_charts()
+
+    def _row_clicked(self, mode: str, account: str) -> None:
+        """A board row was clicked: focus its account (pinned, like the picker)."""
+        if self._on_scope_chosen is not None:
+            self._on_scope_chosen(mode, account)
 
     @Slot(int)
     def _scope_activated(self, index: int) -> None:
-        if self._rendering:
+        if self.top_bar.rendering:
             return
         data = self.scope_picker.itemData(index)
         if data == FOLLOW:
@@ -498,12 +514,15 @@ class MainWindow(QMainWindow):
         if self._on_settings_saved is not None:
             self._on_settings_saved(settings, password)  # OSError propagates to the dialog, which shows it
         self._settings = settings
+        self.set_look(settings.theme)
+        self.set_font_size(settings.font_size)
 
     # --- window state ---------------------------------------------------------------------------------
 
     def _restore_ui_state(self) -> None:
         state = self._ui_state
         self.set_primary_unit(state.primary_unit)
+        self.set_always_on_top(state.always_on_top)
         if state.geometry:
             self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode("ascii")))
         for splitter in self._splitters():
@@ -522,6 +541,8 @@ class MainWindow(QMainWindow):
         """The window's geometry, splitter positions and chosen period as they are now."""
         state = self._ui_state
         state.geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        if self.layout_mode == NARROW:
+            state.compact_size = (self.width(), self.height())
         state.splitters = {
             s.objectName(): bytes(s.saveState().toBase64().data()).decode("ascii") for s in self._splitters()
         }
@@ -535,4 +556,5 @@ class MainWindow(QMainWindow):
             event.ignore()  # fills are not stored yet: the trader is asked first
             return
         save_ui_state(self._ui_state_path, self.ui_state())
+        self.charts.shutdown()
         super().closeEvent(event)

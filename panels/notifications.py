@@ -1,9 +1,13 @@
 """The notification feed: ``snap.notifications`` (oldest first in the snapshot) shown newest first, compact,
-one line per entry, coloured by kind. Rebuilt only when the feed changed."""
+one line per entry, coloured by kind. Rebuilt only when the feed changed.
+
+Every line can be read whole: its tooltip holds the full text, and a double-click (or Enter) switches the feed
+between one elided line per entry and whole, wrapped entries. After a restart the feed starts with the stored
+events of the last run (``core.feed_history``), dated when they are not from today."""
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -20,7 +24,7 @@ KIND_COLORS = {
     "increased": PROFIT,
     "decreased": "#2f6fb3",
     "flipped": "#6a3fb3",
-    "closed": "#1d2733",
+    "closed": "",  # the look's text colour
     "reconciled": "#2f6fb3",
     "stale": HEAT_AMBER,
     "disputed": HEAT_AMBER,
@@ -32,9 +36,10 @@ SHOWN = 50
 """How many of the newest entries the list holds."""
 
 
-def line_for(note: Notification, tz: tzinfo | None = None) -> str:
-    """``14:32:05  SIM Sim1 · CLOSED · MESZ25 flat · trade P&L +36.25`` (the kind colours the line)."""
-    return f"{fmt.timestamp(note.time, tz, with_date=False)}  {printable(note.text)}"
+def line_for(note: Notification, tz: tzinfo | None = None, now: datetime | None = None) -> str:
+    """``14:32:05  SIM Sim1 · CLOSED · MESZ25 flat · trade P&L +36.25`` (the kind colours the line); an entry
+    of another day than ``now``'s (a restored one) starts with its date."""
+    return f"{fmt.short_timestamp(note.time, tz, now)}  {printable(note.text)}"
 
 
 class NotificationFeed(QListWidget):
@@ -51,6 +56,17 @@ class NotificationFeed(QListWidget):
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumHeight(self.fontMetrics().height() * 3)
+        self.expanded = False
+        """Whole, wrapped entries (True) or one elided line each (False); a double-click switches."""
+        self.itemActivated.connect(lambda _item: self.set_expanded(not self.expanded))
+
+    def set_expanded(self, expanded: bool) -> None:
+        """Show each entry whole (wrapped over as many lines as it needs) or as one elided line."""
+        self.expanded = expanded
+        self.setUniformItemSizes(not expanded)
+        self.setWordWrap(expanded)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone if expanded else Qt.TextElideMode.ElideRight)
+        self.doItemsLayout()
 
     def render(self, notifications: tuple[Notification, ...]) -> None:
         """Show the newest ``SHOWN`` of ``notifications`` (oldest first), newest at the top. New entries are

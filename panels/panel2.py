@@ -1,5 +1,6 @@
 """Panel2 — the live position of the displayed (mode, account): one card per open symbol, FLAT when none;
-below them positions only Sierra Chart knows of, open positions of other scopes and orphaned brackets."""
+below them positions only Sierra Chart knows of and orphaned brackets. Open positions of other accounts are
+on the window's board (``position_board``), each row marked SIM or LIVE."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 from core.snapshots import AppSnapshot
 from panels import format as fmt
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS, PositionCard
-from panels.theme import ERROR_BG, ERROR_FG, FLAT, WARNING_BG, WARNING_FG
+from panels.theme import ERROR_BG, ERROR_FG, WARNING_BG, WARNING_FG, active_look
 
 SPARE_CARDS = 4
 
@@ -60,14 +61,13 @@ class Panel2(QWidget):
         layout.setContentsMargins(0, 0, 4, 0)
         self.flat = QLabel("FLAT", objectName="flat")
         self.flat.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.flat.setStyleSheet(f"font-size:24pt; font-weight:800; color:{FLAT}; padding:16px;")
+        self.flat.setStyleSheet(f"font-size:24pt; font-weight:800; color:{active_look().flat}; padding:16px;")
         layout.addWidget(self.flat)
         self._cards_box = QVBoxLayout()
         layout.addLayout(self._cards_box)
         self.broker_note = _note("brokerOnly", f"background:{ERROR_BG}; color:{ERROR_FG}; padding:6px;")
         self.orphans = _note("orphanOrders", f"background:{WARNING_BG}; color:{WARNING_FG}; padding:6px;")
-        self.others = _note("otherOpen", "padding:2px;")
-        for note in (self.broker_note, self.orphans, self.others):
+        for note in (self.broker_note, self.orphans):
             layout.addWidget(note)
         layout.addStretch(1)
         scroll.setWidget(body)
@@ -95,6 +95,7 @@ class Panel2(QWidget):
                 card.deleteLater()
         for view in snap.positions:
             card = self._cards[view.symbol]
+            card.set_mode(view.mode)
             card.primary_unit = self.primary_unit
             card.render(view, now)
         self.flat.setVisible(not snap.positions)
@@ -108,17 +109,6 @@ class Panel2(QWidget):
             ],
         )
         self._set_note(self.orphans, [f"Orphaned order — {text}" for text in snap.orphan_orders])
-        self._set_note(
-            self.others,
-            [
-                f"Also open: {v.mode} {v.account} · {v.side} {fmt.quantity(v.quantity)} {v.symbol} @ "
-                f"{fmt.avg_price(v.avg_entry, v.tick_size)} · {fmt.pnl(v.open_pnl, v.pnl_unit)}"
-                if v.quantity
-                else f"Also: {v.mode} {v.account} · {v.symbol} flat at Sierra Chart"
-                + (" (panel differs: see the review)" if v.disputed else "")
-                for v in snap.other_open
-            ],
-        )
 
     @staticmethod
     def _set_note(label: QLabel, lines: list[str]) -> None:

@@ -10,7 +10,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 from core.snapshots import AppSnapshot, TradeRow
 from core.stats import Statistics
 from panels import format as fmt
-from panels.theme import LOSS, pnl_color
+from panels.theme import pnl_color
 from panels.trades_csv import write_trades_csv
 from panels.trades_table import LISTED, CellDelegate, TradesModel
-from panels.widgets import ValueLabel, add_pairs
+from panels.widgets import ValueLabel, add_pairs, documents_folder
 
 TABLE_FLUSH_MS = 250
 """Closed trades reach the table together at most this often (the figures above update at once)."""
@@ -39,7 +39,9 @@ Formatter = Callable[[Statistics], tuple[str, str | None]]
 
 
 def _signed(value: Decimal | None) -> tuple[str, str | None]:
-    return fmt.money(value), pnl_color(value)
+    """Signed money, coloured by what is shown: an amount that rounds to $0.00 is not red or green."""
+    text = fmt.money(value)
+    return text, pnl_color(None if value is None else fmt.cents(value))
 
 
 STAT_FIELDS: tuple[tuple[str, str, Formatter], ...] = (
@@ -59,8 +61,8 @@ STAT_FIELDS: tuple[tuple[str, str, Formatter], ...] = (
     ("avg_r", "Average R", lambda s: (fmt.r_multiple(s.avg_r), pnl_color(s.avg_r))),
     ("best", "Best trade", lambda s: _signed(s.best)),
     ("worst", "Worst trade", lambda s: _signed(s.worst)),
-    ("max_runup", "Max run-up", lambda s: (fmt.amount(s.max_runup), None)),
-    ("max_drawdown", "Max drawdown", lambda s: (fmt.amount(s.max_drawdown), LOSS if s.max_drawdown else None)),
+    ("max_runup", "Max run-up", lambda s: _signed(s.max_runup)),
+    ("max_drawdown", "Max drawdown", lambda s: _signed(None if s.max_drawdown is None else -abs(s.max_drawdown))),
     ("longest_win_streak", "Longest win streak", lambda s: (str(s.longest_win_streak), None)),
     ("longest_loss_streak", "Longest loss streak", lambda s: (str(s.longest_loss_streak), None)),
     ("avg_hold_seconds", "Average hold", lambda s: (fmt.duration(s.avg_hold_seconds), None)),
@@ -156,14 +158,46 @@ class Panel3(QGroupBox):
         self.table.horizontalHeader().setResizeContentsPrecision(30)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setMinimumHeight(110)
+        self._base_widths: list[int] = []
+        self.table.viewport().installEventFilter(self)  # wider than the columns need: they share the rest
         right.addWidget(self.table, 1)
         outer.addLayout(right, 1)
         self._dialog: QFileDialog | None = None
+        self._account = ""
+        self.export_folder: str | None = None
+        """Where the save dialog starts; ``None``: the user's Documents folder."""
         self._pending: list[TradeRow] = []
         self._sized = False
         self._period, self._loading = "", False
         self._flush_timer = QTimer(self, singleShot=True, interval=TABLE_FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact (medium widths): today's figures and the period's statistics, without the trades table."""
+        for widget in (self.trades_title, self.export_status, self.export_button, self.table):
+            widget.setVisible(not compact)
+
+    def _fit_columns(self) -> None:
+        """Columns at their contents' width; when the table is wider, the spare width is shared out."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        self._base_widths = [header.sectionSize(i) for i in range(header.count())]
+        self._stretch_columns()
+
+    def _stretch_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        base = self._base_widths
+        if len(base) != header.count() or not base:
+            return
+        spare = self.table.viewport().width() - sum(base)
+        extra = max(0, spare) // len(base)
+        for i, width in enumerate(base):
+            header.resizeSection(i, width + extra)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._stretch_columns()
+        return super().eventFilter(watched, event)
 
     def render(self, snap: AppSnapshot) -> None:
         today = snap.today
@@ -199,6 +233,7 @@ class Panel3(QGroupBox):
             text, color = formatter(snap.statistics)
             self.stats[name].show_value(text, color)
         self._period, self._loading = period, snap.statistics_loading
+        self._account = snap.scope_account or ""
         self._render_count()
         self.period_caption.setText(f"Closed trades, {period.lower() if period != 'All' else 'all time'}:")
 
@@ -220,7 +255,7 @@ class Panel3(QGroupBox):
         self._flush_timer.stop()
         if self.model.set_trades(trades) or not self._sized:
             self._sized = bool(trades)
-            self.table.resizeColumnsToContents()
+            self._fit_columns()
 
     def append_trades(self, rows: list[TradeRow]) -> None:
         """Trades that just closed, added to the table (sorting keeps the chosen order) — in a burst at most
@@ -234,7 +269,7 @@ class Panel3(QGroupBox):
         self.model.append(rows)
         if not self._sized:  # the first trades of an empty period: fit the columns once
             self._sized = True
-            self.table.resizeColumnsToContents()
+            self._fit_columns()
         self._render_count()
 
     def stat_texts(self) -> dict[str, str]:
@@ -248,14 +283,17 @@ class Panel3(QGroupBox):
     def export_to(self, path: Path) -> None:
         """Write the shown trades to ``path`` and say so (or why not) beside the button."""
         try:
-            rows = write_trades_csv(path, self.model.trades)
+            rows = write_trades_csv(path, self.model.trades, self._account)
         except OSError as exc:
             self.export_status.setText(f"Export failed: {exc.strerror or exc}")
             return
         self.export_status.setText(f"{rows} trade(s) written to {path.name}")
 
     def _ask_export(self) -> None:
-        dialog = QFileDialog(self, "Export trades as CSV", "trades.csv", "CSV files (*.csv)")
+        folder = self.export_folder if self.export_folder is not None else documents_folder()
+        name = f"trades-{self._account}.csv" if self._account else "trades.csv"
+        dialog = QFileDialog(self, "Export trades as CSV", str(Path(folder) / name) if folder else name)
+        dialog.setNameFilter("CSV files (*.csv)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")
         dialog.fileSelected.connect(lambda name: self.export_to(Path(name)))

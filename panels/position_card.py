@@ -16,16 +16,14 @@ from core.snapshots import PositionView
 from panels import format as fmt
 from panels.theme import (
     CHIP,
-    FLAT,
     HEAT_AMBER,
     HEAT_RED,
-    LONG,
-    SHORT,
     STALE_BG,
     STALE_FG,
     WARNING_BG,
     WARNING_FG,
     pnl_color,
+    side_color,
 )
 from panels.trades_table import MAE_TIP, MFE_TIP
 from panels.widgets import ValueLabel, add_pairs, caption
@@ -76,6 +74,7 @@ class PositionCard(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("positionCard")
+        self.setProperty("mode", "SIM")
         self.heat_thresholds = heat_thresholds
         self.primary_unit = "$"
         """What the card shows first: ``$`` money, ``pt`` points, ``t`` ticks (``format.UNITS``)."""
@@ -170,14 +169,22 @@ class PositionCard(QFrame):
         self.stale.hide()
         self.note.hide()
 
+    def set_mode(self, mode: str) -> None:
+        """Frame the card for ``mode``: red and thick for LIVE, blue for SIM (``theme.window_style``)."""
+        if self.property("mode") == mode:
+            return
+        self.setProperty("mode", mode)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
     def render(self, view: PositionView, now: datetime) -> None:
         """Show ``view`` with ages measured at ``now`` (aware UTC)."""
         tick = view.tick_size
         if view.quantity == 0:  # disputed: Sierra Chart reports flat
-            self.banner.show_value(f"FLAT {view.symbol}", FLAT)
+            self.banner.show_value(f"FLAT {view.symbol}", side_color(None))
         else:
             self.banner.show_value(
-                f"{view.side} {fmt.quantity(view.quantity)} {view.symbol}", LONG if view.quantity > 0 else SHORT
+                f"{view.side} {fmt.quantity(view.quantity)} {view.symbol}", side_color(view.quantity)
             )
         stale = view.last_price is not None and view.last_price_stale
         self.unconfirmed.setVisible(not view.confirmed)
@@ -207,9 +214,7 @@ class PositionCard(QFrame):
         self.realized.show_value(fmt.pnl(view.realized_in_trade, unit), pnl_color(view.realized_in_trade))
         self.commissions.show_value(fmt.amount(view.commissions))
         self.stop.show_value(distance_text(view.stop_price, view.stop_distance, tick, view.stop_distance_ticks))
-        self.target.show_value(
-            distance_text(view.target_price, view.target_distance, tick, view.target_distance_ticks)
-        )
+        self.target.show_value(distance_text(view.target_price, view.target_distance, tick, view.target_distance_ticks))
         self.mae.setToolTip(MAE_TIP)
         self.mfe.setToolTip(MFE_TIP)
         self.risk.show_value(fmt.amount(view.initial_risk) if view.initial_risk is not None else "— (no stop at entry)")

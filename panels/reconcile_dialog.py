@@ -213,7 +213,8 @@ class DiscrepancyRow(QFrame):
         self.adopt_help.setText(explain_adopt(item, info.pnl_unit if info is not None else ""))
         self.keep_help.setText(explain_keep(item))
         if not self._typed:  # pre-filled with the last price; the trader's own typing is never replaced
-            wanted = "" if info is None or info.price is None else f"{info.price.normalize():f}"
+            # "6,850.875": separators, never rounded onto a tick (the field reads them back)
+            wanted = "" if info is None or info.price is None else fmt.avg_price(info.price, info.tick)
             if self.price.text() != wanted:
                 self.price.setText(wanted)
         self.price_age.setText("" if self._typed else price_age_text(info, now or datetime.now(UTC)))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from core.local_api import api_token, exposure_warning, is_loopback
 from core.modes import DEFAULT_SIM_PATTERN
-from core.settings import SettingProblem, Settings, SettingsError, show
+from core.settings import FONT_SIZE_RANGE, SettingProblem, Settings, SettingsError, show
 from panels.theme import ERROR_FG
 
 SavedCallback = Callable[[Settings, str | None], None]
@@ -212,6 +213,7 @@ class SettingsDialog(QDialog):
         form.addRow("Notifications", self.desktop)
         form.addRow("", self.sound)
         self._add_api_rows(form, settings)
+        self._add_look_rows(form, settings)
         self.error = QLabel(objectName="settingsError")
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
@@ -255,7 +257,24 @@ class SettingsDialog(QDialog):
             api_enabled=self.api_enabled.isChecked(),
             api_port=self.api_port.value(),
             api_bind_address=self.api_address.text().strip() or "127.0.0.1",
+            theme=self.theme.currentData(),
+            font_size=self.font_size.value(),
         )
+
+    def _add_look_rows(self, form: QFormLayout, settings: Settings) -> None:
+        """Theme and font size (applied at once when saved)."""
+        self.theme = QComboBox(objectName="theme")
+        for value, text in (("system", "As the system"), ("light", "Light"), ("dark", "Dark (Sierra Chart-like)")):
+            self.theme.addItem(text, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.font_size = QDoubleSpinBox(objectName="fontSize")
+        self.font_size.setRange(0, FONT_SIZE_RANGE[1])
+        self.font_size.setDecimals(1)
+        self.font_size.setSuffix(" pt")
+        self.font_size.setSpecialValueText("as the system")
+        self.font_size.setValue(settings.font_size)
+        form.addRow("Theme", self.theme)
+        form.addRow("Font size", self.font_size)
 
     def password_change(self) -> str | None:
         """The new password; "" to remove the stored one; ``None`` to keep it."""

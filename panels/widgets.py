@@ -1,23 +1,111 @@
 """Small widgets shared by the panels. ``ValueLabel`` re-styles itself only when its colour changes, because
-``setStyleSheet`` re-polishes the widget and would make 30 renders per second expensive."""
+``setStyleSheet`` re-polishes the widget and would make 30 renders per second expensive.
+
+Every label here elides: it asks the layout for its whole text's width but accepts as little as a few
+characters, paints ``…`` where the text does not fit and then carries the whole text in its tooltip. So no
+text can make the window wider than the screen, and nothing is cut without a way to read it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import re
+
+from PySide6.QtCore import QSize, QStandardPaths, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtGui import Qt as QtGuiNamespace
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
+_FONT_SIZE = re.compile(r"font-size:\s*([0-9.]+)pt")
+_scale = [1.0]  # the font-size setting relative to the system's font; labels built later take it too
+MIN_CHARS = 4
+"""An eliding label can shrink to about this many characters plus the ellipsis."""
 
-class ValueLabel(QLabel):
+
+class ElidingLabel(QLabel):
+    """A one-line plain-text label that elides on the right when narrower than its text; ``text()`` is always the
+    whole text, ``is_elided()`` says whether ``…`` is painted, and the tooltip then holds the whole text (before
+    any tooltip of its own)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._own_tip = ""
+        self._elided = False
+
+    def setToolTip(self, tip: str) -> None:
+        self._own_tip = tip
+        self._update_tip()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._update_tip()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if self.wordWrap():
+            return hint
+        metrics = self.fontMetrics()
+        small = metrics.horizontalAdvance("M" * MIN_CHARS + "…") + self._chrome()
+        return QSize(min(hint.width(), small), hint.height())
+
+    def _chrome(self) -> int:
+        margins = self.contentsMargins()
+        return margins.left() + margins.right() + 2 * self.margin() + max(0, self.indent()) + 2
+
+    def text_width(self) -> int:
+        """Pixels the whole text needs."""
+        return self.fontMetrics().horizontalAdvance(self.text())
+
+    def _room(self) -> int:
+        return self.contentsRect().width() - 2 * self.margin()
+
+    def is_elided(self) -> bool:
+        """Whether the text is too wide for the label and painted with ``…``."""
+        return not self.wordWrap() and bool(self.text()) and self.text_width() > self._room()
+
+    def _update_tip(self) -> None:
+        elided = self._elided = self.is_elided()
+        # the own tooltip may already be rich text (``plain_tooltip``); the whole text is escaped
+        tip = plain_tooltip(self.text()) + self._own_tip if elided else self._own_tip
+        if super().toolTip() != tip:
+            super().setToolTip(tip)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.is_elided() != self._elided:
+            self._update_tip()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.is_elided():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        self.drawFrame(painter)
+        rect = self.contentsRect().adjusted(self.margin(), self.margin(), -self.margin(), -self.margin())
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        vertical = self.alignment() & Qt.AlignmentFlag.AlignVertical_Mask
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(vertical | Qt.AlignmentFlag.AlignLeft),
+            self.palette(),
+            self.isEnabled(),
+            shown,
+            self.foregroundRole(),
+        )
+        painter.end()
+
+
+class ValueLabel(ElidingLabel):
     """A label showing one value; ``base_css`` is its fixed style (font size, weight). Always plain text: a
     value may come from Sierra Chart (status texts, reject texts, account and symbol names), and Qt would
     otherwise render anything that looks like HTML as rich text."""
 
     def __init__(self, object_name: str = "", base_css: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("", parent)
         if object_name:
             self.setObjectName(object_name)
-        self._base_css = base_css
+        self._original_css = base_css
+        self._base_css = _FONT_SIZE.sub(self._scaled, base_css)
         self._css: str | None = None
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -29,11 +117,34 @@ class ValueLabel(QLabel):
             self._css = css
             self.setStyleSheet(css)
 
+    @staticmethod
+    def _scaled(match: re.Match[str]) -> str:
+        return f"font-size:{float(match[1]) * _scale[0]:.1f}pt"
+
+    def rescale(self) -> None:
+        """Apply the current ``set_font_scale`` to the fixed point size of its style (the big figures)."""
+        base = _FONT_SIZE.sub(self._scaled, self._original_css)
+        if base != self._base_css:
+            extra = (self._css or "")[len(self._base_css) :]
+            self._base_css = base
+            self._restyle(extra)
+
     def show_value(self, text: str, color: str | None = None, extra_css: str = "") -> None:
         """Show ``text`` in ``color`` (CSS colour; ``None``/``inherit`` = the theme's text colour)."""
         if self.text() != text:
             self.setText(text)
         self._restyle((f"color:{color};" if color and color != "inherit" else "") + extra_css)
+
+
+def set_font_scale(factor: float) -> None:
+    """The font-size setting relative to the system's font: every ``ValueLabel`` built from now on scales
+    its fixed point sizes by it (call ``rescale`` on those that exist)."""
+    _scale[0] = factor
+
+
+def documents_folder() -> str:
+    """Where save dialogs start: the user's Documents folder (``QStandardPaths``), "" if the system has none."""
+    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
 
 
 def plain_tooltip(text: str) -> str:
@@ -43,8 +154,8 @@ def plain_tooltip(text: str) -> str:
 
 
 def caption(text: str) -> QLabel:
-    """A muted caption to the left of a value."""
-    label = QLabel(text)
+    """A muted caption to the left of a value (eliding, like every value)."""
+    label = ElidingLabel(text)
     label.setProperty("muted", True)
     return label
 

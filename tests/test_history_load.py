@@ -69,6 +69,7 @@ def reference(engine: Engine, mode: str, account: str, since: datetime | None) -
                 mfe=r.mfe,
                 total_efficiency=r.total_efficiency,
                 r_multiple=r.r_multiple,
+                commissions=r.commissions,
             )
         )
         ref.trade_curve.append(EquityPoint(facts.exit_time, ref.running.cumulative))

@@ -61,6 +61,7 @@ def assert_same(got: LoadedHistory, ref: LoadedHistory) -> None:
     assert got.rows[-600:] == ref.rows[-600:]  # the listed rows and some beyond
     assert [got.rows[0], got.rows[len(ref.rows) // 2]] == [ref.rows[0], ref.rows[len(ref.rows) // 2]]
     assert (got.last_id, got.last_exit) == (ref.last_id, ref.last_exit)
+    assert list(got.rows.facts()) == list(ref.rows.facts())  # what the charts draw: every trade of the period
     got_values, ref_values = [p.value for p in got.trade_curve], [p.value for p in ref.trade_curve]
     assert (got_values[-1], max(got_values), min(got_values)) == (ref_values[-1], max(ref_values), min(ref_values))
     assert got.trade_curve[0] == ref.trade_curve[0]

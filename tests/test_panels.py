@@ -183,7 +183,8 @@ def test_short_live_position_in_heat_with_stale_price(tmp_path: Path, clock: Clo
     assert window.badge.text().strip() == "● LIVE"
     assert LIVE.badge_bg in window.badge.styleSheet()
     assert window.windowTitle() == "● LIVE — DTC Panel — LIVE 120005"
-    assert f"solid {LIVE.accent}" in window.centralWidget().styleSheet()
+    assert LIVE.accent in window.focus_strip.styleSheet()
+    assert window.panel2._cards["MNQZ25"].property("mode") == "LIVE"  # the card's red frame
 
 
 def test_sim_theme_is_blue_and_switches_with_the_scope(tmp_path: Path, clock: Clock, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -193,12 +194,15 @@ def test_sim_theme_is_blue_and_switches_with_the_scope(tmp_path: Path, clock: Cl
     state.apply_fill(fill(1, "1", "6000", FROZEN, account="Sim1"))
     assert window.badge.text().strip() == "SIM"
     assert SIM.badge_bg in window.badge.styleSheet() and LIVE.badge_bg not in window.badge.styleSheet()
-    assert f"solid {SIM.accent}" in window.centralWidget().styleSheet()
+    assert SIM.accent in window.focus_strip.styleSheet()
     assert window.windowTitle() == "DTC Panel — SIM Sim1"
     state.apply_fill(fill(2, "1", "21000", FROZEN, account="120005", symbol="MNQZ25"))  # follows the fill
     assert window.badge.text().strip() == "● LIVE"
     assert window.panel2.card_texts() == ["LONG 1 MNQZ25 · 1 @ 21,000.00 avg entry · —"]
-    assert window.panel2.others.text() == "Also open: SIM Sim1 · LONG 1 MESZ25 @ 6,000.00 · —"
+    assert window.board.row_texts() == [  # every open position on the board, LIVE first
+        "● LIVE 120005 · MNQZ25 LONG 1 — @ 21,000.00 — 0 s",
+        "SIM Sim1 · MESZ25 LONG 1 — @ 6,000.00 — 0 s",
+    ]
     window.cycle_scope(1)  # accounts sorted (LIVE 120005, SIM Sim1): next is Sim1
     assert window.badge.text().strip() == "SIM"
     assert window.panel2.card_texts() == ["LONG 1 MESZ25 · 1 @ 6,000.00 avg entry · —"]

@@ -88,8 +88,8 @@ def test_every_statistic_of_six_trades(tmp_path: Path, qtbot) -> None:  # type: 
         "avg_loss": "-$4.50",
         "expectancy": "-$0.50",  # 2.1667 x 0.6 - 4.50 x 0.4
         "profit_factor": "0.72",  # 6.50 / 9.00
-        "max_drawdown": "$9.00",  # cumulative 2 6 2 -3 -3 -2.5: from 6 to -3
-        "max_runup": "$6.00",
+        "max_drawdown": "-$9.00",  # cumulative 2 6 2 -3 -3 -2.5: from 6 to -3
+        "max_runup": "+$6.00",
         "best": "+$4.00",
         "worst": "-$5.00",
         "longest_win_streak": "2",  # W W L L B W
@@ -135,19 +135,26 @@ def test_a_closed_trade_is_appended_to_the_table_without_a_reset(tmp_path: Path,
     assert window.panel3.stats["trades"].text() == "7"
 
 
-def test_csv_writer_writes_raw_values(tmp_path: Path) -> None:
+def test_csv_writer_uses_one_number_format_per_column(tmp_path: Path) -> None:
     trades = (
-        TradeRow("MESZ25", "LONG", D(3), T0, T0 + timedelta(minutes=4), D("6000.5"), D("6002.75"), D("32.5"),
-                 D("-12.5"), D("40"), D("0.8125"), D("1.3")),
+        TradeRow("MESZ25", "LONG", D(3), T0, T0 + timedelta(minutes=4), D("6000.375"), D("6002.75"), D("32.5"),
+                 D("-12.5"), D("40"), D("0.8125"), D("1.3"), D("-0.125"), D("2.75"), D("0.25"), "",
+                 commissions=D("3.72")),
         TradeRow("MNQZ25", "SHORT", D(1), T0, T0 + timedelta(seconds=5), D("21000"), D("21001"), D("-2.62"),
-                 None, None, None, None),
+                 None, None, None, D("-0.98113207547"), None, None, D("0.25"), "", commissions=D("0")),
+        TradeRow("NQZ25", "LONG", D("75.000000000000"), T0, T0 + timedelta(seconds=9), D("21000.25"), D("21001"),
+                 D(0), D("-10.00"), D(0), None, None),
     )  # fmt: skip
     path = tmp_path / "trades.csv"
-    assert write_trades_csv(path, trades) == 2
+    assert write_trades_csv(path, trades, account="Sim1") == 3
     assert path.read_text(encoding="utf-8").splitlines() == [
         ",".join(CSV_HEADER),
-        "2025-11-03T14:30:00+00:00,2025-11-03T14:34:00+00:00,MESZ25,LONG,3,6000.5,6002.75,32.5,,-12.5,40,,,0.8125,1.3",
-        "2025-11-03T14:30:00+00:00,2025-11-03T14:30:05+00:00,MNQZ25,SHORT,1,21000,21001,-2.62,,,,,,,",
+        "Sim1,2025-11-03T14:30:00+00:00,2025-11-03T14:34:00+00:00,MESZ25,LONG,3,6000.375,6002.750,32.50,3.72,,"
+        "-12.50,40.00,-0.125,2.750,-0.5,11.0,0.8125,1.30",
+        "Sim1,2025-11-03T14:30:00+00:00,2025-11-03T14:30:05+00:00,MNQZ25,SHORT,1,21000.000,21001.000,-2.62,0.00,,"
+        ",,,,,,,-0.98",
+        "Sim1,2025-11-03T14:30:00+00:00,2025-11-03T14:30:09+00:00,NQZ25,LONG,75,21000.250,21001.000,0.00,,,"
+        "-10.00,0.00,,,,,,",
     ]
 
 

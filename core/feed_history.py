@@ -1,0 +1,57 @@
+"""The notification feed after a restart: the newest stored audit events (``PositionEvent``) as the feed's lines,
+so the trader sees what happened before the panel was closed. Pure text building; no Qt.
+
+A restored line reads like the live one: ``SIM Sim1 · INCREASED · LONG 2 MESZ25 @ 6,852.125`` (prices on their
+tick with separators), ``SIM Sim1 · CLOSED · MESZ25 flat · realized +36.25``, with the event's own time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from core.snapshots import Notification
+from core.units import format_avg_price
+from data.models import PositionEvent
+from data.repository import PositionStore, StorageError
+
+log = logging.getLogger(__name__)
+
+RESTORED = 50
+"""How many stored events the feed shows again after a restart (the feed lists 50)."""
+
+_KINDS = {"opened", "increased", "decreased", "flipped", "closed", "reconciled", "stale", "integrity"}
+
+
+def note_for(event: PositionEvent, tick: Decimal | None) -> Notification:
+    """The feed line of one audit event, at its own time; ``tick`` (points) aligns its price."""
+    head = f"{event.mode} {event.account} · {event.kind.upper()} · "
+    after = event.quantity_after
+    if after == 0:
+        text = head + f"{event.symbol} flat"
+    else:
+        side = "LONG" if after > 0 else "SHORT"
+        text = head + f"{side} {abs(after).normalize():f} {event.symbol}"
+        if event.avg_entry_after is not None:
+            text += f" @ {format_avg_price(event.avg_entry_after, tick)}"
+    if event.realized:
+        text += f" · realized {event.realized:+,.2f}"
+    if event.reason and event.reason != "fill":
+        text += f" ({event.reason})"
+    kind = event.kind if event.kind in _KINDS else "warning"
+    if kind == "integrity":
+        kind = "error"
+    return Notification(event.at, kind, text)
+
+
+def restored_notes(
+    store: PositionStore, tick_for: Callable[[str], Decimal | None], limit: int = RESTORED
+) -> list[Notification]:
+    """The newest ``limit`` stored events as feed lines, oldest first; ``[]`` (logged) if they cannot be read.
+    ``tick_for(symbol)`` gives the tick size of a symbol."""
+    try:
+        events: Iterable[PositionEvent] = store.recent_events(limit)
+    except StorageError as exc:
+        log.error("notifications of the last run not shown: %s", exc)
+        return []
+    return [note_for(event, tick_for(event.symbol)) for event in events]
