@@ -369,6 +369,7 @@ class MainWindow(QMainWindow):
         self.centralWidget().setStyleSheet(window_style(look))
         self.panel1.chart.set_look(look)
         self.charts.set_look(look)
+        self.panel3.model.restyle()
         snap = self.view_state.snapshot
         if snap is not None:  # colours of values are chosen when rendered: render everything again
             self._parts = {}

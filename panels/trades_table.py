@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 from core.snapshots import TradeRow
 from core.trade_rows import LISTED
 from panels import format as fmt
-from panels.theme import LOSS, PROFIT
+from panels.theme import active_look
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 """The value a column sorts by: epoch seconds, floats or plain strings."""
@@ -88,7 +88,6 @@ COLUMNS: tuple[Column, ...] = (
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-_PROFIT, _LOSS = QBrush(QColor(PROFIT)), QBrush(QColor(LOSS))
 _DISPLAY, _TIP, _SORT, _ALIGN, _BRUSH = range(5)
 _ROLES = {
     Qt.ItemDataRole.DisplayRole: _DISPLAY,
@@ -203,6 +202,8 @@ class TradesModel(QAbstractTableModel):
     # --- the trades --------------------------------------------------------------------------------------
 
     def _format(self, trade: TradeRow) -> _Cells:
+        look = active_look()
+        profit, loss = QBrush(QColor(look.profit)), QBrush(QColor(look.loss))
         texts, tips, brushes = [], [], []
         for column in COLUMNS:
             text = column.text(trade, self._tz, self.primary_unit)
@@ -213,7 +214,7 @@ class TradesModel(QAbstractTableModel):
                 texts.append(text)
                 tips.append(None)
             value = column.colored(trade) if column.colored is not None else None
-            brushes.append(None if value is None or value == 0 else _PROFIT if value > 0 else _LOSS)
+            brushes.append(None if value is None or value == 0 else profit if value > 0 else loss)
         cells = (tuple(texts), tuple(tips), tuple(c.key(trade) for c in COLUMNS), _ALIGNMENTS, tuple(brushes))
         self._cells[id(trade)] = cells
         return cells
@@ -242,6 +243,12 @@ class TradesModel(QAbstractTableModel):
         self.resets += 1
         return True
 
+    def restyle(self) -> None:
+        """The look changed (light / dark): the rows are coloured again in its profit and loss shades."""
+        self._cells = {}
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1))
+
     def set_primary_unit(self, unit: str) -> None:
         """Show MAE/MFE in ``unit`` first (``$``, ``pt``, ``t``): the listed rows are formatted again."""
         if unit == self.primary_unit:
@@ -266,19 +273,21 @@ class TradesModel(QAbstractTableModel):
                 self._cells.pop(id(self._rows[i]), None)
                 del self._rows[i]
                 self.endRemoveRows()
+        keys = [self._key(row) for row in self._rows]  # once per batch, not per trade
         for trade in rows:
             if id(trade) in leaving:
                 continue
-            at = self._place(trade)
+            key = self._key(trade)
+            at = self._place(keys, key)
             self.beginInsertRows(_ROOT, at, at)
             self._rows.insert(at, trade)
+            keys.insert(at, key)
             self.endInsertRows()
 
-    def _place(self, trade: TradeRow) -> int:
-        """Where ``trade`` goes among the sorted rows: after the rows whose key sorts before or equal to it
-        (a newer trade with an equal key comes first when descending, as a fresh sort would place it)."""
-        key = self._key(trade)
-        keys = [self._key(row) for row in self._rows]
+    def _place(self, keys: list[Any], key: Any) -> int:
+        """Where a trade with sort key ``key`` goes among rows with ``keys``: after the rows whose key sorts
+        before or equal to it (a newer trade with an equal key comes first when descending, as a fresh sort
+        would place it)."""
         if self._sort_order == Qt.SortOrder.DescendingOrder:
             return next((i for i, k in enumerate(keys) if k <= key), len(keys))
         return next((i for i, k in enumerate(keys) if k > key), len(keys))

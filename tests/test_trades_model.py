@@ -10,6 +10,7 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableView
 
 from core.snapshots import TradeRow
@@ -76,3 +77,26 @@ def test_appended_trades_land_where_a_fresh_sort_puts_them(qapp, first: list[int
         assert _shown(model) == _shown(fresh)
         assert model.total == len(trades)
         assert model.rowCount() == min(5, len(trades))
+
+
+def test_profit_and_loss_follow_the_dark_look(qapp) -> None:  # type: ignore[no-untyped-def]
+    """In the dark look the table's P&L is coloured in the dark look's shades (not the light ones)."""
+    from panels.theme import DARK, LIGHT, set_active_look
+
+    model = TradesModel(tz=UTC)
+    model.set_trades([_trade(1, 5, 0), _trade(2, -5, 1)])
+    column = [c.title for c in COLUMNS].index("P&L")
+
+    def colours() -> list[str]:
+        return [model.index(r, column).data(Qt.ItemDataRole.ForegroundRole).color().name() for r in range(2)]
+
+    try:
+        set_active_look(LIGHT)
+        model.restyle()
+        assert colours() == [QColor(LIGHT.loss).name(), QColor(LIGHT.profit).name()]  # newest (the loss) first
+        set_active_look(DARK)
+        model.restyle()
+        assert colours() == [QColor(DARK.loss).name(), QColor(DARK.profit).name()]
+        assert QColor(DARK.profit).name() != QColor(LIGHT.profit).name()
+    finally:
+        set_active_look(LIGHT)
