@@ -77,6 +77,9 @@ MIN_WIDTH, MIN_HEIGHT = 350, 220
 FORCED_PAINT_GAP_S = 0.1
 RENDER_GAP_S = 0.04
 """Updates closer together than this are shown together (the first at once)."""
+POSITION_GAP_S = 0.05
+"""A position change is shown at once unless the window was rendered less than this ago; then with the next
+render, at most this much later (in a burst of fills the window renders ~20 times a second, not per fill)."""
 
 CONNECTION_COLORS = {
     ConnectionState.SYNCED: "#1b7f3a",
@@ -139,6 +142,7 @@ class MainWindow(QMainWindow):
         self._forced_paint = 0.0
         self._last_show = 0.0
         self.render_gap = RENDER_GAP_S
+        self.position_gap = POSITION_GAP_S
         """Seconds: updates closer together than this are shown together (0: every update at once)."""
         self._positions_changed = False
         self._parts: dict[str, tuple[object, ...]] = {}
@@ -255,9 +259,9 @@ class MainWindow(QMainWindow):
         if applied.equity:
             self.panel1.chart.append(applied.equity)
         self._positions_changed |= applied.positions_changed
-        # a position that opened, changed or closed is shown at once; prices, figures and the feed that
-        # change in quick succession are shown together, at most ~25 times a second
-        gap = 0.0 if applied.positions_changed else self.render_gap
+        # a position that opened, changed or closed is shown at once (in a burst: at most every 50 ms); prices,
+        # figures and the feed that change in quick succession are shown together, at most ~25 times a second
+        gap = self.position_gap if applied.positions_changed else self.render_gap
         wait = self._last_show + gap - time.monotonic()
         if wait > 0:
             if not self._render_timer.isActive():

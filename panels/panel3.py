@@ -32,7 +32,7 @@ from panels.trades_csv import write_trades_csv
 from panels.trades_table import LISTED, CellDelegate, TradesModel
 from panels.widgets import ValueLabel, add_pairs, documents_folder
 
-TABLE_FLUSH_MS = 250
+TABLE_FLUSH_MS = 1000
 """Closed trades reach the table together at most this often (the figures above update at once)."""
 
 Formatter = Callable[[Statistics], tuple[str, str | None]]

@@ -44,6 +44,7 @@ def app_with_held_fills(settings: Settings, qtbot: Any) -> PanelApp:  # type: ig
     app = build_app(replace(settings, port=1))
     qtbot.addWidget(app.window)
     app.window.render_gap = 0.0
+    app.window.position_gap = 0.0
     assert app.state.apply_fill(fill(1, "1", "6000.00"))
     switch = DiskFullSwitch()
     event.listen(app.store.engine, "before_cursor_execute", switch)

@@ -44,6 +44,7 @@ def csv_app(settings: Settings, qtbot, csv: Path, symbol: str = "") -> PanelApp:
     app = build_app(replace(settings, port=1, price_csv_path=str(csv), price_csv_symbol=symbol))
     qtbot.addWidget(app.window)
     app.window.render_gap = 0.0
+    app.window.position_gap = 0.0
     app.state.apply_fill(fill(1, "1", "6000.00", FROZEN, symbol="MESZ25"))
     app.state.apply_fill(fill(2, "1", "60.00", FROZEN, symbol="CLZ25"))
     return app

@@ -227,6 +227,7 @@ def test_trades_table_damaged_while_running_is_shown_as_a_database_error_not_as_
         app = build_app(Settings.for_directories(data_dir), storage=storage)
         qtbot.addWidget(app.window)
         app.window.render_gap = 0.0
+        app.window.position_gap = 0.0
         app.state.stats.background = False
         assert app.window.storage.isHidden()
         garbage_in_trades_page(db)  # the disk goes bad under the running app

@@ -79,6 +79,7 @@ def test_a_failure_in_the_price_thread_is_shown_and_prices_come_back(  # type: i
     app = build_app(replace(settings, port=1, price_csv_path=str(csv), price_csv_symbol="MESZ25"))  # never connects
     qtbot.addWidget(app.window)
     app.window.render_gap = 0.0
+    app.window.position_gap = 0.0
     app.state.apply_fill(fill(1, "1", "6000.00", FROZEN, symbol="MESZ25"))
     failed: list[Quote] = []
 

@@ -10,6 +10,7 @@ from panels.main_window import MainWindow
 def attach(state: StateManager, window: MainWindow) -> QtBridge:
     """Subscribe ``window`` to ``state``'s updates (through the Qt bridge) and show the state now."""
     window.render_gap = 0.0  # tests read the screen right after each publication
+    window.position_gap = 0.0
     bridge = QtBridge(window)
     bridge.updated.connect(window.apply)
     state.subscribe(bridge.publish)
