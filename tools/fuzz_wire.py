@@ -47,6 +47,7 @@ from dtc.messages import (
     decode_message,
     encode_message,
 )
+from dtc.types import MessageType
 
 ACCOUNT = "Sim1"
 PROBE_SYMBOL = "FZPROBEZ25"
@@ -154,6 +155,9 @@ def absurd_frame(draw: st.DrawFn) -> bytes:
     return frame
 
 
+_KNOWN_TYPES = frozenset(int(t) for t in MessageType)
+
+
 @st.composite
 def bad_frame(draw: st.DrawFn) -> bytes:
     """A frame (no terminator) that must be counted as bad input exactly once."""
@@ -174,7 +178,9 @@ def bad_frame(draw: st.DrawFn) -> bytes:
         return json.dumps(value).encode()
     if how == "no type":
         return to_json(draw(st.dictionaries(st.sampled_from(("Symbol", "Price", "Typ")), st.integers(), max_size=2)))
-    return to_json({"Type": draw(st.integers(10_000, 2**40)), "Whatever": draw(st.text(max_size=5))})
+    # a Type the protocol does not define (Sierra Chart's custom 10100-10102 are modelled since issue 15)
+    unknown = st.integers(10_000, 2**40).filter(lambda t: t not in _KNOWN_TYPES)
+    return to_json({"Type": draw(unknown), "Whatever": draw(st.text(max_size=5))})
 
 
 def random_bytes() -> st.SearchStrategy[bytes]:
