@@ -18,7 +18,7 @@ from core.instruments import Instrument
 from core.prices import Quote
 from core.reconcile import Discrepancy
 from core.snapshots import PositionView
-from core.views import position_view
+from core.views import instrument_and_price, position_view
 
 Key = tuple[str, str, str]
 
@@ -58,13 +58,7 @@ def disputed_view(
             entry_time=entry,
             realized_in_trade=Decimal(0),
             commissions=Decimal(0),
-            point_value=instrument.point_value,
-            point_value_known=instrument.known,
-            tick_size=instrument.tick_size,
-            last_price=last.price if last else None,
-            last_price_time=last.time if last else None,
-            last_price_source=last.source if last else "",
-            last_price_stale=quote[1] if quote else False,
+            **instrument_and_price(instrument, quote),
             pnl_unit=pnl_unit,
         )
     sign = 1 if qty > 0 else -1

@@ -136,7 +136,4 @@ def in_account_currency(c: TradeColumns) -> TradeColumns:
     in points (point value unknown) or another currency are listed, never summed with them."""
     if not any(c.pnl_unit):
         return c
-    keep = [i for i, unit in enumerate(c.pnl_unit) if not unit]
-    return TradeColumns(
-        **{f.name: [getattr(c, f.name)[i] for i in keep] if getattr(c, f.name) else [] for f in fields(c)}
-    )
+    return c.take([i for i, unit in enumerate(c.pnl_unit) if not unit])

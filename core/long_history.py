@@ -53,20 +53,14 @@ def _by_day(c: TradeColumns) -> dict[str, TradeColumns]:
     positions: dict[str, list[int]] = defaultdict(list)
     for i, moment in enumerate(c.exit_time):
         positions[utc_day(moment)].append(i)
-    names = [name for name in TradeColumns.__dataclass_fields__ if getattr(c, name)]
-    parts = {}
-    for day, keep in positions.items():
-        values = {name: [] for name in TradeColumns.__dataclass_fields__}
-        for name in names:
-            column = getattr(c, name)
-            values[name] = [column[i] for i in keep]
-        parts[day] = TradeColumns(**values)
-    return parts
+    return {day: c.take(keep) for day, keep in positions.items()}
 
 
-def up_to_date_summaries(engine: Engine, mode: str, account: str) -> dict[str, DaySummary]:
-    """Every day of (mode, account) with closed trades → its summary, brought up to date and stored."""
-    covered, stored = read_summaries(engine, mode, account)
+def up_to_date_summaries(engine: Engine, mode: str, account: str, from_day: str | None = None) -> dict[str, DaySummary]:
+    """Every day of (mode, account) with closed trades from ``from_day`` (``YYYY-MM-DD``; all if ``None``) → its
+    summary, brought up to date and stored. Days before ``from_day`` are read only if trades were stored on them
+    since (they are folded again and stored, and may be in the answer)."""
+    covered, stored = read_summaries(engine, mode, account, from_day)
     summaries: dict[str, DaySummary] = {}
     refold: set[str] = set()
     for day, text in stored.items():
@@ -106,8 +100,8 @@ def load_period(
     """The closed trades of (``mode``, ``account``) with exit ≥ ``since`` (all if ``None``), folded — like
     ``load_history``, from day summaries when the period has more than ``summarize_above`` trades. Raises
     ``StorageError``; ``ValueError`` if ``since`` is naive."""
-    summaries = up_to_date_summaries(engine, mode, account)
     first_day = None if since is None else utc_day(since)
+    summaries = up_to_date_summaries(engine, mode, account, first_day)  # a short period reads a few rows
     whole = [(day, s) for day, s in sorted(summaries.items()) if first_day is None or day > first_day]
     partial: DaySummary | None = None
     if first_day is not None and first_day in summaries:

@@ -72,6 +72,7 @@ class _Ids:
         self._all: list[int] | None = None
         self._newest: list[int] = []
         self._lock = threading.Lock()
+        self._columns_lock = threading.Lock()
 
     def read_newest(self, n: int) -> None:
         newest = self._read_newest(min(n, self.count))
@@ -83,7 +84,7 @@ class _Ids:
         Raises ``StorageError`` if they cannot be read."""
         if self._read_columns is None:
             return None
-        with self._lock:
+        with self._columns_lock:  # not the ids' lock: rows are still read by id (the GUI) during this long read
             if self._columns is None:
                 self._columns = self._read_columns()
             return self._columns

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from core.accounting import Position
 from core.instruments import Instrument
@@ -47,13 +48,7 @@ def position_view(
         entry_time=position.entry_time,
         realized_in_trade=position.realized_gross,
         commissions=position.commissions,
-        point_value=pv,
-        point_value_known=instrument.known,
-        tick_size=instrument.tick_size,
-        last_price=last.price if last else None,
-        last_price_time=last.time if last else None,
-        last_price_source=last.source if last else "",
-        last_price_stale=quote[1] if quote else False,
+        **instrument_and_price(instrument, quote),
         open_pnl=open_pnl,
         open_points=(last.price - position.avg_entry) * sign if last else None,
         confirmed=confirmed,
@@ -79,3 +74,18 @@ def position_view(
         heat_since=heat_since,
         pnl_unit=pnl_unit,
     )
+
+
+def instrument_and_price(instrument: Instrument, quote: tuple[Quote, bool] | None) -> dict[str, Any]:
+    """The ``PositionView`` fields of the instrument (point value, tick) and its last price (price, time, source,
+    stale?) from ``quote`` = (best quote, stale?), as keyword arguments."""
+    last = quote[0] if quote else None
+    return {
+        "point_value": instrument.point_value,
+        "point_value_known": instrument.known,
+        "tick_size": instrument.tick_size,
+        "last_price": last.price if last else None,
+        "last_price_time": last.time if last else None,
+        "last_price_source": last.source if last else "",
+        "last_price_stale": quote[1] if quote else False,
+    }

@@ -9,33 +9,12 @@ engine's pool. Every function raises ``StorageError`` if the database cannot be 
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
-from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from data.repository import StorageError
-
-
-@contextmanager
-def _cursor(engine: Engine, what: str) -> Iterator[Any]:
-    try:
-        conn = engine.raw_connection()
-        try:
-            cursor = conn.cursor()
-            try:
-                yield cursor
-                conn.commit()
-            finally:
-                cursor.close()
-        finally:
-            conn.close()
-    except (sqlite3.Error, SQLAlchemyError) as exc:
-        raise StorageError(f"cannot {what}: {exc.__class__.__name__}: {exc}") from exc
+from data.trade_queries import raw_cursor
 
 
 def day_bounds(day: str) -> tuple[datetime, datetime]:
@@ -49,14 +28,17 @@ def utc_day(moment: datetime) -> str:
     return moment.astimezone(UTC).date().isoformat()
 
 
-def read_summaries(engine: Engine, mode: str, account: str) -> tuple[int, dict[str, str]]:
-    """(``covered_id``, {day: summary text}) of (mode, account); (0, {}) if none were written."""
-    with _cursor(engine, "read the trade summaries") as cursor:
+def read_summaries(engine: Engine, mode: str, account: str, from_day: str | None = None) -> tuple[int, dict[str, str]]:
+    """(``covered_id``, {day: summary text}) of (mode, account), the days from ``from_day`` on (all if ``None``);
+    (0, {}) if none were written."""
+    days = "" if from_day is None else " AND day >= ?"
+    with raw_cursor(engine, "read the trade summaries") as cursor:
         row = cursor.execute(
             "SELECT covered_id FROM tradesummarymark WHERE mode = ? AND account = ?", (mode, account)
         ).fetchone()
         rows = cursor.execute(
-            "SELECT day, summary FROM tradedaysummary WHERE mode = ? AND account = ?", (mode, account)
+            f"SELECT day, summary FROM tradedaysummary WHERE mode = ? AND account = ?{days}",
+            (mode, account, *(() if from_day is None else (from_day,))),
         ).fetchall()
     return (int(row[0]) if row else 0), dict(rows)
 
@@ -65,7 +47,7 @@ def changed_days(engine: Engine, mode: str, account: str, after_id: int) -> tupl
     """(the UTC days of the trades of (mode, account) with ``id`` > ``after_id``, the new mark): the mark is
     the largest trade id of any scope when asked, so trades of other accounts are not walked again next time.
     A primary-key range: it costs the trades stored since, not the history."""
-    with _cursor(engine, "read the trades stored since the summaries") as cursor:
+    with raw_cursor(engine, "read the trades stored since the summaries") as cursor:
         (newest,) = cursor.execute("SELECT max(id) FROM traderecord").fetchone()
         newest = max(after_id, int(newest or 0))
         # "+mode": not through the (mode, account, exit_time) index, which would walk the scope's history
@@ -82,7 +64,7 @@ def write_summaries(
 ) -> None:
     """Store ``summaries`` ({day: text, or ``None`` to delete the day}) and the scope's mark, in one
     transaction."""
-    with _cursor(engine, "store the trade summaries") as cursor:
+    with raw_cursor(engine, "store the trade summaries") as cursor:
         cursor.execute("BEGIN IMMEDIATE")
         for day, text in summaries.items():
             if text is None:

@@ -20,8 +20,9 @@ Safe from any thread: each call checks a connection out of the engine's pool and
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import islice
@@ -107,6 +108,11 @@ class TradeColumns:
 
     def __len__(self) -> int:
         return len(self.id)
+
+    def take(self, positions: Sequence[int]) -> TradeColumns:
+        """The trades at ``positions`` (in that order); columns that were not read stay empty."""
+        columns = {f.name: getattr(self, f.name) for f in fields(self)}
+        return TradeColumns(**{name: [c[i] for i in positions] if c else [] for name, c in columns.items()})
 
 
 def _empty() -> TradeColumns:
@@ -216,6 +222,25 @@ def _connect(engine: Engine) -> Any:
     return engine.raw_connection()  # a pooled DBAPI connection with the engine's pragmas
 
 
+@contextmanager
+def raw_cursor(engine: Engine, what: str) -> Iterator[Any]:
+    """A DBAPI cursor on a pooled connection, committed when the block ends without error and returned to the
+    pool either way. Raises ``StorageError("cannot <what>: …")`` for any database error."""
+    try:
+        conn = _connect(engine)
+        try:
+            cursor = conn.cursor()
+            try:
+                yield cursor
+                conn.commit()
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
+    except (sqlite3.Error, SQLAlchemyError) as exc:
+        raise StorageError(f"cannot {what}: {exc.__class__.__name__}: {exc}") from exc
+
+
 def trade_columns(
     engine: Engine,
     mode: str,
@@ -297,20 +322,10 @@ def trade_ids(
     sql = f"SELECT id FROM traderecord WHERE {where} ORDER BY exit_time, id"
     if newest is not None:
         sql = f"SELECT id FROM traderecord WHERE {where} ORDER BY exit_time DESC, id DESC LIMIT {int(newest)}"
-    try:
-        conn = _connect(engine)
-        try:
-            cursor = conn.cursor()
-            try:
-                ids = [row[0] for row in cursor.execute(sql, params)]
-                if newest is not None:
-                    ids.reverse()
-            finally:
-                cursor.close()
-        finally:
-            conn.close()
-    except (sqlite3.Error, SQLAlchemyError) as exc:
-        raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+    with raw_cursor(engine, "read trades") as cursor:
+        ids = [row[0] for row in cursor.execute(sql, params)]
+    if newest is not None:
+        ids.reverse()
     return ids
 
 
@@ -324,18 +339,8 @@ def newest_trade_id(engine: Engine, mode: str | None = None, account: str | None
         sql, params = "SELECT max(id) FROM traderecord WHERE mode = ? AND account = ?", (mode, account)
     else:
         raise ValueError("newest_trade_id: give both mode and account, or neither")
-    try:
-        conn = _connect(engine)
-        try:
-            cursor = conn.cursor()
-            try:
-                (newest,) = cursor.execute(sql, params).fetchone()
-            finally:
-                cursor.close()
-        finally:
-            conn.close()
-    except (sqlite3.Error, SQLAlchemyError) as exc:
-        raise StorageError(f"cannot read trades: {exc.__class__.__name__}: {exc}") from exc
+    with raw_cursor(engine, "read trades") as cursor:
+        (newest,) = cursor.execute(sql, params).fetchone()
     return int(newest or 0)
 
 

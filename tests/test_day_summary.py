@@ -4,7 +4,6 @@ a JSON round trip (what the database keeps)."""
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -45,9 +44,7 @@ def _columns(trades: list[tuple[int, int, str, int | None, int]], first_id: int 
 
 def _day(c: TradeColumns, day: int) -> TradeColumns:
     keep = [i for i, t in enumerate(c.exit_time) if (t - T0).days == day]
-    return TradeColumns(
-        **{f.name: [getattr(c, f.name)[i] for i in keep] if getattr(c, f.name) else [] for f in fields(c)}
-    )
+    return c.take(keep)
 
 
 @settings(max_examples=300, deadline=None)

@@ -171,3 +171,18 @@ def test_trades_of_other_accounts_advance_the_mark_and_change_nothing(data_dir: 
     covered, _ = read_summaries(engine, MODE, ACCOUNT)
     assert covered == newest_trade_id(engine)  # not walked again on the next load
     engine.dispose()
+
+
+def test_a_short_period_brings_old_days_up_to_date_too(data_dir: Path, tmp_path: Path) -> None:
+    """A short period reads only its own days' summaries, but a trade stored late into an old day is still
+    folded into that day's summary (and the mark moves past it): "All" afterwards equals every trade folded."""
+    engine = _copy(data_dir, tmp_path)
+    load_period(engine, MODE, ACCOUNT, None, summarize_above=0)
+    with Session(engine) as session:
+        session.add(_trade(_since(200, hours=12), "-7000"))
+        session.commit()
+    load_period(engine, MODE, ACCOUNT, _since(3), summarize_above=0)
+    covered, _ = read_summaries(engine, MODE, ACCOUNT)
+    assert covered == newest_trade_id(engine)
+    assert_same(load_period(engine, MODE, ACCOUNT, None, summarize_above=0), load_history(engine, MODE, ACCOUNT, None))
+    engine.dispose()
