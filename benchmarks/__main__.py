@@ -4,6 +4,7 @@
     uv run python -m benchmarks --quick    # about a minute: smaller samples, 20,000-trade database
     uv run python -m benchmarks --only route,memory
     uv run python -m benchmarks --only burst,catchup,filllate,coldstats   # issue 10, through the real app
+    uv run python -m benchmarks --only sierracompare   # Sierra Chart's trade list against the panel's
     uv run python -m benchmarks --only apiburst   # issue 16: the burst with 20 local API clients connected
 
 Prints a header with the machine, then one line per figure: name, value, unit, target and met/MISSED.
@@ -38,14 +39,15 @@ class Sizes:
     burst_fills: tuple[int, ...]
     catchup_fills: int
     fill_late_seconds: float
+    compare_trades: tuple[int, ...]
 
 
 QUICK = Sizes(route_messages=100_000, memory_messages=1_000_000, commit_fills=200, screen_fills=60,
               trades=20_000, gui_seconds=4.0, burst_fills=(500,), catchup_fills=2000,
-              fill_late_seconds=4.0)  # fmt: skip
+              fill_late_seconds=4.0, compare_trades=(1000, 5000))  # fmt: skip
 FULL = Sizes(route_messages=500_000, memory_messages=1_000_000, commit_fills=1000, screen_fills=400,
              trades=100_000, gui_seconds=10.0, burst_fills=(500, 2000), catchup_fills=10_000,
-             fill_late_seconds=10.0)  # fmt: skip
+             fill_late_seconds=10.0, compare_trades=(1000, 5000, 20_000))  # fmt: skip
 
 
 def _benchmarks(sizes: Sizes) -> dict[str, Callable[[], list[Figure]]]:
@@ -99,6 +101,11 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[], list[Figure]]]:
 
         return measure_cold_stats(sizes.trades)
 
+    def sierracompare() -> list[Figure]:
+        from benchmarks.sierra_compare import measure_compare
+
+        return measure_compare(sizes.compare_trades)
+
     def apiburst() -> list[Figure]:
         from benchmarks.api_burst import measure_api_burst
 
@@ -115,6 +122,7 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[], list[Figure]]]:
         "catchup": catchup,
         "filllate": filllate,
         "coldstats": coldstats,
+        "sierracompare": sierracompare,
         "apiburst": apiburst,
     }
 
@@ -136,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated subset of: route, commit, screen, startup, gui, memory, "
-        "burst, catchup, filllate, coldstats (issue 10: fills at exchange speed), apiburst (issue 16)",
+        "burst, catchup, filllate, coldstats (issue 10: fills at exchange speed), sierracompare (issue 15's "
+        "cross-check), apiburst (issue 16)",
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL

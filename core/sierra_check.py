@@ -179,41 +179,72 @@ def compare(
     when the request was sent (a panel trade closed after it cannot be in the answer, so it is not "missing");
     ``start``: the ``StartDateTime`` asked for — a trade that opened before it is matched if both sides have it,
     but never listed as missing on one side (whether Sierra Chart starts by entry or by exit time is not
-    documented)."""
+    documented).
+
+    Each Sierra Chart trade, in its order, takes the first not yet matched panel trade (in ``panel``'s order)
+    with the same symbol and opening/closing execution ids, else the first with the same symbol and quantity
+    and entry and exit within ``TIME_TOLERANCE``. Both are looked up in indexes, so the cost per trade does
+    not grow with the number of trades (a year of trades is compared after every logon)."""
     imports = tuple(s for s in sierra if s.exit_time < first_seen)
-    rest = [s for s in sierra if s.exit_time >= first_seen]
-    unmatched = list(panel)
+    index = _PanelIndex(panel)
     matches: list[Match] = []
     sierra_only: list[SierraTrade] = []
-    for s in rest:
-        found = _find(s, unmatched)
+    for s in sierra:
+        if s.exit_time < first_seen:
+            continue
+        found = index.take(s)
         if found is None:
             if start is None or s.entry_time >= start:
                 sierra_only.append(s)
             continue
-        unmatched.remove(found)
         matches.append(Match(found, s, field_differences(found, s)))
     panel_only = tuple(
-        p for p in unmatched if first_seen <= p.exit_time <= asked_at and (start is None or p.entry_time >= start)
+        p
+        for p in index.unmatched()
+        if first_seen <= p.exit_time <= asked_at and (start is None or p.entry_time >= start)
     )
     return Comparison(imports, tuple(matches), tuple(sierra_only), panel_only)
 
 
-def _find(s: SierraTrade, panel: list[PanelTrade]) -> PanelTrade | None:
-    if s.open_execution_id and s.close_execution_id:
-        for p in panel:
-            if (p.symbol, p.open_execution_id, p.close_execution_id) == (
-                s.symbol,
-                s.open_execution_id,
-                s.close_execution_id,
-            ):
-                return p
-    for p in panel:
-        if (
-            p.symbol == s.symbol
-            and _near(p.entry_time, s.entry_time)
-            and _near(p.exit_time, s.exit_time)
-            and p.qty == s.entry_quantity
-        ):
-            return p
-    return None
+class _PanelIndex:
+    """The panel's trades by (symbol, opening id, closing id) and by (symbol, quantity, entry second); each
+    list holds positions in ``panel`` in ascending order, and a trade once taken is never taken again."""
+
+    def __init__(self, panel: Sequence[PanelTrade]) -> None:
+        self._panel = panel
+        self._taken = [False] * len(panel)
+        self._by_ids: dict[tuple[str, str, str], list[int]] = {}
+        self._by_time: dict[tuple[str, Decimal, int], list[int]] = {}
+        for i, p in enumerate(panel):
+            self._by_ids.setdefault((p.symbol, p.open_execution_id, p.close_execution_id), []).append(i)
+            self._by_time.setdefault((p.symbol, p.qty, _second(p.entry_time)), []).append(i)
+
+    def take(self, s: SierraTrade) -> PanelTrade | None:
+        """The panel trade ``s`` pairs with (see ``compare``), marked taken; None if there is none."""
+        if s.open_execution_id and s.close_execution_id:
+            for i in self._by_ids.get((s.symbol, s.open_execution_id, s.close_execution_id), ()):
+                if not self._taken[i]:
+                    return self._take(i)
+        second = _second(s.entry_time)
+        best: int | None = None
+        for bucket in (second - 1, second, second + 1):  # entry within TIME_TOLERANCE of Sierra Chart's
+            for i in self._by_time.get((s.symbol, s.entry_quantity, bucket), ()):
+                if best is not None and i >= best:
+                    break
+                p = self._panel[i]
+                if not self._taken[i] and _near(p.entry_time, s.entry_time) and _near(p.exit_time, s.exit_time):
+                    best = i
+                    break
+        return None if best is None else self._take(best)
+
+    def _take(self, i: int) -> PanelTrade:
+        self._taken[i] = True
+        return self._panel[i]
+
+    def unmatched(self) -> list[PanelTrade]:
+        return [p for i, p in enumerate(self._panel) if not self._taken[i]]
+
+
+def _second(t: datetime) -> int:
+    """The ``TIME_TOLERANCE``-wide bucket of ``t``: times within the tolerance are at most one bucket apart."""
+    return int(t.timestamp() // TIME_TOLERANCE.total_seconds())

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.sierra_check import SierraTrade, compare
 from data.sierra_store import PanelTrade
@@ -180,3 +182,64 @@ def test_simulator_realizes_against_the_average_entry_of_the_open_contracts(simu
     assert trade["EntryQuantity"] == 3 and trade["MaxOpenQuantity"] == 2
     assert round(trade["EntryPrice"], 6) == round(302 / 3, 6)  # every opening fill, like the panel's entry price
     assert round(trade["ExitPrice"], 6) == round(310 / 3, 6)
+
+
+def _naive_compare(theirs: list[SierraTrade], own: list[PanelTrade], first_seen: datetime, asked_at: datetime,
+                   start: datetime) -> tuple[list[tuple[str, int]], list[str], list[int]]:  # fmt: skip
+    """The pairing rule spelled out as plainly as possible (each Sierra trade in order takes the first free panel
+    trade by ids, else by time and quantity) — the oracle for the indexed ``compare``."""
+    free = list(own)
+    matches, sierra_only = [], []
+    for s in theirs:
+        if s.exit_time < first_seen:
+            continue
+        found = None
+        if s.open_execution_id and s.close_execution_id:
+            ids = (s.symbol, s.open_execution_id, s.close_execution_id)
+            found = next((p for p in free if (p.symbol, p.open_execution_id, p.close_execution_id) == ids), None)
+        if found is None:
+            found = next(
+                (p for p in free if p.symbol == s.symbol and p.qty == s.entry_quantity
+                 and abs(p.entry_time - s.entry_time) <= timedelta(seconds=1)
+                 and abs(p.exit_time - s.exit_time) <= timedelta(seconds=1)),
+                None,
+            )  # fmt: skip
+        if found is None:
+            if s.entry_time >= start:
+                sierra_only.append(s.key)
+            continue
+        free.remove(found)
+        matches.append((s.key, found.id))
+    panel_only = [p.id for p in free if first_seen <= p.exit_time <= asked_at and p.entry_time >= start]
+    return matches, sierra_only, panel_only
+
+
+def _trade_specs(entries: int, durations: tuple[int, int]) -> st.SearchStrategy[list[tuple]]:  # type: ignore[type-arg]
+    """(symbol, entry, duration, quantity, opening id, closing id) — few values each, so trades collide."""
+    return st.lists(
+        st.tuples(
+            st.sampled_from(["MES", "MNQ"]), st.integers(0, entries), st.integers(*durations),
+            st.sampled_from(["1", "2"]), st.sampled_from(["", "E1", "E2"]), st.sampled_from(["", "E3"]),
+        ),
+        max_size=14,
+    )  # fmt: skip
+
+
+@given(_trade_specs(8, (1, 3)), _trade_specs(16, (2, 6)))
+@settings(max_examples=400, deadline=None)
+def test_indexed_comparison_pairs_exactly_as_the_plain_rule(theirs_spec: list, own_spec: list) -> None:  # type: ignore[type-arg]
+    """Crowded on purpose: many trades within a second or two of each other, repeated ids, half-second panel
+    times (304 history), so which panel trade each Sierra trade takes is decided by the order rule."""
+    theirs = [sierra(sym, entry=e, exit_=e + d * 30, qty=q, ids=(a, b)) for sym, e, d, q, a, b in theirs_spec]
+    own = [
+        panel(i + 1, sym, entry=e / 2, exit_=e / 2 + d * 15, qty=q, ids=(a, b))
+        for i, (sym, e, d, q, a, b) in enumerate(own_spec)
+    ]
+    first_seen, asked_at, start = T0 - timedelta(seconds=1), T0 + timedelta(seconds=120), T0 + timedelta(seconds=1)
+    result = compare(theirs, own, first_seen, asked_at, start)
+    got = (
+        [(m.sierra.key, m.panel.id) for m in result.matches],
+        [s.key for s in result.sierra_only],
+        [p.id for p in result.panel_only],
+    )
+    assert got == _naive_compare(theirs, own, first_seen, asked_at, start)
