@@ -4,7 +4,9 @@ trade, with a database of N closed trades; and how long fills wait meanwhile.
 The database is ``benchmarks/dbgen.py``'s (N closed trades of ``Sim1`` over a year, LONG 1 open, its per-day
 trade summaries stored as the app leaves them after showing a long period); the DTC
 simulator reports that same position. The real app (``build_app`` + ``start()``, window shown offscreen,
-synced, on its default period) is left to settle, then the trader clicks the "All" period button
+synced, on its default period) is left to settle — Sierra Chart's trade list asked for and compared (issue 15;
+figures of their own: the whole year at the first logon, only what is newer at the next) — then the trader
+clicks the "All" period button
 (``QToolButton`` "period_all"); the clock stops when the "Trades" statistic shows N and the caption says
 "all time" (checked every 5 ms and before each paint of the count labels). Two runs on the same database:
 
@@ -85,12 +87,22 @@ class FillProbe(threading.Thread):
 
 
 @dataclass
+class _Comparison:
+    """Sierra Chart's trade list after the logon: seconds from SYNCED until compared and stored (None: not in
+    time), and the GUI's worst lateness meanwhile (ms)."""
+
+    seconds: float | None
+    gui_worst_ms: float
+
+
+@dataclass
 class _Load:
     seconds: float | None
     gui_worst_ms: float
     before: Screen
     after: Screen
     probe: FillProbe | None
+    comparison: _Comparison
 
 
 def _click_all(sim: SimProcess, data_dir: Path, trades: int, cap_s: float, with_probe: bool) -> _Load:
@@ -99,7 +111,13 @@ def _click_all(sim: SimProcess, data_dir: Path, trades: int, cap_s: float, with_
     with RunningApp(sim, data_dir) as run:
         if not run.start():
             raise RuntimeError(f"the app did not sync: {run.screen().connection!r}")
-        wait_until(lambda: False, 2.0)  # startup work settles
+        # after each logon Sierra Chart's trade list is asked for and compared on a worker thread (issue 15)
+        synced, gui = time.perf_counter(), LatenessProbe()
+        gui.start()
+        compared = wait_until(lambda: run.window.sierra_differences.view.available is not None, cap_s)
+        gui.stop()
+        comparison = _Comparison(None if compared is None else compared - synced, max(gui.samples, default=0.0))
+        wait_until(lambda: False, 1.0)  # the rest of the startup work settles
         before = run.screen()
         if "all time" in before.period_caption:
             raise RuntimeError("the window already shows period All")
@@ -124,7 +142,7 @@ def _click_all(sim: SimProcess, data_dir: Path, trades: int, cap_s: float, with_
             probe.cancel()
             probe.join(cap_s + 5.0)
         after = run.screen()
-    return _Load(None if at is None else at - began, max(gui.samples, default=0.0), before, after, probe)
+    return _Load(None if at is None else at - began, max(gui.samples, default=0.0), before, after, probe, comparison)
 
 
 def _drop_summaries(data_dir: Path) -> None:
@@ -166,8 +184,15 @@ def measure_cold_stats(trades: int, cap_s: float = CAP_S) -> list[Figure]:
     probe_note += f"; All shown after {shown:.2f} s" if shown is not None else f"; All NOT SHOWN in {cap_s:.0f} s"
     probe_note += f", GUI worst lateness {probed.gui_worst_ms:,.0f} ms"
     first_note = f"no day summaries stored yet (they are built now); GUI worst lateness {first.gui_worst_ms:,.0f} ms"
+    def compared(load: _Load, what: str) -> Figure:
+        c = load.comparison
+        detail = f"{what}; GUI worst lateness {c.gui_worst_ms:,.0f} ms meanwhile"
+        return Figure("  … Sierra Chart's trade list compared after logon", c.seconds, "s", None, False, detail)
+
     return [
         Figure(f"cold All statistics ({trades:,} trades): click → shown", clean.seconds, "s", TARGET_S, False, note),
+        compared(clean, "first logon: the whole year asked for and compared, before the click"),
+        compared(probed, "next logon: only what is newer than the first"),
         Figure("  … the first time (after upgrading to 0006)", first.seconds, "s", None, False, first_note),
         Figure(
             "  … fill → stored while All loads (worst)",

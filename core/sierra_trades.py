@@ -46,6 +46,11 @@ from dtc.messages import DTCMessage, HistoricalTradesReject, HistoricalTradesReq
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
+OVERLAP = timedelta(days=7)
+"""A logon after a complete comparison asks only from this long before the end of the span already compared
+(``SierraTradeStore.checked_span``), not from the start of the year again: a trade held across that end is in
+the answer whether Sierra Chart starts its list by entry or by exit time, and the cost of a logon does not grow
+with the year's trades."""
 NOT_AVAILABLE = "not available from this Sierra Chart"
 MISSING_LISTED = 200
 """At most this many trades only one side has are listed per answer and side (the newest): a Sierra Chart whose
@@ -102,6 +107,10 @@ class _Asked:
     mode: str
     first_seen: datetime
     start: datetime
+    """``StartDateTime`` asked for (UTC)."""
+    checked_from: datetime
+    """The start of the span compared once this answer is stored: ``start``, or earlier if trades from before
+    ``start`` were compared at an earlier logon."""
     sent_at: float
     asked_at: datetime
     trades: list[SierraTrade] = field(default_factory=list)
@@ -220,22 +229,42 @@ class SierraTradeList:
             )
 
     def request(self, accounts: dict[str, tuple[str, datetime]]) -> None:
-        """Send one 10100 per account (account → (mode, first seen UTC)); called when the resync is done."""
-        start = self.start()
-        seconds = int(start.timestamp())
+        """Send one 10100 per account (account → (mode, first seen UTC)); called when the resync is done. Each
+        starts at ``start()``, or ``OVERLAP`` before the end of what an earlier logon compared when that covers
+        it (``_span``)."""
+        wanted = self.start()
         for account, (mode, first_seen) in sorted(accounts.items()):
+            start, checked_from = self._span(account, wanted)
             request_id = self._next_id
             self._next_id += 1
-            self._asked[request_id] = _Asked(account, mode, first_seen, start, self._clock(), self._now())
+            self._asked[request_id] = _Asked(
+                account, mode, first_seen, start, checked_from, self._clock(), self._now()
+            )
             log.info("asking Sierra Chart for the trades of %s since %s", account, start.isoformat(timespec="seconds"))
             self._send(
                 HistoricalTradesRequest(
-                    RequestID=request_id, TradeAccount=account, StartDateTime=seconds, CreateFlatToFlatTrades=1
+                    RequestID=request_id,
+                    TradeAccount=account,
+                    StartDateTime=int(start.timestamp()),
+                    CreateFlatToFlatTrades=1,
                 )
             )
         if self._asked:
             count = len(self._asked)
             self.publish(available=None, status=f"Asking Sierra Chart for its trade list of {count} account(s)")
+
+    def _span(self, account: str, wanted: datetime) -> tuple[datetime, datetime]:
+        """(StartDateTime to ask, start of the span compared once answered) for ``account``, the trader's
+        period starting at ``wanted``: only what is newer than an earlier complete comparison that covers
+        ``wanted``, else everything from ``wanted``."""
+        try:
+            span = self._store.checked_span(account)
+        except StorageError as exc:
+            log.warning("asking for all of Sierra Chart's trades of %s: %s", account, exc)
+            span = None
+        if span is None or span[0] > wanted or span[1] <= wanted:
+            return wanted, wanted
+        return max(wanted, span[1] - OVERLAP), span[0]
 
     # --- answers -------------------------------------------------------------------------------------
 
@@ -299,7 +328,9 @@ class SierraTradeList:
             return
         comparison = compare(asked.trades, panel, asked.first_seen, asked.asked_at, asked.start)
         try:
-            recorded = self._store.record(*self._rows(asked, comparison))
+            recorded = self._store.record(
+                *self._rows(asked, comparison), checked=(asked.account, asked.checked_from, asked.asked_at)
+            )
         except StorageError as exc:
             log.error("cannot store what Sierra Chart's trade list says of %s: %s", asked.account, exc)
             self._state.notify("error", f"Cannot store Sierra Chart's trades of {asked.account}: {exc}")
@@ -329,6 +360,8 @@ class SierraTradeList:
             f"Compared with Sierra Chart's trade list: {self._checked} trade(s) checked, {self._agreed} agree, "
             f"{self._checked - self._agreed} differ; {self._imported} imported at this logon"
         )
+        if asked.start > asked.checked_from:
+            status += f"; trades that closed before {asked.start:%Y-%m-%d} were compared at an earlier logon"
         if asked.invalid:
             status += f"; {asked.invalid} unreadable trade(s) skipped"
         unlisted = sum(max(0, len(side) - MISSING_LISTED) for side in (comparison.sierra_only, comparison.panel_only))

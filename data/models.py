@@ -231,6 +231,11 @@ class TradeAccount(SQLModel, table=True):
     history_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """Every fill of the account up to this fill time (UTC, Sierra Chart's) is stored: the newest stored fill
     when the last history answer was complete and stored. The next history request starts here."""
+    sierra_checked_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sierra_checked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Every trade that exited between these (UTC; the start asked for and when the request was sent) has been
+    compared with Sierra Chart's trade list (HISTORICAL_TRADES_RESPONSE 10102) and stored: the next logon asks
+    Sierra Chart only for what is newer (``core.sierra_trades``). Both ``None`` until the first complete answer."""
 
 
 class TradeDaySummary(SQLModel, table=True):

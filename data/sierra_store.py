@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from data.models import FillRecord, PositionEvent, SierraDifference, TradeRecord
+from data.models import FillRecord, PositionEvent, SierraDifference, TradeAccount, TradeRecord
 from data.repository import StorageError
 from data.trade_queries import stored_time
 
@@ -132,21 +132,42 @@ class SierraTradeStore:
             last[(symbol, time)] = execution_id
         return first, last
 
+    def checked_span(self, account: str) -> tuple[datetime, datetime] | None:
+        """(from, until) UTC: every trade of ``account`` that exited between them has been compared with Sierra
+        Chart's list (``TradeAccount.sierra_checked_from``/``_until``); None before the first complete answer."""
+        try:
+            with Session(self._engine) as session:
+                row = session.get(TradeAccount, account)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read what was compared with Sierra Chart: {exc}") from exc
+        if row is None or row.sierra_checked_from is None or row.sierra_checked_until is None:
+            return None
+        return row.sierra_checked_from, row.sierra_checked_until
+
     def record(
         self,
         imports: Sequence[dict[str, Any]],
         checks: dict[int, str],
         differences: Sequence[dict[str, Any]],
         events: Sequence[dict[str, Any]],
+        checked: tuple[str, datetime, datetime] | None = None,
     ) -> Recorded:
         """Store one account's comparison in one transaction.
 
         ``imports``: ``TradeRecord`` column dicts with ``sierra`` "imported" and a ``sierra_key``;
         ``checks``: trade id → "agrees"/"differs"; ``differences``: ``SierraDifference`` column dicts;
         ``events``: ``PositionEvent`` column dicts, each with an extra ``"_key"``: the ``sierra_key`` (import) or
-        difference ``key`` it belongs to — written only if that row is new."""
+        difference ``key`` it belongs to — written only if that row is new; ``checked``: (account, from, until)
+        — the span now compared (``checked_span``), stored with the rest so it never claims more than is stored."""
         try:
             with Session(self._engine) as session, session.begin():
+                if checked is not None:
+                    account, since, until = checked
+                    session.execute(
+                        update(TradeAccount)
+                        .where(col(TradeAccount.account) == account)
+                        .values(sierra_checked_from=since, sierra_checked_until=until)
+                    )
                 new_keys: set[str] = set()
                 imported = 0
                 for row in imports:

@@ -238,3 +238,48 @@ def test_no_answer_or_an_unknown_answer_makes_it_not_available_and_nothing_else(
         wait_synced(app, qtbot)  # the resync is not held up by it
     finally:
         app.stop()
+
+
+def test_a_later_logon_asks_only_for_what_is_newer_than_what_was_compared(  # type: ignore[no-untyped-def]
+    settings, simulator, clock, qtbot
+) -> None:
+    """A year of trades was asked for and compared after every logon; once compared, a logon asks from a week
+    before the end of the compared span — and from the trader's whole period again when it grows."""
+    clock.offset = 20 * DAY  # a trade of twenty days ago, before first contact: imported at the first logon
+    simulator.fill("Sim1", "MESZ25", "BUY", 1, 6000.00)
+    simulator.fill("Sim1", "MESZ25", "SELL", 1, 6004.00)
+    clock.offset = 0.0
+    settings = replace(settings, sierra_trades_days=30)
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot)
+        wait_compared(app, qtbot)
+        first_asked = time.time()
+        simulator.fill("Sim1", "MESZ25", "BUY", 1, 6020.00)
+        simulator.fill("Sim1", "MESZ25", "SELL", 1, 6021.00)
+        qtbot.waitUntil(lambda: len(stored(settings)[0]) == 2, timeout=10_000)
+    finally:
+        app.stop()
+    ((_, start),) = simulator.trades_requests()
+    assert abs(start - (first_asked - 30 * DAY)) < 30  # the first time: the whole 30 days
+    restarted = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(restarted, qtbot)
+        wait_compared(restarted, qtbot)
+        qtbot.waitUntil(lambda: [t.sierra for t in stored(settings)[0]] == ["imported", "agrees"], timeout=10_000)
+        status = restarted.window.sierra_differences.status.text()
+        assert "were compared at an earlier logon" in status, status
+    finally:
+        restarted.stop()
+    start = simulator.trades_requests()[-1][1]
+    assert abs(start - (first_asked - 7 * DAY)) < 30  # only the last week again: the own trade is checked
+    longer = replace(settings, sierra_trades_days=60)  # the trader looks further back: all of it is asked for
+    again = start_panel(longer, simulator.port, qtbot)
+    try:
+        wait_synced(again, qtbot)
+        wait_compared(again, qtbot)
+    finally:
+        again.stop()
+    start = simulator.trades_requests()[-1][1]
+    assert abs(start - (time.time() - 60 * DAY)) < 60
+    assert [t.sierra for t in stored(settings)[0]] == ["imported", "agrees"]  # nothing imported twice
