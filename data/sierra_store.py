@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,9 +26,9 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from data.models import FillRecord, PositionEvent, SierraDifference, TradeAccount, TradeRecord
+from data.models import PositionEvent, SierraDifference, TradeAccount, TradeRecord
 from data.repository import StorageError
-from data.trade_queries import stored_time
+from data.trade_queries import raw_cursor, stored_time
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,17 @@ _TRADE_FIELDS = (
 )  # fmt: skip
 
 
+class _Numbers(dict[str | None, Decimal | None]):
+    """Stored text → ``Decimal`` (as ``DecimalText`` loads it), each distinct text parsed once; NULL → None."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, text: str) -> Decimal:
+        value = self[text] = Decimal(text)
+        return value
+
+
 class SierraTradeStore:
     """Reads and writes the Sierra Chart trade-list tables of one database (any thread; each call uses its own
     session)."""
@@ -81,56 +92,43 @@ class SierraTradeStore:
 
     def panel_trades(self, mode: str, account: str, since: datetime, until: datetime) -> list[PanelTrade]:
         """Trades of (mode, account) computed from fills (not imported) with ``since`` ≤ exit ≤ ``until``,
-        oldest exit first."""
-        try:
-            with Session(self._engine) as session:
-                columns = [getattr(TradeRecord, name) for name in ("id", *_TRADE_FIELDS)]
-                rows = session.exec(
-                    select(*columns)  # plain rows, not ORM objects: a year of trades reads in a fraction of a second
-                    .where(
-                        TradeRecord.mode == mode,
-                        TradeRecord.account == account,
-                        TradeRecord.sierra != "imported",
-                        col(TradeRecord.exit_time) >= since,
-                        col(TradeRecord.exit_time) <= until,
-                    )
-                    .order_by(col(TradeRecord.exit_time), col(TradeRecord.id))
-                ).all()
-                first, last = self._fills_by_time(session, mode, account, rows)
-                out = []
-                for row in rows:
-                    values = dict(zip(_TRADE_FIELDS, row[1:], strict=True))
-                    opened = first.get((values["symbol"], values["entry_time"]), "")
-                    closed = last.get((values["symbol"], values["exit_time"]), "")
-                    out.append(PanelTrade(id=row[0], open_execution_id=opened, close_execution_id=closed, **values))
-                return out
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read trades to compare: {exc.__class__.__name__}: {exc}") from exc
+        oldest exit first, each with the execution ids of the first stored fill at its entry time and the last
+        at its exit time (same symbol).
 
-    @staticmethod
-    def _fills_by_time(
-        session: Session, mode: str, account: str, rows: Sequence[Any]
-    ) -> tuple[dict[tuple[str, datetime], str], dict[tuple[str, datetime], str]]:
-        """(symbol, time) → execution id of the first and of the last stored fill at that time, over the fills
-        of the trades' time span: one query (by the account-time index), not two per trade."""
-        if not rows:
-            return {}, {}
-        fills = session.exec(
-            select(FillRecord.symbol, FillRecord.time, FillRecord.execution_id)
-            .where(
-                FillRecord.mode == mode,
-                FillRecord.account == account,
-                col(FillRecord.time) >= min(r.entry_time for r in rows),
-                col(FillRecord.time) <= max(r.exit_time for r in rows),
-            )
-            .order_by(col(FillRecord.id))
-        ).all()
-        first: dict[tuple[str, datetime], str] = {}
-        last: dict[tuple[str, datetime], str] = {}
-        for symbol, time, execution_id in fills:
-            first.setdefault((symbol, time), execution_id)
-            last[(symbol, time)] = execution_id
-        return first, last
+        Plain SQL: the fills are looked up per trade by SQLite in the (mode, account, symbol, time) index, and
+        each distinct number is parsed once, so a year of trades reads in about a second, not several (it is
+        read on the first logon, on a worker thread that shares the interpreter with the window)."""
+        fill_at = (
+            "(SELECT f.execution_id FROM fillrecord f WHERE f.mode = t.mode AND f.account = t.account "
+            "AND f.symbol = t.symbol AND f.time = t.{time} ORDER BY f.id {order} LIMIT 1)"
+        )
+        sql = (
+            f"SELECT t.id, {', '.join('t.' + name for name in _TRADE_FIELDS)}, "
+            f"{fill_at.format(time='entry_time', order='ASC')}, {fill_at.format(time='exit_time', order='DESC')} "
+            "FROM traderecord t WHERE t.mode = ? AND t.account = ? AND t.sierra != 'imported' "
+            "AND t.exit_time >= ? AND t.exit_time <= ? ORDER BY t.exit_time, t.id"
+        )
+        with raw_cursor(self._engine, "read trades to compare") as cursor:
+            rows = cursor.execute(sql, (mode, account, stored_time(since), stored_time(until))).fetchall()
+        number = _Numbers()
+        times: dict[str, datetime] = {}
+
+        def time(text: str) -> datetime:
+            value = times.get(text)
+            if value is None:
+                value = times[text] = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return value
+
+        out = []
+        for r in rows:
+            trade = PanelTrade(
+                id=r[0], symbol=r[1], side=r[2], qty=number[r[3]], max_qty=number[r[4]], entry_price=number[r[5]],
+                exit_price=number[r[6]], entry_time=time(r[7]), exit_time=time(r[8]), gross_pnl=number[r[9]],
+                commissions=number[r[10]], mae=number[r[11]], mfe=number[r[12]], pnl_unit=r[13], sierra=r[14],
+                open_execution_id=r[15] or "", close_execution_id=r[16] or "",
+            )  # fmt: skip
+            out.append(trade)
+        return out
 
     def checked_span(self, account: str) -> tuple[datetime, datetime] | None:
         """(from, until) UTC: every trade of ``account`` that exited between them has been compared with Sierra
