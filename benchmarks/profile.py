@@ -4,6 +4,7 @@
     uv run python -m benchmarks.profile startup    # build_app over a 100,000-trade database
     uv run python -m benchmarks.profile stats      # StatisticsCache.get(ALL) over 100,000 trades
     uv run python -m benchmarks.profile screen     # GUI events slower than 3 ms around the slowest fills
+    uv run python -m benchmarks.profile lateness   # GUI events slower than 8 ms at 50 fills/s (fill lateness)
 
 ``route``/``startup``/``stats`` print the top functions by own time (``--sort cumtime`` for cumulative);
 ``screen`` replaces ``QApplication.notify`` to time every GUI event and prints the timeline (ms after
@@ -125,15 +126,72 @@ def _screen(fills: int) -> None:
             print(f"  at {(began - t0) * 1000:6.1f} ms  took {took * 1000:5.1f} ms  {name}")
 
 
+def _lateness(seconds: float) -> None:
+    """The fill-lateness benchmark (50 fills/s, 1,000 trades today) with every GUI event timed: the outermost
+    events slower than 8 ms (what makes the timer late) and, inside them, which widgets' events took the time.
+    Times are the GUI thread's CPU time (``time.thread_time``), so other processes on the machine do not
+    inflate them."""
+    from collections import defaultdict
+
+    from PySide6.QtWidgets import QApplication
+
+    slow: list[tuple[float, list[tuple[int, float, str]]]] = []
+    stack: list[list[tuple[int, float, str]]] = []
+
+    class TimedApp(QApplication):
+        def notify(self, receiver: object, event: object) -> bool:  # Qt's name
+            name = f"{event.type().name} {type(receiver).__name__} {receiver.objectName()}"  # type: ignore[attr-defined]
+            depth = len(stack)
+            if depth == 0:
+                stack.append([])
+            began = time.thread_time()
+            result = super().notify(receiver, event)  # type: ignore[arg-type]
+            took = time.thread_time() - began
+            if depth == 0:
+                inner = stack.pop()
+                if took > 0.008:
+                    slow.append((took, [(0, took, name), *inner]))
+            elif took > 0.001:
+                stack[0].append((depth, took, name))
+            return result
+
+    TimedApp([])
+    from benchmarks.fill_lateness import measure_fill_lateness
+
+    for figure in measure_fill_lateness(seconds):
+        print(figure.line())
+    print(f"{len(slow)} outermost GUI events slower than 8 ms:")
+    by_name: dict[str, list[float]] = defaultdict(list)
+    for took, events in slow:
+        by_name[events[0][2]].append(took * 1000)
+    for name, times in sorted(by_name.items(), key=lambda kv: -sum(kv[1])):
+        print(f"  {len(times):4d} × {name:70s} mean {sum(times) / len(times):5.1f} ms, max {max(times):5.1f} ms")
+    inside: dict[str, list[float]] = defaultdict(list)
+    for _, events in slow:
+        for depth, took, name in events[1:]:
+            inside[f"{'  ' * depth}{name}"].append(took * 1000)
+    print("inside them (events over 1 ms, by receiver):")
+    for name, times in sorted(inside.items(), key=lambda kv: -sum(kv[1]))[:25]:
+        print(f"  {len(times):4d} × {name:70s} mean {sum(times) / len(times):5.1f} ms, max {max(times):5.1f} ms")
+    for took, events in sorted(slow, reverse=True)[:3]:
+        print(f"one of {took * 1000:.1f} ms:")
+        for depth, t, name in events:
+            print(f"  {'  ' * depth}{t * 1000:6.1f} ms {name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=("route", "startup", "stats", "screen"))
+    parser.add_argument("what", choices=("route", "startup", "stats", "screen", "lateness"))
     parser.add_argument("--sort", default="tottime", help="pstats sort key (default tottime)")
     parser.add_argument("--lines", type=int, default=25, help="functions to print (default 25)")
     parser.add_argument("--fills", type=int, default=120, help="screen: fills to measure (default 120)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="lateness: seconds of fills (default 10)")
     args = parser.parse_args(argv)
     if args.what == "screen":
         _screen(args.fills)
+        return 0
+    if args.what == "lateness":
+        _lateness(args.seconds)
         return 0
     profiler = cProfile.Profile()
     {"route": _route, "startup": _startup, "stats": _stats}[args.what](profiler)

@@ -58,6 +58,8 @@ class BoardRow(QFrame):
         self.entry = ValueLabel("rowEntry")
         self.age = ValueLabel("rowAge")
         self.ticks = ValueLabel("rowTicks", "font-weight:600;")
+        for label in (self.side, self.pnl):  # side, size and open P&L are never cut: the title gives way
+            label.set_min_chars(None)
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for label in (self.pnl, self.ticks, self.age):
             label.setAlignment(right)

@@ -39,6 +39,7 @@ class TopBar(QWidget):
         self.scope_picker.setMinimumWidth(90)  # below its preferred width it elides the account's name
         self.scope_picker.setToolTip("Account shown (Ctrl+Tab / Ctrl+Shift+Tab to cycle, Ctrl+F to follow)")
         self.connection = ValueLabel("connection", "font-weight:600;")
+        self.connection.set_min_chars(9)  # "● SYNCED" whole even at the narrowest medium width
         self.positions_status = ValueLabel("positionsStatus")
         self.positions_status.setProperty("muted", True)
         self.positions_status.setToolTip("Whether Sierra Chart's position report agrees with the stored positions")

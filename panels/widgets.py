@@ -30,6 +30,8 @@ class ElidingLabel(QLabel):
     thread at 25 renders a second)."""
 
     _full, _own_tip, _elided = "", "", False  # until __init__ sets them (Qt may send events before)
+    _min_chars: int | None = MIN_CHARS
+    _own_min = False
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
@@ -55,13 +57,27 @@ class ElidingLabel(QLabel):
             return hint
         return QSize(max(hint.width(), self.text_width() + self._chrome()), hint.height())
 
+    def set_min_chars(self, chars: int | None) -> None:
+        """Shrink to no less than the text's first ``chars`` characters and ``…`` (so a short text such as
+        "● SYNCED" is never cut), or never below the whole text (None): for a value the trader must always read
+        whole, such as a position's side and size."""
+        self._min_chars = chars
+        self._own_min = True
+        self.updateGeometry()
+
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
         if self.wordWrap():
             return hint
+        whole = self.text_width() + self._chrome()
+        if self._min_chars is None:
+            return QSize(max(hint.width(), whole), hint.height())
         metrics = self.fontMetrics()
-        small = metrics.horizontalAdvance("M" * MIN_CHARS + "…") + self._chrome()
-        return QSize(min(hint.width(), small), hint.height())
+        if self._own_min:
+            small = metrics.horizontalAdvance(self._full[: self._min_chars] + "…") + self._chrome()
+        else:
+            small = metrics.horizontalAdvance("M" * self._min_chars + "…") + self._chrome()
+        return QSize(min(hint.width(), whole, small), hint.height())
 
     def _chrome(self) -> int:
         margins = self.contentsMargins()

@@ -30,7 +30,7 @@ LONG_STATUS = (
     "ProtocolError: frame of type 3 longer than the 65,535 bytes allowed; the connection was closed by the panel "
     "after 3 frames of garbage from 127.0.0.1:11099 — check that Sierra Chart's DTC server uses JSON encoding"
 )
-SIZES = [(360, 640, NARROW), (683, 768, MEDIUM), (1366, 768, WIDE), (1920, 1080, WIDE)]
+SIZES = [(360, 640, NARROW), (400, 300, NARROW), (683, 768, MEDIUM), (1366, 768, WIDE), (1920, 1080, WIDE)]
 
 
 def _plain(tip: str) -> str:
@@ -103,6 +103,9 @@ def test_every_width_is_readable_in_both_looks(tmp_path: Path, qtbot, look: str)
         assert unreadable(window) == [], (width, unreadable(window))
         rows = window.board.row_texts()
         assert len(rows) == 2 and rows[0].startswith("● LIVE 120005 · MNQZ25 SHORT 3")
+        # side, size and open P&L are read whole at every width ("SHO…" hid the size at 400 px)
+        cut = [r.texts() for r in window.board.rows.values() if r.side.is_elided() or r.pnl.is_elided()]
+        assert cut == [], (width, cut)
         assert window.board_scroll.isVisibleTo(window)
         # the connection state is always on screen; when elided, its whole text is in the tooltip
         shown = window.board.connection if mode == NARROW else window.connection
@@ -225,3 +228,34 @@ def test_theme_and_font_size_from_the_settings_apply_at_once(tmp_path: Path, qtb
         replace(reopened, theme="purple")
     with pytest.raises(SettingsError):
         replace(reopened, font_size=99.0)
+
+
+@pytest.mark.parametrize("width", [360, 400])
+def test_the_strip_never_cuts_side_size_or_open_pnl(tmp_path: Path, qtbot, width: int) -> None:  # type: ignore[no-untyped-def]
+    """At 400 px the demo's strip read "SHO…" and "LON…" (the size gone) beside "120005 · MNQZ25-CME": the
+    account and symbol give way instead, elided with the whole text in the tooltip."""
+    clock = Clock()
+    state = make_state(tmp_path, clock)
+    window = make_window(state, clock, qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize_to(width, 300)
+    QApplication.processEvents()
+    # as in the demo: the positions open small and scale in while the strip is on screen
+    for n, (qty, price) in enumerate((("-1", "25417.50"), ("-3", "25417.50"))):
+        at = FROZEN - timedelta(seconds=9)
+        state.apply_fill(fill(10 + n, qty, price, at, account="120005", symbol="MNQZ25-CME"))
+        state.apply_fill(fill(20 + n, qty[1:], "6850.0625", at, symbol="MESZ25-CME"))
+        state.on_price(Quote("MNQZ25-CME", D("25414.50"), FROZEN, "dtc"))
+        state.on_price(Quote("MESZ25-CME", D("6851.00"), FROZEN, "dtc"))
+        state.publish()
+        QApplication.processEvents()
+    assert window.layout_mode == NARROW
+    rows = {key[1]: row for key, row in window.board.rows.items()}
+    assert rows["120005"].side.text() == "SHORT 4" and rows["Sim1"].side.text() == "LONG 4"
+    for row in rows.values():
+        assert not row.side.is_elided() and not row.pnl.is_elided(), row.texts()
+    title = rows["120005"].title
+    assert title.text() == "120005 · MNQZ25-CME"
+    assert title.is_elided() and "120005 · MNQZ25-CME" in _plain(title.toolTip())
+    assert unreadable(window) == []
