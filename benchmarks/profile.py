@@ -141,6 +141,9 @@ def _lateness(seconds: float) -> None:
     class TimedApp(QApplication):
         def notify(self, receiver: object, event: object) -> bool:  # Qt's name
             name = f"{event.type().name} {type(receiver).__name__} {receiver.objectName()}"  # type: ignore[attr-defined]
+            parent = receiver.parent() if hasattr(receiver, "parent") else None  # type: ignore[attr-defined]
+            if parent is not None and hasattr(parent, "objectName"):  # a viewport: say whose
+                name += f" in {type(parent).__name__} {parent.objectName()}"
             depth = len(stack)
             if depth == 0:
                 stack.append([])

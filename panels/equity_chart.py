@@ -2,29 +2,40 @@
 
 X is UTC epoch seconds (``DateAxisItem`` shows local time); Y is account currency. The data is replaced only
 when the snapshot carries a different curve (the statistics cache hands out the same tuple until it changes).
+
+The plot is made when there is a curve to draw and pyqtgraph is loaded (``panels.plotting``: imported on a
+background thread after start, so the window shows positions without waiting for it); until then the chart says
+"Loading the chart…" and the read-out already gives the latest point.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from datetime import tzinfo
+from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from core.snapshots import EquityPoint
 from panels import format as fmt
+from panels import plotting
 from panels.theme import Look, Theme
 from panels.widgets import ValueLabel
 
-pg.setConfigOptions(useOpenGL=False, antialias=True)
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 SOURCE_TITLES = {
     "balance": "Account value (from Sierra Chart balance updates)",
     "trades": "Cumulative net P&L of closed trades",
 }
 NO_DATA = "No data for this period"
+LOADING = "Loading the chart…"
+BUILD_POLL_MS = 50
+PRELOAD_AFTER_MS = 300
+"""How long after the first curve arrives pyqtgraph starts loading (the window's first paint comes first)."""
+"""While pyqtgraph loads in the background, how often the chart looks whether it can be made."""
 
 
 REDRAW_MS = 2000
@@ -62,23 +73,16 @@ class EquityChart(QWidget):
         self.empty = QLabel(NO_DATA, objectName="equityEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setProperty("muted", True)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.plot.setObjectName("equityPlot")
-        self.plot.setMinimumHeight(120)
-        item = self.plot.getPlotItem()
-        item.setMouseEnabled(x=False, y=False)
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.showGrid(x=True, y=True, alpha=0.15)
-        item.getAxis("left").enableAutoSIPrefix(False)
-        self.curve = self.plot.plot([], [])
-        self.curve.setClipToView(True)  # long histories: draw what is in view, thinned to the pixels
-        self.curve.setDownsampling(auto=True, method="peak")
-        self.marker = pg.ScatterPlotItem(size=9)
-        self.plot.addItem(self.marker)
-        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.plot: pg.PlotWidget | None = None
+        self.curve: pg.PlotDataItem | None = None
+        self.marker: pg.ScatterPlotItem | None = None
+        self.loading = QLabel(LOADING, objectName="equityLoading")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading.setProperty("muted", True)
+        self._build_poll = QTimer(self, interval=BUILD_POLL_MS)
+        self._build_poll.timeout.connect(self._build_when_loaded)
         self._stack.addWidget(self.empty)
-        self._stack.addWidget(self.plot)
+        self._stack.addWidget(self.loading)
         layout.addLayout(self._stack, 1)
         self.set_theme_colors("#2f6fb3", "#ffffff", "#5f6b7a")
 
@@ -93,6 +97,9 @@ class EquityChart(QWidget):
         if (accent, background, axis) == (self._accent, self._background, self._axis) and self._accent:
             return
         self._accent, self._background, self._axis = accent, background, axis
+        if self.plot is None or self.curve is None or self.marker is None:
+            return  # applied when the plot is made
+        pg = plotting.pyqtgraph()
         self.plot.setBackground(background)
         for name in ("left", "bottom"):
             self.plot.getPlotItem().getAxis(name).setTextPen(axis)
@@ -122,17 +129,60 @@ class EquityChart(QWidget):
         if not self._redraw.isActive():
             self._redraw.start()
 
+    def _build(self) -> tuple[pg.PlotWidget, pg.PlotDataItem, pg.ScatterPlotItem]:
+        """The plot, made the first time (pyqtgraph imported then if it is not loaded yet)."""
+        if self.plot is not None and self.curve is not None and self.marker is not None:
+            return self.plot, self.curve, self.marker
+        self._build_poll.stop()
+        pg = plotting.pyqtgraph()
+        plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        plot.setObjectName("equityPlot")
+        plot.setMinimumHeight(120)
+        item = plot.getPlotItem()
+        item.setMouseEnabled(x=False, y=False)
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        curve = plot.plot([], [])
+        curve.setClipToView(True)  # long histories: draw what is in view, thinned to the pixels
+        curve.setDownsampling(auto=True, method="peak")
+        marker = pg.ScatterPlotItem(size=9)
+        plot.addItem(marker)
+        plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        self._stack.addWidget(plot)
+        self.plot, self.curve, self.marker = plot, curve, marker
+        accent, self._accent = self._accent, ""
+        self.set_theme_colors(accent or "#2f6fb3", self._background, self._axis)
+        return plot, curve, marker
+
+    def _build_when_loaded(self) -> None:
+        plotting.preload()
+        self._build_poll.setInterval(BUILD_POLL_MS)
+        if plotting.ready():
+            self._build_poll.stop()
+            self._draw()
+
     def _draw(self) -> None:
-        self.marker.setData([], [])
         if not self._shown:
+            if self.marker is not None:
+                self.marker.setData([], [])
             self._stack.setCurrentWidget(self.empty)
             self.readout.show_value("")
             return
-        self._stack.setCurrentWidget(self.plot)
-        few = len(self._shown) <= 60
-        self.curve.setData(self._xs, self._ys, symbol="o" if few else None, symbolSize=5, symbolPen=None)
-        self.plot.getPlotItem().enableAutoRange()
         self.readout.show_value(f"Latest: {self._describe(len(self._shown) - 1)}")
+        if self.plot is None and not plotting.ready():
+            # made once pyqtgraph is loaded in the background, which starts after the window has shown the rest
+            self._stack.setCurrentWidget(self.loading)
+            if not self._build_poll.isActive():
+                self._build_poll.start(PRELOAD_AFTER_MS)
+            return
+        plot, curve, marker = self._build()
+        marker.setData([], [])
+        self._stack.setCurrentWidget(plot)
+        few = len(self._shown) <= 60
+        curve.setData(self._xs, self._ys, symbol="o" if few else None, symbolSize=5, symbolPen=None)
+        plot.getPlotItem().enableAutoRange()
 
     def _describe(self, index: int) -> str:
         point = self._shown[index]
@@ -156,6 +206,8 @@ class EquityChart(QWidget):
         return "" if index is None else self._describe(index)
 
     def _mouse_moved(self, pos: QPointF) -> None:
+        if self.plot is None or self.marker is None:
+            return
         box = self.plot.getPlotItem().getViewBox()
         if not self._xs or not box.sceneBoundingRect().contains(pos):
             return

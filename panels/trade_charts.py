@@ -12,15 +12,19 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from core.snapshots import TradeRow
 from core.trade_charts import R_BIN, ChartData, chart_data, facts_of
+from panels.plotting import pyqtgraph
 from panels.theme import Look, active_look
 from panels.widgets import ElidingLabel, documents_folder
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 APPEND_REDRAW_MS = 2000
 """Trades closing in a burst redraw the charts together, at most this often."""
@@ -44,18 +48,10 @@ class ChartBox(QWidget):
         head.addWidget(self.title, 1)
         head.addWidget(self.save_button)
         layout.addLayout(head)
-        self.plot = pg.PlotWidget()
-        self.plot.setMinimumSize(160, 140)
-        item = self.plot.getPlotItem()
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.setMouseEnabled(x=False, y=False)
-        item.showGrid(x=True, y=True, alpha=0.15)
-        item.setLabel("bottom", x_label)
-        item.setLabel("left", y_label)
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).enableAutoSIPrefix(False)
-        layout.addWidget(self.plot, 1)
+        self._labels = (x_label, y_label)
+        self._look: Look | None = None
+        self.plot: pg.PlotWidget | None = None
+        """Built by ``build()`` when the charts are first shown (pyqtgraph is imported then, not at start)."""
         self.note = ElidingLabel()
         self.note.setProperty("muted", True)
         layout.addWidget(self.note)
@@ -64,7 +60,34 @@ class ChartBox(QWidget):
         self.export_folder: str | None = None
         """Where the save dialog starts; ``None``: the user's Documents folder."""
 
+    def build(self) -> pg.PlotWidget:
+        """The plot, made the first time (between the title and the note)."""
+        if self.plot is not None:
+            return self.plot
+        pg = pyqtgraph()
+        plot = pg.PlotWidget()
+        plot.setMinimumSize(160, 140)
+        item = plot.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(x=False, y=False)
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setLabel("bottom", self._labels[0])
+        item.setLabel("left", self._labels[1])
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, plot, 1)
+        self.plot = plot
+        if self._look is not None:
+            self.set_look(self._look)
+        return plot
+
     def set_look(self, look: Look) -> None:
+        self._look = look
+        if self.plot is None:
+            return
         self.plot.setBackground(look.card_bg)
         for axis in ("left", "bottom"):
             self.plot.getPlotItem().getAxis(axis).setTextPen(look.muted)
@@ -126,14 +149,7 @@ class TradeCharts(QWidget):
             grid.addWidget(box, 0, column)
             grid.setColumnStretch(column, 1)
         layout.addLayout(grid, 1)
-        self._winners = pg.ScatterPlotItem(size=8, pen=None)
-        self._losers = pg.ScatterPlotItem(size=8, pen=None)
-        self._flat = pg.ScatterPlotItem(size=8, pen=None)
-        for item in (self._winners, self._losers, self._flat):
-            self.scatter.plot.addItem(item)
-        for box in (self.scatter, self.hours):
-            box.plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#8a8f96", width=1)))
-        self.scatter.plot.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#8a8f96", width=1)))
+        self._points: tuple[pg.ScatterPlotItem, pg.ScatterPlotItem, pg.ScatterPlotItem] | None = None
         self._r_bars: pg.BarGraphItem | None = None
         self._hour_bars: pg.BarGraphItem | None = None
         self._redraw = QTimer(self, singleShot=True, interval=APPEND_REDRAW_MS)
@@ -144,11 +160,38 @@ class TradeCharts(QWidget):
     def boxes(self) -> tuple[ChartBox, ChartBox, ChartBox]:
         return (self.scatter, self.r_hist, self.hours)
 
+    def drawn_points(self) -> tuple[int, int, int]:
+        """How many winners, losers and flat trades the scatter shows (0s before it is first drawn)."""
+        if self._points is None:
+            return (0, 0, 0)
+        winners, losers, flat = self._points
+        return (len(winners.data), len(losers.data), len(flat.data))
+
+    def _build(self) -> tuple[pg.ScatterPlotItem, pg.ScatterPlotItem, pg.ScatterPlotItem]:
+        """The plots and their fixed items, made when the charts are first shown."""
+        if self._points is not None:
+            return self._points
+        pg = pyqtgraph()
+        scatter, hours = self.scatter.build(), self.hours.build()
+        self.r_hist.build()
+        points = (
+            pg.ScatterPlotItem(size=8, pen=None),
+            pg.ScatterPlotItem(size=8, pen=None),
+            pg.ScatterPlotItem(size=8, pen=None),
+        )
+        for item in points:
+            scatter.addItem(item)
+        for plot in (scatter, hours):
+            plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#8a8f96", width=1)))
+        scatter.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#8a8f96", width=1)))
+        self._points = points
+        return points
+
     def set_look(self, look: Look) -> None:
         for box in self.boxes():
             box.set_look(look)
         self._look = look
-        if self.data is not None:
+        if self.data is not None and self._points is not None:
             self._paint(self.data)
 
     def set_trades(self, trades: Sequence[TradeRow], caption: str) -> None:
@@ -171,6 +214,8 @@ class TradeCharts(QWidget):
     def set_active(self, active: bool) -> None:
         """On screen or not; becoming visible computes what changed meanwhile."""
         self._active = active
+        if active:
+            self._build()
         if active and self._drawn != self._generation:
             self._compute()
 
@@ -191,14 +236,16 @@ class TradeCharts(QWidget):
         self._paint(data)
 
     def _paint(self, data: ChartData) -> None:
+        pg = pyqtgraph()
+        winners, losers, flat_points = self._build()
         look = self._look
         wins = [(m, p) for m, p in zip(data.mae, data.pnl, strict=True) if p > 0]
         losses = [(m, p) for m, p in zip(data.mae, data.pnl, strict=True) if p < 0]
         flat = [(m, p) for m, p in zip(data.mae, data.pnl, strict=True) if p == 0]
         for item, points, color in (
-            (self._winners, wins, look.profit),
-            (self._losers, losses, look.loss),
-            (self._flat, flat, look.flat),
+            (winners, wins, look.profit),
+            (losers, losses, look.loss),
+            (flat_points, flat, look.flat),
         ):
             item.setData([m for m, _ in points], [p for _, p in points], brush=pg.mkBrush(color))
         self.scatter.note.setText(
@@ -225,7 +272,7 @@ class TradeCharts(QWidget):
             + (f"; {data.excluded} not in the account currency left out" if data.excluded else "")
         )
         for box in self.boxes():
-            box.plot.getPlotItem().enableAutoRange()
+            box.build().getPlotItem().enableAutoRange()
 
     @staticmethod
     def _bars(
@@ -236,10 +283,12 @@ class TradeCharts(QWidget):
         width: float,
         colors: list[str],
     ) -> pg.BarGraphItem:
+        pg = pyqtgraph()
+        plot = box.build()
         if old is not None:
-            box.plot.removeItem(old)
+            plot.removeItem(old)
         bars = pg.BarGraphItem(x=xs, height=heights, width=width, brushes=[pg.mkBrush(c) for c in colors], pen=None)
-        box.plot.addItem(bars)
+        plot.addItem(bars)
         return bars
 
     def shutdown(self) -> None:

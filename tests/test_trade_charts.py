@@ -65,7 +65,7 @@ def test_window_draws_the_periods_charts_and_saves_each_as_png(tmp_path: Path, q
     assert sorted(data.pnl) == [-15.0, -5.0, 6.25, 20.0]  # MES: $5 a point
     assert (data.winners, data.losers) == (2, 2)
     assert window.charts.caption.text() == "Closed trades of All · SIM Sim1"
-    assert len(window.charts._winners.data) == 2 and len(window.charts._losers.data) == 2
+    assert window.charts.drawn_points() == (2, 2, 0)
     assert sum(data.hour_trades) == 4 and data.hour_trades[14] == 1 and data.hour_trades[17] == 1
     assert window.charts.hours.note.text().startswith("4 trades by the hour")
     # a trade that closes now is added (redrawn within the burst interval)
