@@ -31,6 +31,7 @@ from core.instruments import InstrumentBook
 from core.records import StoredPosition, fill_event_values, fill_values, position_values, trade_values
 from core.twins import DERIVED_SOURCE, RENAMED_SOURCE, match_twins, may_have_twin
 from core.units import format_price
+from data.held_trades import rows as held_trade_rows
 from data.repository import DuplicateFill, FillRename, PositionStore, PositionWrite, StorageError
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,9 @@ class PositionLedger:
         """After a failed ``commit``: the keys whose working position went back to the committed one."""
         self.commits = 0
         """Transactions written (a benchmark and test figure)."""
+        self.disputed: Callable[[Key], bool] = lambda _key: False
+        """Whether Sierra Chart's report contradicts the position of a key now: a trade its fills close is then
+        stored apart (``data.held_trades``) until the discrepancy resolves (the state manager sets it)."""
 
     # --- recovery ----------------------------------------------------------------------------------
 
@@ -314,7 +318,7 @@ class PositionLedger:
 
     def _write(self, staged: list[Applied]) -> None:
         now = datetime.now(UTC)
-        fills, trades, events = [], [], []
+        fills, trades, held, events = [], [], [], []
         final: dict[Key, Position | None] = {}
         recreate: set[Key] = set()
         for a in staged:
@@ -323,7 +327,9 @@ class PositionLedger:
             fills.append(fill_values(mode, a.fill, now, a.outcome.realized_gross, unit))
             if a.outcome.closed_trade is not None:
                 tick = self._instruments.lookup(a.fill.symbol).tick_size
-                trades.append(trade_values(mode, a.outcome.closed_trade, a.reason, now, tick, unit))
+                trade = trade_values(mode, a.outcome.closed_trade, a.reason, now, tick, unit)
+                # a trade of a position Sierra Chart contradicts is held apart until the discrepancy resolves
+                (held if self.disputed(a.key) else trades).append(trade)
                 recreate.add(a.key)
             events.append(fill_event_values(mode, a.fill, a.before, a.outcome, a.reason, now))
             # the working position: the fold's result plus what prices and orders did since (in this chunk)
@@ -332,7 +338,9 @@ class PositionLedger:
             PositionWrite(*key, position_values(pos) if pos is not None else None, key in recreate)
             for key, pos in final.items()
         ]
-        self._store.commit_batch(fills, trades, events, writes, now, self._balances, self._renames)
+        self._store.commit_batch(
+            fills, trades, events, writes, now, self._balances, self._renames, held_trades=held_trade_rows(held, now)
+        )
         self._balances, self._renames = [], []
 
     def retry(self) -> list[Applied]:

@@ -32,6 +32,7 @@ from decimal import Decimal
 from core import records
 from core.accounting import Fill, Position, PositionEventKind
 from core.decisions import ReconciliationDecisions
+from core.disputed_trades import DisputedTrades
 from core.events import Update
 from core.instruments import InstrumentBook
 from core.ledger import Applied, PositionLedger
@@ -46,6 +47,7 @@ from core.snapshots import AppSnapshot, ConnectionState, Notification
 from core.statistics_cache import StatisticsCache
 from core.tradingday import Period
 from core.units import format_avg_price, format_price
+from data.held_trades import HeldTradeStore
 from data.models import PositionEvent
 from data.repository import PositionStore, StorageError
 
@@ -80,6 +82,8 @@ def _describe_disputed(applied: Applied, found: Discrepancy | None, tick: Decima
     text = f"{mode} {account} · fill {side} {size} {symbol} @ {price} stored; position disputed"
     if found is not None:
         text += f" — Sierra Chart reports {found.broker_text}, panel: {found.panel_text}"
+    if applied.outcome.closed_trade is not None:
+        text += "; the trade it closed is held apart until Sierra Chart agrees"
     return text
 
 
@@ -116,7 +120,11 @@ class StateManager:
         self.publisher = Publisher(
             self.ledger, self.marks, self.scope, self.reconciler, self.prices, instruments, self.orders, self.stats
         )
-        self.decisions = ReconciliationDecisions(self.ledger, self.reconciler, store, self.publisher, self._applied)
+        self.ledger.disputed = self.reconciler.disputed
+        self.disputed_trades = DisputedTrades(HeldTradeStore(store.engine), self.publisher)
+        self.decisions = ReconciliationDecisions(
+            self.ledger, self.reconciler, store, self.publisher, self._applied, self.disputed_trades
+        )
         self._worker = False
         self._last_publish = 0.0
 
@@ -358,6 +366,7 @@ class StateManager:
             for found in new:
                 self.publisher.notify("stale", found.text)
             self.publisher.changes.reconciliation = True
+            self.disputed_trades.release_undisputed(self.reconciler.disputed)
 
     def position_report_failed(self, reason: str) -> None:
         with self._lock:
@@ -513,6 +522,7 @@ class StateManager:
             self.publisher.notify("reconciled", item.text)
             self.publisher.changes.reconciliation = True
             self.publisher.changes.marks.add(found.key)
+            self.disputed_trades.release(found.key, "agrees with Sierra Chart")
 
     def run_commands(self) -> None:
         """Carry out queued requests and decisions (the DTC thread), committing staged fills first."""

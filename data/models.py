@@ -261,3 +261,22 @@ class TradeSummaryMark(SQLModel, table=True):
     mode: str = Field(primary_key=True, max_length=8)
     account: str = Field(primary_key=True, max_length=64)
     covered_id: int = 0
+
+
+class HeldTrade(SQLModel, table=True):
+    """A trade that fills closed while Sierra Chart's report contradicted the panel's position (an open
+    discrepancy, issue 13): stored, but not a ``TradeRecord`` — not in any statistics — until the discrepancy
+    resolves. Released into ``traderecord`` when Sierra Chart's report comes to agree, or the trader keeps the
+    panel's position or closes it; discarded (with an audit event) when the trader adopts Sierra Chart's.
+
+    ``trade`` is the ``TradeRecord`` row as JSON written and read only by ``data.held_trades``."""
+
+    __table_args__ = (Index("ix_heldtrade_key", "mode", "account", "symbol"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str = Field(max_length=8)
+    account: str = Field(max_length=64)
+    symbol: str = Field(max_length=64)
+    held_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    trade: str
+

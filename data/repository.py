@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel, col, select
 from data.models import (
     AccountBalance,
     FillRecord,
+    HeldTrade,
     OpenPosition,
     PositionEvent,
     TradeAccount,
@@ -195,13 +196,15 @@ class PositionStore:
         now: datetime,
         balances: Sequence[dict[str, Any]] = (),
         renames: Sequence[FillRename] = (),
+        held_trades: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Store a group of fills and what they did in ONE transaction (group commit, one fsync): the
         ``FillRecord`` rows, the ``TradeRecord`` rows of trades they closed, the ``PositionEvent`` audit rows
         and the final ``OpenPosition`` state of every (mode, account, symbol) they touched, plus the
         ``AccountBalance`` history rows that arrived with them, and the ``renames`` of stored fills whose
-        real execution id became known (a live fill stored under a derived id, found again in history). Rows
-        are plain column dicts. A crash leaves all of it or none of it.
+        real execution id became known (a live fill stored under a derived id, found again in history), and the
+        ``HeldTrade`` rows of trades closed while their position is disputed (``data.held_trades``). Rows are
+        plain column dicts. A crash leaves all of it or none of it.
 
         Raises ``DuplicateFill`` if an execution id is already stored (nothing is written; the caller
         checks ``existing_execution_ids`` first, so this means a race) and ``StorageError`` for any database
@@ -223,6 +226,8 @@ class PositionStore:
                     session.execute(insert(FillRecord.__table__), list(fills))
                 if trades:
                     session.execute(insert(TradeRecord.__table__), list(trades))
+                if held_trades:
+                    session.execute(insert(HeldTrade.__table__), list(held_trades))
                 for write in positions:
                     _write_position(session, write, now)
                 if events:

@@ -77,13 +77,20 @@ def _prices(snap: AppSnapshot) -> dict[Key, PriceInfo]:
     return out
 
 
-def trades_since_text(item: Discrepancy, unit: str = "") -> str:
-    """`` The 1 trade (+$5.00) the panel's fills closed while this was open stays in the statistics.`` or ""."""
+def trades_since_text(item: Discrepancy, unit: str = "", counted: bool = False) -> str:
+    """What happens to the trades the panel's fills closed while this was open (held apart meanwhile): ``counted``
+    (keep, close) `` The 1 trade (+$5.00) … is counted in the statistics.``, else (adopt) discarded; "" if none."""
     if not item.trades_since:
         return ""
     n = item.trades_since
     what = f"{n} trade{'s' if n != 1 else ''} ({fmt.pnl(item.pnl_since, unit)})"
-    return f" The {what} the panel's fills closed while this was open stay{'s' if n == 1 else ''} in the statistics."
+    verb = "is" if n == 1 else "are"
+    if counted:
+        return f" The {what} the panel's fills closed while this was open, held apart until now, {verb} counted."
+    return (
+        f" The {what} the panel's fills closed while this was open, held apart, {verb} discarded: "
+        f"{'it' if n == 1 else 'they'} closed a position Sierra Chart did not have."
+    )
 
 
 def explain_adopt(item: Discrepancy, unit: str = "") -> str:
@@ -97,16 +104,18 @@ def explain_adopt(item: Discrepancy, unit: str = "") -> str:
     return text + trades_since_text(item, unit)
 
 
-def explain_keep(item: Discrepancy) -> str:
+def explain_keep(item: Discrepancy, unit: str = "") -> str:
     if item.stored_quantity == 0:
-        return (
+        text = (
             f"Keeps the panel flat; Sierra Chart's {item.broker_text} is not tracked here. No trade is recorded; "
             "statistics unchanged."
         )
-    return (
-        f"Keeps the panel's {item.panel_text} stored (confirmed) though Sierra Chart reports {item.broker_text}. "
-        "No trade is recorded; statistics unchanged."
-    )
+    else:
+        text = (
+            f"Keeps the panel's {item.panel_text} stored (confirmed) though Sierra Chart reports "
+            f"{item.broker_text}. No trade is recorded; statistics unchanged."
+        )
+    return text + trades_since_text(item, unit, counted=True)
 
 
 def explain_close(item: Discrepancy, price: Decimal | None, info: PriceInfo | None) -> str:
@@ -116,7 +125,8 @@ def explain_close(item: Discrepancy, price: Decimal | None, info: PriceInfo | No
     if price is not None and item.stored_average is not None and info is not None:
         pnl = (price - item.stored_average) * item.stored_quantity * info.point_value
         text += f" ({fmt.avg_price(price, info.tick)}: {fmt.pnl(pnl, info.pnl_unit)} before commissions)"
-    return text + "; the position is then flat and the trade counts in the statistics."
+    text += "; the position is then flat and the trade counts in the statistics."
+    return text + trades_since_text(item, info.pnl_unit if info is not None else "", counted=True)
 
 
 def price_age_text(info: PriceInfo | None, now: datetime) -> str:
@@ -211,7 +221,7 @@ class DiscrepancyRow(QFrame):
         if self.text.text() != item.text:
             self.text.setText(item.text)
         self.adopt_help.setText(explain_adopt(item, info.pnl_unit if info is not None else ""))
-        self.keep_help.setText(explain_keep(item))
+        self.keep_help.setText(explain_keep(item, info.pnl_unit if info is not None else ""))
         if not self._typed:  # pre-filled with the last price; the trader's own typing is never replaced
             # "6,850.875": separators, never rounded onto a tick (the field reads them back)
             wanted = "" if info is None or info.price is None else fmt.avg_price(info.price, info.tick)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from core.prices import Quote
 from data.db import make_engine
-from data.models import FillRecord, PositionEvent, TradeRecord
+from data.models import FillRecord, HeldTrade, PositionEvent, TradeRecord
 from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.server import SimulatorServer
 from panels.reconcile_dialog import DiscrepancyRow, ReconcileDialog
@@ -134,16 +134,24 @@ def test_fills_while_disputed_show_sierra_charts_position_and_no_phantom(setting
         assert [n.kind for n in new] == ["disputed"]  # no FLIPPED, no trade P&L announced
         # Sierra Chart's report as it stood when the fill was stored (its 306 may come in the same chunk)
         assert new[0].text.startswith("SIM Sim1 · fill SELL 3 MESZ25 @ 6,851.00 stored; position disputed — ")
-        assert new[0].text.endswith(", panel: SHORT 2 MES @ 6,851.00")
+        assert new[0].text.endswith(", panel: SHORT 2 MES @ 6,851.00; the trade it closed is held apart until "
+                                    "Sierra Chart agrees")  # fmt: skip
+        # the trade the panel's LONG 1 "closed" is stored apart: no statistic, table row or database trade yet
+        assert window.panel3.trades.text() == "0" and window.panel3.model.rowCount() == 0
+        assert stored_trades(settings) == [] and held_trades(settings) == 1
         assert run.app.alerts is not None and not any("FLIPPED" in t for t in run.app.alerts.announced)
         qtbot.waitUntil(lambda: only_row(dialog).text.text().endswith("reports SHORT 3 MES @ 6,851.00"), timeout=2000)
         assert only_row(dialog).text.text() == (
             "SIM Sim1 · SHORT 2 MES @ 6,851.00 — Sierra Chart reports SHORT 3 MES @ 6,851.00"
         )
         assert only_row(dialog).adopt.isEnabled()
-        assert only_row(dialog).adopt_help.text() == (  # what adopting now would leave in the statistics
+        assert only_row(dialog).adopt_help.text() == (  # what adopting now would do with the held trade
             "Stores Sierra Chart's SHORT 3 MES @ 6,851.00 as the position. No trade is recorded; statistics "
-            "unchanged. The 1 trade (+$5.00) the panel's fills closed while this was open stays in the statistics."
+            "unchanged. The 1 trade (+$5.00) the panel's fills closed while this was open, held apart, is "
+            "discarded: it closed a position Sierra Chart did not have."
+        )
+        assert only_row(dialog).keep_help.text().endswith(
+            "The 1 trade (+$5.00) the panel's fills closed while this was open, held apart until now, is counted."
         )
 
         # Sierra Chart's next report agrees with the panel's fills: the discrepancy resolves itself and says so
@@ -151,17 +159,79 @@ def test_fills_while_disputed_show_sierra_charts_position_and_no_phantom(setting
         qtbot.waitUntil(lambda: status_cleared(run), timeout=1000)
         run.wait(lambda s: not s.discrepancies)
         assert card.banner.text() == "SHORT 2 MESZ25" and card.panel_figure.isHidden()
-        assert notifications(run.snap, "reconciled")[-1] == (
+        assert notifications(run.snap, "reconciled")[-2] == (
             "resolved by itself: SIM Sim1 MESZ25 — Sierra Chart now reports SHORT 2 MES @ 6,851.00, "
             "as the panel's fills do"
         )
         qtbot.waitUntil(lambda: not dialog.rows, timeout=2000)
+        # the fills were right after all: the held trade now counts, and the feed says so
+        assert any("1 trade (+$5.00 net) closed while Sierra Chart disagreed now counted" in t
+                   for t in notifications(run.snap, "reconciled"))  # fmt: skip
+        qtbot.waitUntil(lambda: window.panel3.trades.text() == "1", timeout=3000)
     finally:
         run.stop()
     with Session(make_engine(settings.data_dir)) as session:
         fills = session.exec(select(FillRecord).order_by(col(FillRecord.id))).all()
     assert [(f.quantity, f.price) for f in fills] == [(D(1), D("6850")), (D(-3), D("6851"))]  # in arrival order
     assert ("reconciled", "agrees with Sierra Chart", "sierra chart: POSITION_UPDATE") in events(settings)
+    assert [(t.side, t.qty, t.realized_pnl) for t in stored_trades(settings)] == [("LONG", D(1), D(5))]
+    assert held_trades(settings) == 0
+    exited = f"{stored_trades(settings)[0].exit_time:%Y-%m-%d %H:%M:%S}"
+    assert [e for e in events(settings) if e[0] == "trade_released"] == [
+        ("trade_released", "agrees with Sierra Chart", f"trade LONG 1 exited {exited}")
+    ]
+
+
+def test_adopting_sierra_charts_position_discards_the_trade_held_apart(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The panel's stale LONG 1 "closed" by Sierra Chart's SELL 3: adopting Sierra Chart's SHORT 3 says the LONG
+    never existed, so the trade it made is dropped (audited), never counted."""
+    run = Running(settings, simulator.port, qtbot)
+    try:
+        dialog = long_one_then_flat_at_sierra_chart(run, simulator, qtbot)
+        simulator.fill("Sim1", "MESZ25", "SELL", 3, 6851.00)
+        qtbot.waitUntil(lambda: only_row(dialog).text.text().endswith("reports SHORT 3 MES @ 6,851.00"), timeout=3000)
+        assert held_trades(settings) == 1
+        click(qtbot, only_row(dialog).adopt)
+        run.wait(lambda s: not s.discrepancies and s.positions and s.positions[0].quantity == -3)
+        assert any("1 trade (+$5.00 net) closed while Sierra Chart disagreed discarded" in t
+                   for t in notifications(run.snap, "reconciled"))  # fmt: skip
+        assert run.app.window.panel3.trades.text() == "0"
+    finally:
+        run.stop()
+    assert stored_trades(settings) == [] and held_trades(settings) == 0
+    discarded = [e for e in events(settings) if e[0] == "trade_discarded"]
+    assert [e[1] for e in discarded] == ["adopted Sierra Chart's position"]
+
+
+def test_a_trade_held_apart_survives_a_restart_and_counts_once_sierra_chart_agrees(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    run = Running(settings, simulator.port, qtbot)
+    try:
+        dialog = long_one_then_flat_at_sierra_chart(run, simulator, qtbot)
+        simulator.fill("Sim1", "MESZ25", "SELL", 3, 6851.00)
+        qtbot.waitUntil(lambda: only_row(dialog).text.text().endswith("reports SHORT 3 MES @ 6,851.00"), timeout=3000)
+        assert held_trades(settings) == 1
+    finally:
+        run.stop()  # closed while the difference is open: the held trade stays apart in the database
+    simulator.set_position("Sim1", "MESZ25", -2, 6851.00)  # meanwhile Sierra Chart comes to agree with the fills
+    again = Running(settings, simulator.port, qtbot)
+    try:
+        again.wait_synced()
+        qtbot.waitUntil(lambda: again.app.window.panel3.trades.text() == "1", timeout=5000)
+        assert any("now counted (agrees with Sierra Chart)" in t for t in notifications(again.snap, "reconciled"))
+    finally:
+        again.stop()
+    assert [(t.side, t.realized_pnl) for t in stored_trades(settings)] == [("LONG", D(5))]
+    assert held_trades(settings) == 0
+
+
+def stored_trades(settings) -> list[TradeRecord]:  # type: ignore[no-untyped-def]
+    with Session(make_engine(settings.data_dir)) as session:
+        return list(session.exec(select(TradeRecord).order_by(col(TradeRecord.id))).all())
+
+
+def held_trades(settings) -> int:  # type: ignore[no-untyped-def]
+    with Session(make_engine(settings.data_dir)) as session:
+        return len(session.exec(select(HeldTrade)).all())
 
 
 def test_closed_without_decision_stays_listed_and_the_chip_reopens_it(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
