@@ -225,9 +225,10 @@ class StatisticsCache:
             fold.last_balance_id = max(fold.last_balance_id, newest_balance)
         return fold
 
-    def _done(self, _future: Future[_Fold]) -> None:
-        """The background load finished (the future is done, so ``figures`` can take its result)."""
-        if self.on_loaded is not None:
+    def _done(self, future: Future[_Fold]) -> None:
+        """The background load finished (the future is done, so ``figures`` can take its result); a load
+        cancelled by ``close`` tells nobody."""
+        if self.on_loaded is not None and not future.cancelled():
             self.on_loaded()
 
     def _fold_for(self, base: Base) -> _Fold | None:
@@ -244,6 +245,8 @@ class StatisticsCache:
                 if not loading[1].done():
                     return None
                 self._loading = None
+                if loading[1].cancelled():  # closing: nothing more is shown
+                    return None
                 self._fold = loading[1].result()  # StorageError of the load is raised here
                 return self._fold
             if self._executor is None:
