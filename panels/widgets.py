@@ -32,6 +32,8 @@ class ElidingLabel(QLabel):
     _full, _own_tip, _elided = "", "", False  # until __init__ sets them (Qt may send events before)
     _min_chars: int | None = MIN_CHARS
     _own_min = False
+    _hints: tuple[QSize, QSize] | None = None
+    _hinted = ""
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
@@ -52,10 +54,17 @@ class ElidingLabel(QLabel):
         self._refresh()
 
     def sizeHint(self) -> QSize:  # the whole text's width, not the elided one's
+        # layouts ask for the hints of every label on each relayout; they change only with the text, the font or
+        # the style (``_hints`` is cleared then), so each is worked out once
+        cached = self._hints
+        if cached is not None:
+            return cached[0]
         hint = super().sizeHint()
-        if self.wordWrap() or not self._elided:
-            return hint
-        return QSize(max(hint.width(), self.text_width() + self._chrome()), hint.height())
+        if not self.wordWrap() and self._elided:
+            hint = QSize(max(hint.width(), self.text_width() + self._chrome()), hint.height())
+        if not self.wordWrap() and self.testAttribute(Qt.WidgetAttribute.WA_WState_Polished):
+            self._hints = (hint, self._minimum_hint())  # once its style sheet's font applies
+        return hint
 
     def set_min_chars(self, chars: int | None) -> None:
         """Shrink to no less than the text's first ``chars`` characters and ``…`` (so a short text such as
@@ -63,9 +72,16 @@ class ElidingLabel(QLabel):
         whole, such as a position's side and size."""
         self._min_chars = chars
         self._own_min = True
+        self._hints = None
         self.updateGeometry()
 
     def minimumSizeHint(self) -> QSize:
+        cached = self._hints
+        if cached is not None:
+            return cached[1]
+        return self._minimum_hint()
+
+    def _minimum_hint(self) -> QSize:
         hint = super().minimumSizeHint()
         if self.wordWrap():
             return hint
@@ -100,10 +116,17 @@ class ElidingLabel(QLabel):
         room = self._room()
         elided = not self.wordWrap() and bool(full) and self.text_width() > room
         shown = self.fontMetrics().elidedText(full, Qt.TextElideMode.ElideRight, max(0, room)) if elided else full
+        new_text, self._hinted = full != self._hinted, full
         if super().text() != shown:
-            super().setText(shown)
+            self._hints = None
+            super().setText(shown)  # QLabel asks the layout to take the new hints
+        elif new_text:
+            self._hints = None
+            if elided:
+                self.updateGeometry()  # the same shown text, but the hint is the new whole text's width
         if elided != self._elided:
             self._elided = elided
+            self._hints = None
             self.updateGeometry()  # the size hint is the whole text's again (or no longer)
         if self.accessibleName() != (full if elided else ""):
             self.setAccessibleName(full if elided else "")  # screen readers read the whole text
@@ -122,6 +145,7 @@ class ElidingLabel(QLabel):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._hints = None
             self._refresh()
 
 
