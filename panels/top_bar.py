@@ -9,7 +9,20 @@ It only shows things and offers its controls; the window connects them (``scope_
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QPushButton,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.snapshots import AppSnapshot
 from panels import format as fmt
@@ -18,6 +31,23 @@ from panels.widgets import ElidingLabel, ValueLabel
 
 FOLLOW = "__follow__"
 """The picker's item data for "Follow latest fill"; the others carry (mode, account)."""
+
+
+class ElidingComboBox(QComboBox):
+    """A combo box whose current text ends in ``…`` when it does not fit (Qt's cuts it mid-character)."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt's name; the combo repaints rarely
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
+        option.currentText = self.fontMetrics().elidedText(
+            option.currentText, Qt.TextElideMode.ElideRight, max(0, field.width() - 4)
+        )
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
 
 
 class TopBar(QWidget):
@@ -33,7 +63,7 @@ class TopBar(QWidget):
         self._narrow, self._wide, self._differences, self._sierra_text = False, True, 0, ""
         self.badge = ElidingLabel()
         self.badge.setObjectName("modeBadge")
-        self.scope_picker = QComboBox(objectName="scopePicker")
+        self.scope_picker = ElidingComboBox(objectName="scopePicker")
         self.scope_picker.setMinimumContentsLength(24)
         self.scope_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.scope_picker.setMinimumWidth(90)  # below its preferred width it elides the account's name
