@@ -21,10 +21,27 @@ RESTORED = 50
 """How many stored events the feed shows again after a restart (the feed lists 50)."""
 
 _KINDS = {"opened", "increased", "decreased", "flipped", "closed", "reconciled", "stale", "integrity"}
+NOT_POSITIONS = {
+    "sierra_differs": ("warning", "differs from Sierra Chart's trade list"),
+    "sierra_only": ("warning", "a trade only in Sierra Chart's trade list"),
+    "panel_only": ("warning", "a trade Sierra Chart's trade list does not have"),
+    "sierra_import": ("reconciled", "trade imported from Sierra Chart's trade list"),
+    "trade_released": ("reconciled", "trade held apart while disputed, counted"),
+    "trade_discarded": ("reconciled", "trade held apart while disputed, discarded"),
+}
+"""Audit events about trades rather than a position change: (feed kind, what the line says)."""
 
 
 def note_for(event: PositionEvent, tick: Decimal | None) -> Notification:
     """The feed line of one audit event, at its own time; ``tick`` (points) aligns its price."""
+    if event.kind in NOT_POSITIONS:
+        kind, what = NOT_POSITIONS[event.kind]
+        text = f"{event.mode} {event.account} · {event.symbol}: {what}"
+        if event.source:
+            text += f" ({event.source})"
+        if event.realized:
+            text += f" · net {event.realized:+,.2f}"
+        return Notification(event.at, kind, text)
     head = f"{event.mode} {event.account} · {event.kind.upper()} · "
     after = event.quantity_after
     if after == 0:

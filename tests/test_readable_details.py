@@ -158,3 +158,28 @@ def test_csv_save_dialog_starts_in_documents(tmp_path: Path, qtbot, monkeypatch)
     assert Path(dialog.directory().absolutePath()) == documents
     assert dialog.selectedFiles()[0].endswith("trades-Sim1.csv")
     dialog.reject()
+
+
+def test_restored_trade_events_read_as_what_happened_not_as_a_flat_position() -> None:
+    """A restored Sierra Chart trade-list difference read "SIM Sim1 · SIERRA_DIFFERS · MESZ25 flat"."""
+    from datetime import UTC, datetime
+
+    from core.feed_history import note_for
+    from data.models import PositionEvent
+
+    at = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+
+    def event(kind: str, source: str, realized: str = "0") -> PositionEvent:
+        return PositionEvent(at=at, mode="SIM", account="Sim1", symbol="MESZ25", kind=kind, quantity_before=D(0),
+                             quantity_after=D(0), realized=D(realized), reason="x", source=source)  # fmt: skip
+
+    differs = note_for(event("sierra_differs", "10102:ClosedProfitLoss"), D("0.25"))
+    assert (differs.kind, differs.text) == (
+        "warning", "SIM Sim1 · MESZ25: differs from Sierra Chart's trade list (10102:ClosedProfitLoss)"
+    )
+    released = note_for(event("trade_released", "trade LONG 1 exited 2026-11-30 14:59:00", "5"), D("0.25"))
+    assert released.kind == "reconciled" and released.text == (
+        "SIM Sim1 · MESZ25: trade held apart while disputed, counted (trade LONG 1 exited 2026-11-30 14:59:00)"
+        " · net +5.00"
+    )
+    assert "flat" not in differs.text and "flat" not in released.text
