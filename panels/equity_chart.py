@@ -33,6 +33,10 @@ SOURCE_TITLES = {
 NO_DATA = "No data for this period"
 LOADING = "Loading the chart…"
 BUILD_POLL_MS = 50
+MIN_SPAN_S = 600.0
+"""The time axis spans at least this (seconds): points within a few seconds otherwise show sub-second ticks."""
+MIN_SPAN_MONEY = 20.0
+"""The money axis spans at least this (account currency): a flat curve otherwise shows cents as ticks."""
 PRELOAD_AFTER_MS = 300
 """How long after the first curve arrives pyqtgraph starts loading (the window's first paint comes first)."""
 """While pyqtgraph loads in the background, how often the chart looks whether it can be made."""
@@ -182,7 +186,18 @@ class EquityChart(QWidget):
         self._stack.setCurrentWidget(plot)
         few = len(self._shown) <= 60
         curve.setData(self._xs, self._ys, symbol="o" if few else None, symbolSize=5, symbolPen=None)
-        plot.getPlotItem().enableAutoRange()
+        item = plot.getPlotItem()
+        item.enableAutoRange()
+        # a few points close together: pyqtgraph would zoom to fractions of a second ("55.750") and cents
+        # ("24999.6"); show at least MIN_SPAN_S of time and MIN_SPAN_MONEY of money around them
+        xs, ys = self._xs, self._ys
+        if xs[-1] - xs[0] < MIN_SPAN_S:
+            middle = (xs[0] + xs[-1]) / 2
+            item.setXRange(middle - MIN_SPAN_S / 2, middle + MIN_SPAN_S / 2, padding=0)
+        low, high = min(ys), max(ys)
+        if high - low < MIN_SPAN_MONEY:
+            middle = (low + high) / 2
+            item.setYRange(middle - MIN_SPAN_MONEY / 2, middle + MIN_SPAN_MONEY / 2, padding=0)
 
     def _describe(self, index: int) -> str:
         point = self._shown[index]

@@ -243,3 +243,22 @@ def test_equity_points_nearest_lookup(qtbot) -> None:  # type: ignore[no-untyped
     assert chart.readout_at(T0.timestamp() + 4 * 60) == "2025-11-03 14:30:00 · $0.00"
     assert chart.readout_at(T0.timestamp() + 6 * 60) == "2025-11-03 14:40:00 · +$5.00"
     assert chart.readout_at(T0.timestamp() + 99 * 60) == "2025-11-03 14:50:00 · -$7.50"
+
+
+def test_equity_axes_never_zoom_to_fractions_of_a_second_or_cents(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Two balance updates seconds apart with the same value drew a time axis of "55.750 56.000" and a money
+    axis of "24999.6 … 25000.4"."""
+    from panels.equity_chart import MIN_SPAN_MONEY, MIN_SPAN_S, EquityChart
+    from panels.theme import LIVE
+
+    chart = EquityChart(tz=UTC)
+    qtbot.addWidget(chart)
+    chart.resize(460, 280)
+    chart.show()
+    points = (EquityPoint(T0, D(25000)), EquityPoint(T0 + timedelta(seconds=3), D(25000)))
+    chart.set_curve(points, "balance", LIVE)
+    qtbot.waitUntil(lambda: chart.plot is not None and chart._stack.currentWidget() is chart.plot, timeout=10_000)
+    assert chart.plot is not None
+    (x0, x1), (y0, y1) = chart.plot.getPlotItem().viewRange()
+    assert x1 - x0 >= MIN_SPAN_S and x0 <= T0.timestamp() and x1 >= T0.timestamp() + 3
+    assert y1 - y0 >= MIN_SPAN_MONEY and y0 <= 25000 <= y1
