@@ -273,6 +273,9 @@ class TradeCharts(QWidget):
         )
         for box in self.boxes():
             box.build().getPlotItem().enableAutoRange()
+        # counts of trades: never below zero, and at least one trade high when there are none (pyqtgraph's
+        # automatic range gave an empty histogram a "Trades" axis from −0.4 to 0.4)
+        self.r_hist.build().getPlotItem().setYRange(0, max(1.0, float(max(data.r_counts, default=0))), padding=0.05)
 
     @staticmethod
     def _bars(

@@ -66,6 +66,10 @@ def test_window_draws_the_periods_charts_and_saves_each_as_png(tmp_path: Path, q
     assert (data.winners, data.losers) == (2, 2)
     assert window.charts.caption.text() == "Closed trades of All · SIM Sim1"
     assert window.charts.drawn_points() == (2, 2, 0)
+    plot = window.charts.r_hist.plot
+    assert plot is not None  # no trade had a stop: an empty histogram counts from 0, never negative trades
+    low, high = plot.getPlotItem().viewRange()[1]
+    assert -0.1 <= low <= 0 and high >= 1
     assert sum(data.hour_trades) == 4 and data.hour_trades[14] == 1 and data.hour_trades[17] == 1
     assert window.charts.hours.note.text().startswith("4 trades by the hour")
     # a trade that closes now is added (redrawn within the burst interval)
