@@ -37,6 +37,7 @@ from benchmarks.realapp import (
     RunningApp,
     Screen,
     bench_settings,
+    charts_loaded,
     count_labels,
     period_button,
     read_only,
@@ -117,6 +118,7 @@ def _click_all(sim: SimProcess, data_dir: Path, trades: int, cap_s: float, with_
         compared = wait_until(lambda: run.window.sierra_differences.view.available is not None, cap_s)
         gui.stop()
         comparison = _Comparison(None if compared is None else compared - synced, max(gui.samples, default=0.0))
+        charts_loaded(run.window)
         wait_until(lambda: False, 1.0)  # the rest of the startup work settles
         before = run.screen()
         if "all time" in before.period_caption:

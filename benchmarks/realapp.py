@@ -161,6 +161,20 @@ def wait_until(
     return found[0] if found else None
 
 
+def charts_loaded(window: QWidget, timeout_s: float = 30.0) -> bool:
+    """Wait until the equity chart is drawn, if the window has a curve to draw: pyqtgraph is imported in the
+    background after start (``panels.plotting``) and the plot made then, once — startup work, not what a
+    benchmark of the running window measures. False if it was not done in time."""
+    from panels import plotting
+
+    chart = getattr(getattr(window, "panel1", None), "chart", None)
+
+    def drawn() -> bool:
+        return chart is None or not chart.waiting_for_plot()
+
+    return wait_until(lambda: drawn() and (plotting.ready() or chart is None), timeout_s) is not None
+
+
 def pump(seconds: float) -> None:
     """Let the Qt event loop run for ``seconds``."""
     wait_until(lambda: False, seconds, poll_s=min(0.05, seconds))

@@ -160,6 +160,10 @@ class EquityChart(QWidget):
         self.set_theme_colors(accent or "#2f6fb3", self._background, self._axis)
         return plot, curve, marker
 
+    def waiting_for_plot(self) -> bool:
+        """Whether a curve waits for pyqtgraph to load before it is drawn."""
+        return self._build_poll.isActive()
+
     def _build_when_loaded(self) -> None:
         plotting.preload()
         self._build_poll.setInterval(BUILD_POLL_MS)
