@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.view_state = ViewState()
         self._forced_paint = 0.0
-        self._last_show = self._last_position_show = 0.0
+        self._last_show = 0.0
         self.render_gap = RENDER_GAP_S
         self.position_gap = POSITION_GAP_S
         """Seconds: updates closer together than this are shown together (0: every update at once)."""
@@ -261,16 +261,11 @@ class MainWindow(QMainWindow):
         self._positions_changed |= applied.positions_changed
         # a position that opened, changed or closed is shown at once (in a burst: at most every 50 ms); prices,
         # figures and the feed that change in quick succession are shown together, at most ~25 times a second
-        # (a position change waits only for the last position render: a price render just before a fill must
-        # not hold the fill back)
-        if applied.positions_changed:
-            wait = self._last_position_show + self.position_gap - time.monotonic()
-        else:
-            wait = self._last_show + self.render_gap - time.monotonic()
+        gap = self.position_gap if applied.positions_changed else self.render_gap
+        wait = self._last_show + gap - time.monotonic()
         if wait > 0:
-            ms = max(1, int(wait * 1000))
-            if not self._render_timer.isActive() or self._render_timer.remainingTime() > ms:
-                self._render_timer.start(ms)
+            if not self._render_timer.isActive():
+                self._render_timer.start(max(1, int(wait * 1000)))
             return
         self._show_pending()
 
@@ -311,8 +306,6 @@ class MainWindow(QMainWindow):
 
     def _show(self, snap: AppSnapshot, positions_first: bool) -> None:
         self._last_show = time.monotonic()
-        if positions_first:
-            self._last_position_show = self._last_show
         self.renders += 1
         self.top_bar.mark(theme_for(snap.scope_mode))
         title = f"DTC Panel — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "DTC Panel"
