@@ -119,6 +119,9 @@ class StateManager:
         self.decisions = ReconciliationDecisions(self.ledger, self.reconciler, store, self.publisher, self._applied)
         self._worker = False
         self._last_publish = 0.0
+        self.seen_opened: set[Key] = set()
+        """Keys whose position a fill applied by this run opened (or flipped): the only positions the stop
+        guard may send an order for (``core/order_guards.py``)."""
 
     # --- startup -----------------------------------------------------------------------------------
 
@@ -231,6 +234,10 @@ class StateManager:
             closed = outcome.closed_trade.net_pnl if outcome.closed_trade is not None else None
             self.reconciler.on_fill(key, outcome.position, now, closed)
             self.marks.position_changed(key, opened, outcome.position is None)
+            if opened:
+                self.seen_opened.add(key)
+            elif outcome.position is None:
+                self.seen_opened.discard(key)
             if self.scope.see(key[1]):
                 changes.accounts = True
             if self.scope.follow(key[0], key[1]):
@@ -288,6 +295,17 @@ class StateManager:
             entry_cum_delta=quote.cum_delta if quote else None,
             entry_poc=quote.poc if quote else None,
         )
+
+    def order_guard_facts(self) -> tuple[dict[Key, Position], dict[Key, bool], frozenset[Key], frozenset[Key]]:
+        """(open positions, confirmed flags, disputed keys, keys seen opened by this run), read together under
+        the lock, for the stop guard and the orphan cleanup (``core/order_guards.py``)."""
+        with self._lock:
+            return (
+                dict(self.ledger.positions),
+                dict(self.reconciler.confirmed),
+                frozenset(self.reconciler.discrepancies),
+                frozenset(self.seen_opened),
+            )
 
     def notify(self, kind: str, text: str) -> None:
         """Add one entry to the in-window notification feed."""
