@@ -247,7 +247,7 @@ def card_guard(view: GuardView, mode: str, account: str, symbol: str) -> tuple[s
     armed = [n for f, n in ((view.stop_armed, "STOP GUARD"), (view.cleanup_armed, "ORPHAN CLEANUP")) if account in f]
     if mode == "LIVE" and armed:
         head = f"LIVE · {' + '.join(armed)} ARMED"
-        text = f"{head} · {entry.text}" if entry is not None else head
+        text = f"{head} · {entry.text.removeprefix('Stop guard (ARMED): ')}" if entry is not None else head
         css = LEVEL_CSS["alarm"] if entry is not None and entry.level == "alarm" else LIVE_ARMED_CSS
         return text, css
     if entry is None:

@@ -302,3 +302,38 @@ def test_a_live_account_is_armed_only_after_the_confirmation_naming_it(settings,
         assert bar.stop_state.text() == "LIVE 120005 · STOP GUARD ARMED"
     finally:
         app.stop()
+
+
+def test_nothing_is_sent_for_a_position_the_panel_did_not_see_open(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    first = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(first), timeout=WAIT)
+    finally:
+        first.stop()
+    app = start(settings, simulator.port, qtbot)  # restarted: the position is recovered, not seen opening
+    try:
+        qtbot.waitUntil(lambda: bool(app.window.last_snapshot.positions), timeout=WAIT)
+        qtbot.waitUntil(lambda: app.window.last_snapshot.positions[0].confirmed, timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: "did not see this position open" in guard_line(app), timeout=WAIT)
+        qtbot.wait(800)
+        assert sent(simulator, 208) == []
+    finally:
+        app.stop()
+
+
+def test_a_trading_disabled_account_gets_warnings_only(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        simulator.set_trading_disabled("Sim1")  # Sierra Chart's risk settings lock the account (600)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: "TradingIsDisabled" in bar.note.text(), timeout=WAIT)
+        bar.stop_button.click()
+        qtbot.waitUntil(lambda: "trading is disabled for Sim1" in guard_line(app), timeout=WAIT)
+        qtbot.wait(800)
+        assert sent(simulator, 208) == []
+    finally:
+        app.stop()

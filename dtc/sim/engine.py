@@ -38,10 +38,14 @@ from dtc.sim.scenario import BalanceSpec, FillSpec, Scenario, StepAction
 from dtc.sim.steps import (
     DropSpec,
     DuplicateFillSpec,
+    FillStopSpec,
     HeartbeatsSpec,
     InstrumentSpec,
     LogoffSpec,
     LogonResultSpec,
+    OrderDelaySpec,
+    OrderRejectSpec,
+    PlaceOrderSpec,
     PositionsRejectSpec,
     PriceSpec,
     PriceWalkSpec,
@@ -125,6 +129,10 @@ class SimEngine:
             TradesDifferenceSpec: lambda s: self.handlers.trades.faults.adjust.__setitem__(
                 s.close_execution_id, (s.field, s.amount)
             ),
+            OrderRejectSpec: lambda s: setattr(self.orders.faults, "reject", s.text),
+            OrderDelaySpec: lambda s: setattr(self.orders.faults, "delay", s.seconds / self.speed),
+            FillStopSpec: self.fill_stop,
+            PlaceOrderSpec: lambda s: self.place_order(dataclasses.asdict(s)),
         }
 
     # --- connections ------------------------------------------------------------------------------
@@ -421,6 +429,18 @@ class SimEngine:
         for f, _ in records:
             self.trade(f.symbol, f.price, f.quantity)
         return [f.execution_id for f, _ in records]
+
+    def fill_stop(self, spec: FillStopSpec) -> list[str]:
+        """Fill the working stop of (account, symbol) at its price; nothing (logged) when there is none."""
+        stop = next(
+            (o for o in self.orders.orders.values() if (o.account, o.symbol) == (spec.account, spec.symbol)
+             and o.order_type in (3, 4)),
+            None,
+        )  # fmt: skip
+        if stop is None:
+            log.info("fill_stop: no working stop for %s %s", spec.account, spec.symbol)
+            return []
+        return self.fill_working(stop.server_order_id, None)
 
     def set_trading_disabled(self, account: str, disabled: bool) -> None:
         """Sierra Chart's risk settings lock (or unlock) ``account``: an unsolicited 600 with TradingIsDisabled."""
