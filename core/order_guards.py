@@ -146,6 +146,7 @@ class _Closed:
     candidates: frozenset[str]
     at: float
     described: dict[str, str]
+    client_ids: dict[str, str]
     sent: set[str] = field(default_factory=set)
     said: str = ""
 
@@ -477,7 +478,8 @@ class OrderGuards:
             if brackets:
                 tick = self._instruments.lookup(pair[1]).tick_size
                 described = {oid: describe_order(o, tick) for oid, o in brackets.items()}
-                self._closed[pair] = _Closed(sign, frozenset(brackets), now, described)
+                client_ids = {oid: o.client_order_id for oid, o in brackets.items()}
+                self._closed[pair] = _Closed(sign, frozenset(brackets), now, described, client_ids)
         for pair, position in open_now.items():
             sign = 1 if position.quantity > 0 else -1
             brackets = {
@@ -552,7 +554,7 @@ class OrderGuards:
             self._orders[f"cancel:{oid}"] = _GuardOrder(
                 f"cancel:{oid}", ("", account, symbol), "cancel", "pending", Decimal(0), Decimal(0), Decimal(0), 0, oid
             )
-            self._send(CancelOrder(ServerOrderID=oid, TradeAccount=account))
+            self._send(CancelOrder(ServerOrderID=oid, ClientOrderID=case.client_ids.get(oid, ""), TradeAccount=account))
             text = (
                 f"{account} {symbol} · orphan cleanup: CANCEL_ORDER sent for {case.described.get(oid, oid)} "
                 f"(ServerOrderID {oid}; {'armed' if who == 'armed' else 'by the trader'})"

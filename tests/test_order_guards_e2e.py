@@ -167,6 +167,8 @@ def test_orders_left_after_a_manual_flat_are_offered_then_cancelled_by_one_click
         bar.offer_buttons[("Sim1", SYMBOL)].click()
         qtbot.waitUntil(lambda: simulator.working_orders() == [], timeout=WAIT)
         assert sorted(m["ServerOrderID"] for m in sent(simulator, 203)) == sorted([stop_id, target_id])
+        assert all(m["ClientOrderID"] == f"SC-{m['ServerOrderID']}" and m["TradeAccount"] == "Sim1"
+                   for m in sent(simulator, 203))  # fmt: skip
         qtbot.waitUntil(lambda: bar.offer_texts() == [], timeout=WAIT)
         qtbot.waitUntil(lambda: app.window.last_snapshot.orphan_orders == (), timeout=WAIT)  # the old flag too
         events = [(e.kind, e.reason) for e in app.store.events("SIM", "Sim1", SYMBOL)]
