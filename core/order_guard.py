@@ -128,6 +128,7 @@ def decide_stop(f: StopFacts) -> StopDecision:
         return StopDecision(StopAction.NOTHING)
     size = abs(f.quantity)
     side = -1 if f.quantity > 0 else 1
+    unknown_tick = StopDecision(StopAction.WARN, "the symbol's tick size is unknown: set it in Settings (point values)")
     ours = f.guard_stop
     if ours is not None and ours.state == "pending":
         return StopDecision(StopAction.WAIT, "waiting for Sierra Chart's answer to the guard's order")
@@ -135,6 +136,8 @@ def decide_stop(f: StopFacts) -> StopDecision:
         return StopDecision(StopAction.WARN, "the guard's last order got no answer before the link dropped")
     if ours is not None:  # working: keep it the position's size (and its distance when the entry moved)
         moved = ours.avg_entry != f.avg_entry
+        if moved and (f.tick <= 0 or f.distance_ticks < 1):
+            return unknown_tick
         price = stop_price(f.avg_entry, f.quantity, f.distance_ticks, f.tick) if moved else ours.price
         if ours.quantity == size and ours.price == price:
             return StopDecision(StopAction.NOTHING)
@@ -155,6 +158,8 @@ def decide_stop(f: StopFacts) -> StopDecision:
         return StopDecision(StopAction.WARN, f"the working stop covers {f.other_stop_quantity:f} of {size:f} contracts")
     if f.missing_for < f.grace:
         return StopDecision(StopAction.WAIT, "no working stop yet (grace period)")
+    if f.tick <= 0 or f.distance_ticks < 1:
+        return unknown_tick
     price = stop_price(f.avg_entry, f.quantity, f.distance_ticks, f.tick)
     if not f.armed:
         return StopDecision(StopAction.WARN, "no working stop (stop guard not armed)", price, size, side)

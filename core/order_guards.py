@@ -58,6 +58,8 @@ Key = tuple[str, str, str]  # (mode, account, symbol)
 STOP_GUARD, CLEANUP = "stop_guard", "orphan_cleanup"
 FEATURES = {STOP_GUARD: "stop guard", CLEANUP: "orphan cleanup"}
 FREE_FORM_TEXT = "DTC Panel stop guard"
+UNKNOWN_SETTLE_SECONDS = 10.0
+"""After a logon, a stop left unknown by the dropped link and not restated by then is taken as not working."""
 WORKING_STATUSES = frozenset(
     {
         OrderStatusEnum.ORDER_STATUS_PENDING_OPEN,
@@ -197,6 +199,7 @@ class OrderGuards:
         self._closed: dict[tuple[str, str], _Closed] = {}
         self._brackets: dict[tuple[str, str], tuple[int, dict[str, WorkingOrder]]] = {}
         self._refusal = ""
+        self._logged_on_at: float | None = None
 
     # --- GUI thread: requests ----------------------------------------------------------------------
 
@@ -219,6 +222,7 @@ class OrderGuards:
     # --- DTC thread ----------------------------------------------------------------------------------
 
     def on_logon(self, msg: LogonResponse) -> None:
+        self._logged_on_at = self._clock()
         self.trading_supported = bool(msg.TradingIsSupported)
         self.cancel_replace_supported = bool(msg.OrderCancelReplaceSupported)
         if not self.trading_supported:
@@ -229,11 +233,34 @@ class OrderGuards:
             self._record(None, "", "", STOP_GUARD, "warnings only", text, "warning")
 
     def on_disconnected(self) -> None:
-        """The link dropped: orders sent without an answer are unknown (never sent again for that change)."""
+        """The link dropped: stops sent without an answer are unknown (never sent again for that position change);
+        cancels without an answer are forgotten (after the reconnect the still-working orphans are decided again)."""
         self.trading_supported = None
-        for order in self._orders.values():
-            if order.state == "pending":
+        self._logged_on_at = None
+        for cid, order in list(self._orders.items()):
+            if order.kind == "cancel":
+                del self._orders[cid]
+            elif order.state == "pending":
                 order.state = "unknown"
+        for case in self._closed.values():
+            case.sent.clear()
+
+    def _settle_unknown(self, now: float) -> None:
+        """A stop left unknown by a dropped link that Sierra Chart's open orders did not restate within
+        ``UNKNOWN_SETTLE_SECONDS`` of the logon is not working: forgotten (said once), so the next position
+        change may send again."""
+        if self._logged_on_at is None or now - self._logged_on_at < UNKNOWN_SETTLE_SECONDS:
+            return
+        for order in list(self._orders.values()):
+            if order.kind == "stop" and order.state == "unknown":
+                order.state = "lost"
+                self._forget(order)
+                key = order.key
+                text = (
+                    f"{key[0]} {key[1]} · stop guard · the stop sent before the link dropped is not working at "
+                    "Sierra Chart (not in its open orders)"
+                )
+                self._record(self._state.position(*key), key[1], key[2], STOP_GUARD, "not working", text, "warning")
 
     def on_order_update(self, msg: OrderUpdate) -> None:
         """An ORDER_UPDATE (301): follow the guard's own orders and the cancels it sent."""
@@ -257,6 +284,7 @@ class OrderGuards:
             request()
         positions, confirmed, disputed, seen = self._state.order_guard_facts()
         now = self._clock()
+        self._settle_unknown(now)
         self._note_closes(positions, now)
         cards: dict[Key, PositionGuard] = {}
         for key, position in positions.items():

@@ -61,6 +61,11 @@ def test_nothing_happens_without_a_distance_flat_or_protected() -> None:
     assert partial.action == StopAction.WARN and "covers 1 of 2" in partial.reason
 
 
+def test_an_unknown_tick_size_only_warns() -> None:
+    d = decide_stop(replace(LONG, tick=D(0)))  # InstrumentBook's placeholder for a contract it knows nothing of
+    assert d.action == StopAction.WARN and "tick size is unknown" in d.reason
+
+
 def test_grace_period_and_pending_order_wait() -> None:
     assert decide_stop(replace(LONG, missing_for=1.0)).action == StopAction.WAIT
     pending = GuardStop("pending", D(5998), D(2), D(6000))
@@ -102,8 +107,18 @@ def test_the_stop_is_on_the_tick_and_at_least_the_distance_away(avg: D, ticks: i
         StopFacts,
         quantity=st.integers(min_value=-5, max_value=5).map(D),
         avg_entry=st.just(D(6000)),
-        tick=st.just(TICK),
+        tick=st.sampled_from([TICK, D(0)]),  # 0: a contract the panel knows nothing of
         distance_ticks=st.one_of(st.none(), st.integers(min_value=1, max_value=40)),
+        guard_stop=st.one_of(
+            st.none(),
+            st.builds(
+                GuardStop,
+                state=st.sampled_from(["pending", "working", "unknown"]),
+                price=st.integers(min_value=5980, max_value=6020).map(D),
+                quantity=st.integers(min_value=1, max_value=5).map(D),
+                avg_entry=st.sampled_from([D(6000), D(5999)]),
+            ),
+        ),
         armed=st.booleans(),
         other_stop_quantity=st.integers(min_value=0, max_value=3).map(D),
         missing_for=st.floats(min_value=0, max_value=10),
@@ -122,6 +137,7 @@ def test_an_order_is_only_ever_sent_when_every_rule_allows_it(facts: StopFacts) 
         assert facts.armed and facts.confirmed and facts.seen_open and not facts.disputed
         assert not facts.price_stale and not facts.trading_block and not facts.sent_for_change
         assert facts.last_price is not None and d.price is not None and d.quantity == abs(facts.quantity)
+        assert facts.tick > 0 and (facts.guard_stop is None) == (d.action == StopAction.SUBMIT)
         assert d.price < facts.last_price if facts.quantity > 0 else d.price > facts.last_price
 
 

@@ -339,3 +339,23 @@ def test_a_trading_disabled_account_gets_warnings_only(settings, simulator, qtbo
         assert sent(simulator, 208) == []
     finally:
         app.stop()
+
+
+def test_a_slow_answer_is_waited_for_and_a_link_drop_meanwhile_never_doubles_the_stop(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_order_delay(2.0)  # Sierra Chart (or the broker) takes 2 s to answer
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: "waiting for Sierra Chart" in guard_line(app), timeout=WAIT)
+        simulator.drop_connections()  # the answer is lost with the link; the order is accepted meanwhile
+        qtbot.waitUntil(lambda: simulator.logged_on_clients == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: len(simulator.working_orders()) == 1, timeout=WAIT)
+        # after the reconnect Sierra Chart's open orders restate the stop: the panel knows it as its own
+        qtbot.waitUntil(lambda: "its stop 1 @ 5,998.00 working" in guard_line(app), timeout=WAIT)
+        qtbot.wait(1000)
+        assert len(sent(simulator, 208)) == 1, "never a second stop for the same position"
+    finally:
+        app.stop()
