@@ -341,7 +341,7 @@ def test_a_trading_disabled_account_gets_warnings_only(settings, simulator, qtbo
         app.stop()
 
 
-def test_a_slow_answer_is_waited_for_and_a_link_drop_meanwhile_never_doubles_the_stop(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_slow_answer_and_a_link_drop_meanwhile_never_double_the_stop(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     simulator.set_order_delay(2.0)  # Sierra Chart (or the broker) takes 2 s to answer
     app = start(settings, simulator.port, qtbot)
     try:
