@@ -189,7 +189,7 @@ class OrderGuards:
         self._orders: dict[str, _GuardOrder] = {}  # by ClientOrderID (cancels by "cancel:<ServerOrderID>")
         self._stop_of: dict[Key, str] = {}
         self._by_server: dict[str, str] = {}
-        self._sig: dict[Key, tuple[Decimal, Decimal]] = {}
+        self._sig: dict[Key, tuple[Decimal, Decimal, datetime]] = {}
         self._change: dict[Key, int] = {}
         self._sent_change: dict[Key, int] = {}
         self._missing_since: dict[Key, float] = {}
@@ -292,6 +292,9 @@ class OrderGuards:
             if card is not None:
                 cards[key] = card
         self._cards = cards
+        for key in [k for k in self._sig if k not in positions]:  # closed: a reopening is a new position
+            for table in (self._sig, self._missing_since, self._said, self._alarm):
+                table.pop(key, None)
         offers = self._cleanup(positions, disputed, now)
         self._publish(offers)
 
@@ -313,7 +316,7 @@ class OrderGuards:
         self, key: Key, position: Position, confirmed: bool, disputed: bool, seen: bool, now: float
     ) -> PositionGuard | None:
         _, account, symbol = key
-        sig = (position.quantity, position.avg_entry)
+        sig = (position.quantity, position.avg_entry, position.entry_time)  # a new trade has a new entry time
         if self._sig.get(key) != sig:  # a position change: one more chance to act, and a clean slate to say
             self._sig[key] = sig
             self._change[key] = self._change.get(key, 0) + 1

@@ -45,6 +45,7 @@ from core.scope import ScopeState
 from core.snapshots import AppSnapshot, ConnectionState, Notification
 from core.statistics_cache import StatisticsCache
 from core.tradingday import Period
+from core.twins import DERIVED_SOURCE
 from core.units import format_avg_price, format_price
 from data.models import PositionEvent
 from data.repository import PositionStore, StorageError
@@ -53,6 +54,8 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (mode, account, symbol)
 PUBLISH_INTERVAL = 1 / 30
+LIVE_SOURCES = frozenset({"301", DERIVED_SOURCE})
+"""``Fill.source`` of fills seen as they happened (ORDER_UPDATE 301)."""
 
 
 def _describe(applied: Applied, tick: Decimal) -> str:
@@ -120,8 +123,9 @@ class StateManager:
         self._worker = False
         self._last_publish = 0.0
         self.seen_opened: set[Key] = set()
-        """Keys whose position a fill applied by this run opened (or flipped): the only positions the stop
-        guard may send an order for (``core/order_guards.py``)."""
+        """Keys whose position a live ORDER_UPDATE (301) fill of this run opened (or flipped) — not a fill read
+        from history (304) afterwards: the only positions the stop guard may send an order for
+        (``core/order_guards.py``)."""
 
     # --- startup -----------------------------------------------------------------------------------
 
@@ -234,9 +238,9 @@ class StateManager:
             closed = outcome.closed_trade.net_pnl if outcome.closed_trade is not None else None
             self.reconciler.on_fill(key, outcome.position, now, closed)
             self.marks.position_changed(key, opened, outcome.position is None)
-            if opened:
+            if opened and a.fill.source in LIVE_SOURCES:  # seen live, not read from history afterwards
                 self.seen_opened.add(key)
-            elif outcome.position is None:
+            elif opened or outcome.position is None:
                 self.seen_opened.discard(key)
             if self.scope.see(key[1]):
                 changes.accounts = True

@@ -118,6 +118,7 @@ class GuardBar(QFrame):
         self.cleanup_state = QLabel(objectName="cleanupState")
         for label in (self.stop_state, self.cleanup_state):
             label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)  # a narrow window wraps the state rather than clipping it
         self.stop_button = QPushButton(objectName="armStopGuard")
         self.cleanup_button = QPushButton(objectName="armCleanup")
         self.stop_button.clicked.connect(lambda: self._toggle(STOP_GUARD))
@@ -167,13 +168,22 @@ class GuardBar(QFrame):
             detail = ""
             if feature == STOP_GUARD:
                 distance = self.distance()
-                detail = f" {distance} t" if distance else (" (per symbol)" if configured else " (no distance set)")
-            text = f"{name}{detail}: {'ARMED' if armed else 'warns only'}"
+                detail = f" {distance} t" if distance else (" (per symbol)" if configured else "")
+            state = "ARMED" if armed else "warns only"
+            if feature == STOP_GUARD and not configured:
+                state = "ARMED, no distance set" if armed else "off (no distance set)"
+            text = f"{name}{detail}: {state}"
             if armed and live:
                 text = f"LIVE {account} · {name.upper()} ARMED"
-            label.setText(text)
-            label.setStyleSheet(LIVE_ARMED_CSS if armed and live else ("font-weight:700;" if armed else ""))
+            css = LIVE_ARMED_CSS if armed and live else ("font-weight:700;" if armed else "")
+            if label.text() != text:
+                label.setText(text)
+            if label.styleSheet() != css:  # a style sheet change re-polishes: only when it changes
+                label.setStyleSheet(css)
             button.setText("Disarm" if armed else ("Arm…" if live else "Arm"))
+            if feature == STOP_GUARD:  # nothing to arm without a distance (a disarm always works)
+                button.setEnabled(armed or configured)
+                button.setToolTip("" if configured else "Set a stop distance for this account in Settings first")
         notes = [n for n in (view.trading_note, view.refusal) if n]
         if account in view.disabled_accounts:
             notes.append(f"Trading is disabled for {account} (TradingIsDisabled): the guards only warn")

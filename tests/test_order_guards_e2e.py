@@ -359,3 +359,24 @@ def test_a_slow_answer_and_a_link_drop_meanwhile_never_double_the_stop(settings,
         assert len(sent(simulator, 208)) == 1, "never a second stop for the same position"
     finally:
         app.stop()
+
+
+def test_a_filled_guard_stop_then_a_new_trade_at_the_same_price_gets_its_own_stop(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: len(simulator.working_orders()) == 1, timeout=WAIT)
+        (stop,) = sent(simulator, 208)
+        simulator.fill_order(stop["ClientOrderID"])  # the market falls to the stop: Sierra Chart fills it
+        qtbot.waitUntil(lambda: not app.window.last_snapshot.positions, timeout=WAIT)
+        (trade,) = app.store.trades("SIM", "Sim1")
+        assert trade.exit_price == 5998 and trade.stop_price == 5998
+        qtbot.waitUntil(lambda: any("stop 5,998.00 MESZ25 filled" in t for t in feed(app, "order")), timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)  # the same entry again: a new position
+        qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 2, timeout=WAIT)
+        assert sent(simulator, 208)[1]["ClientOrderID"] != stop["ClientOrderID"]
+        assert simulator.positions()[("Sim1", SYMBOL)] == (1.0, 6000.0)
+    finally:
+        app.stop()
