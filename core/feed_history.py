@@ -21,10 +21,14 @@ RESTORED = 50
 """How many stored events the feed shows again after a restart (the feed lists 50)."""
 
 _KINDS = {"opened", "increased", "decreased", "flipped", "closed", "reconciled", "stale", "integrity"}
+ORDER_KINDS = {"stop_guard", "orphan_cleanup"}
+"""Audit events of the orders the panel sends (``core/order_guards.py``): their ``source`` is the feed line."""
 
 
 def note_for(event: PositionEvent, tick: Decimal | None) -> Notification:
     """The feed line of one audit event, at its own time; ``tick`` (points) aligns its price."""
+    if event.kind in ORDER_KINDS and event.source:  # the stop guard / orphan cleanup store their feed line
+        return Notification(event.at, "error" if "rejected" in event.reason else "order", event.source)
     head = f"{event.mode} {event.account} · {event.kind.upper()} · "
     after = event.quantity_after
     if after == 0:

@@ -168,3 +168,18 @@ def test_a_flip_cancels_only_the_closed_sides_orders_and_a_reentry_keeps_them() 
     assert decide_orphans(replace(CLOSED, quantity_now=D(2))).action == OrphanAction.NOTHING
     waiting = decide_orphans(replace(CLOSED, pending=frozenset({"STP", "TGT"})))
     assert waiting.action == OrphanAction.WAIT and waiting.order_ids == ()
+
+
+def test_after_a_restart_the_feed_shows_the_guards_lines_again() -> None:
+    from datetime import UTC, datetime
+
+    from core.feed_history import note_for
+    from data.models import PositionEvent
+
+    line = "SIM Sim1 · stop guard · stop 5,998.00 MESZ25 REJECTED by Sierra Chart: Margin"
+    event = PositionEvent(at=datetime.now(UTC), mode="SIM", account="Sim1", symbol="MESZ25", kind="stop_guard",
+                          quantity_before=D(1), quantity_after=D(1), reason="rejected", source=line)  # fmt: skip
+    note = note_for(event, TICK)
+    assert (note.kind, note.text) == ("error", line)
+    event.reason = "sent 208"
+    assert note_for(event, TICK).kind == "order"
