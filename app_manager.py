@@ -32,6 +32,7 @@ from core.instruments import InstrumentBook
 from core.legacy import import_legacy_files
 from core.market_data import MarketDataFeed, SecurityDefinitions
 from core.modes import ModeClassifier
+from core.order_guards import GuardConfig, OrderGuards
 from core.orders import OrderBook
 from core.prices import PriceBook
 from core.resync import ResyncController
@@ -52,6 +53,7 @@ from dtc.messages import DTCMessage
 from panels.alerts import DesktopAlerts
 from panels.bridge import QtBridge
 from panels.main_window import MainWindow
+from panels.order_guards import GuardBridge
 from panels.reconcile_dialog import ReconcileController
 from panels.sierra_differences import SierraBridge
 from panels.startup_reports import EXIT_STORAGE, make_private, open_checked_storage, report_settings_problem
@@ -189,6 +191,8 @@ class DtcSession:
     ):
         self.state, self.router, self.resync, self.feed = state, router, resync, feed
         self.trade_list = trade_list
+        self.guards: OrderGuards | None = None
+        """The stop guard and orphan cleanup (issue 17): ticked here, told when the link drops."""
         self.client: DTCClient | None = None
         self._touched = 0.0
 
@@ -202,6 +206,8 @@ class DtcSession:
                 self.feed.on_disconnect()
                 if self.trade_list is not None:
                     self.trade_list.on_disconnect()
+                if self.guards is not None:
+                    self.guards.on_disconnected()
                 self.state.on_disconnected()
             self.state.set_connection(_LINK_TO_CONNECTION[link], detail)
         self.state.publish()
@@ -227,6 +233,8 @@ class DtcSession:
         if self.trade_list is not None:
             self.trade_list.tick()
         state.check_reconciliation()
+        if self.guards is not None:
+            self.guards.tick()
         state.flush_marks()
         now = time.monotonic()
         if now - self._touched >= 1.0:
@@ -259,6 +267,8 @@ class PanelApp:
     """Restarts the DTC and price threads if one dies of an unexpected error, which the window shows."""
     api: LocalApi | None = None
     """The read-only local API (issue 16), when enabled; it serves from its own thread."""
+    guards: OrderGuards | None = None
+    """The stop guard and orphan cleanup (issue 17): the only senders of orders, off until armed."""
 
     def start(self) -> None:
         self.start_api()
@@ -330,6 +340,13 @@ def store_journaled_fills(state: StateManager, path: Path) -> None:
         state.notify("warning", f"{count} fill(s) not stored when DTC Panel last quit were read back from {path.name}")
 
 
+def guard_config(settings: Settings) -> GuardConfig:
+    """The stop guard's distances and both grace periods from the settings."""
+    return GuardConfig(
+        dict(settings.stop_guard_ticks), settings.stop_guard_grace_seconds, settings.orphan_cleanup_grace_seconds
+    )
+
+
 def build_app(
     settings: Settings,
     password: str = "",
@@ -381,6 +398,7 @@ def build_app(
             f.name: getattr(new, f.name) for f in fields(new) if getattr(new, f.name) != getattr(settings, f.name)
         }
         saved = replace(persisted or settings, **changed).save()
+        guards.set_config(guard_config(new))  # stop distances and grace periods apply at once
         log.info("settings saved to %s (connection changes apply after a restart)", saved)
         if password is not None and not save_password(new.username, password):
             state.notify("warning", f"No system keyring: password not stored; set {PASSWORD_ENV} instead")
@@ -416,6 +434,12 @@ def build_app(
         client.send(message)  # the client is created below; resync only sends after it has started
 
     resync = ResyncController(send, state, store)
+    guards = OrderGuards(state, store, instruments, send, guard_config(settings))
+    guard_bridge = GuardBridge(window)
+    guard_bridge.updated.connect(window.panel2.show_guards)
+    guards.subscribe(guard_bridge.publish)
+    window.panel2.guard_bar.arm_requested.connect(guards.arm)
+    window.panel2.guard_bar.cancel_requested.connect(guards.cancel_orphans)
     trade_list = SierraTradeList(
         send,
         state,
@@ -438,9 +462,11 @@ def build_app(
         feed=feed,
         definitions=SecurityDefinitions(send, instruments.define),
         trade_list=trade_list,
+        guards=guards,
     )
 
     session = DtcSession(state, router, resync, feed, trade_list)
+    session.guards = guards
     client = DTCClient(
         ClientConfig(
             host=settings.host,
@@ -474,7 +500,7 @@ def build_app(
         )
     return PanelApp(
         settings, state, store, router, resync, client, window, csv_source, reconcile, alerts, session, trade_list,
-        api=api,
+        api=api, guards=guards,
     )
 
 

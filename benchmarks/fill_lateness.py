@@ -3,11 +3,11 @@
 The database starts with ``PRELOADED`` closed trades of today (``Sim1`` MESZ25, bulk-inserted like
 ``benchmarks/dbgen.py``: each trade with its two fills and two position events), so every trade that closes
 refreshes a day of statistics and a table of 1,000 rows. The real app (``build_app`` + ``start()``, window shown
-offscreen, synced, its equity chart drawn — pyqtgraph loads in the background after start) then receives ``RATE`` fills per second for ``seconds`` from the DTC simulator — each one
-order of one lot, alternately BUY and SELL (a trade closes every second fill), sent with its 301, 306 and 600
-— while a 10 ms precise ``QTimer`` on the GUI thread notes how late each tick fires (as
-``benchmarks/gui_lateness.py`` does). Afterwards every fill is checked to be stored exactly once and the
-window to show FLAT with the final number of trades today.
+offscreen, synced, its equity chart drawn — pyqtgraph loads in the background after start) then receives ``RATE``
+fills per second for ``seconds`` from the DTC simulator — each one order of one lot, alternately BUY and SELL (a
+trade closes every second fill), sent with its 301, 306 and 600 — while a 10 ms precise ``QTimer`` on the GUI thread
+notes how late each tick fires (as ``benchmarks/gui_lateness.py`` does). Afterwards every fill is checked to be
+stored exactly once and the window to show FLAT with the final number of trades today.
 """
 
 from __future__ import annotations

@@ -30,10 +30,14 @@ NOT_POSITIONS = {
     "trade_discarded": ("reconciled", "trade held apart while disputed, discarded"),
 }
 """Audit events about trades rather than a position change: (feed kind, what the line says)."""
+ORDER_KINDS = {"stop_guard", "orphan_cleanup"}
+"""Audit events of the orders the panel sends (``core/order_guards.py``): their ``source`` is the feed line."""
 
 
 def note_for(event: PositionEvent, tick: Decimal | None) -> Notification:
     """The feed line of one audit event, at its own time; ``tick`` (points) aligns its price."""
+    if event.kind in ORDER_KINDS and event.source:  # the stop guard / orphan cleanup store their feed line
+        return Notification(event.at, "error" if "rejected" in event.reason else "order", event.source)
     if event.kind in NOT_POSITIONS:
         kind, what = NOT_POSITIONS[event.kind]
         text = f"{event.mode} {event.account} · {event.symbol}: {what}"

@@ -44,6 +44,8 @@ class WorkingOrder:
     oco_id: str = ""
     pending_child: bool = False
     """A bracket child waiting for its parent to fill (``ORDER_STATUS_PENDING_CHILD``)."""
+    client_order_id: str = ""
+    """``ClientOrderID`` as Sierra Chart reported it (sent back in CANCEL_ORDER 203 by the orphan cleanup)."""
 
     @property
     def is_stop(self) -> bool:
@@ -87,6 +89,7 @@ class OrderBook:
                     parent_id=msg.ParentServerOrderID,
                     oco_id=msg.OCOLinkedOrderServerOrderID,
                     pending_child=msg.OrderStatus == OrderStatusEnum.ORDER_STATUS_PENDING_CHILD,
+                    client_order_id=msg.ClientOrderID,
                 )
                 changed = changed or self._orders.get(order.server_order_id) != order
                 self._orders[order.server_order_id] = order

@@ -19,6 +19,7 @@ from core.accounting import Fill, InvalidFill
 from core.fills import FillFactory, InvalidMessage
 from core.instruments import InstrumentBook
 from core.market_data import MarketDataFeed, SecurityDefinitions
+from core.order_guards import OrderGuards
 from core.prices import Quote
 from core.resync import ResyncController
 from core.sierra_trades import SierraTradeList
@@ -77,8 +78,11 @@ class MessageRouter:
         feed: MarketDataFeed | None = None,
         definitions: SecurityDefinitions | None = None,
         trade_list: SierraTradeList | None = None,
+        guards: OrderGuards | None = None,
     ) -> None:
         self._state = state
+        self.guards = guards
+        """The stop guard and orphan cleanup (issue 17): told of every logon and ORDER_UPDATE."""
         self._fills = fills
         self._resync = resync
         self._instruments = instruments
@@ -167,6 +171,8 @@ class MessageRouter:
             if self._definitions is not None:
                 self._definitions.on_logon(bool(message.SecurityDefinitionsSupported))
             self._resync.on_logon()
+            if self.guards is not None:
+                self.guards.on_logon(message)
             if self._trade_list is not None:
                 self._trade_list.on_logon()
             self._watch(self._state.open_symbols())
@@ -183,6 +189,8 @@ class MessageRouter:
             self._watch({fill.symbol})
         if self._state.orders.on_order_update(message):
             self._state.on_orders_changed(message.TradeAccount, message.Symbol)
+        if self.guards is not None:
+            self.guards.on_order_update(message)
 
     def _on_historical_fill(self, message: HistoricalOrderFillResponse) -> None:
         """Collect a 304 batch and apply it, oldest first, when its last message arrives."""

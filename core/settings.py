@@ -141,6 +141,13 @@ class Settings:
     """The window's look: ``system`` (follow the operating system), ``light`` or ``dark`` (``THEMES``)."""
     font_size: float = 0.0
     """The window's base font size in points; 0 follows the system's font (else ``FONT_SIZE_RANGE``)."""
+    stop_guard_ticks: dict[str, int] = field(default_factory=dict)
+    """Protective stop distance in ticks from the average entry, by account (``"Sim1"``) or account and symbol
+    root (``"Sim1/MES"``); an account without one has no stop guard. Sending needs arming (never stored)."""
+    stop_guard_grace_seconds: float = 3.0
+    """A position may be without a working stop this long before the stop guard warns (or, armed, acts)."""
+    orphan_cleanup_grace_seconds: float = 2.0
+    """After a position closes, its stop/target orders are left alone this long (a flip may be in progress)."""
 
     def __post_init__(self) -> None:
         """Every ``Settings`` is usable: a value of the wrong type or out of range raises ``SettingsError``
@@ -216,7 +223,15 @@ FONT_SIZE_RANGE = (6.0, 32.0)
 BOOL_FIELDS = ("encoding_request", "tls", "desktop_notifications", "sound")
 TEXT_FIELDS = ("username", "client_name", "tls_trusted_certificate", "price_csv_path", "price_csv_symbol")
 WHOLE_RANGES = {"port": (1, 65535), "heartbeat_seconds": (1, 300), "sierra_trades_days": (0, 3660)}
-SECONDS_FIELDS = ("heat_warning_seconds", "heat_alarm_seconds", "connect_timeout_seconds", "reconnect_max_seconds")
+SECONDS_FIELDS = (
+    "heat_warning_seconds",
+    "heat_alarm_seconds",
+    "connect_timeout_seconds",
+    "reconnect_max_seconds",
+    "stop_guard_grace_seconds",
+    "orphan_cleanup_grace_seconds",
+)
+STOP_GUARD_TICKS_RANGE = (1, 10_000)
 _SESSION_START = re.compile(r"(\d{1,2}):(\d{2})")
 TIME_ZONE_HINT = "not a known time zone; use a name such as America/New_York, America/Chicago or Europe/London"
 
@@ -303,7 +318,15 @@ def problems(settings: Settings) -> list[SettingProblem]:
     found = [SettingProblem(key, getattr(settings, key), reason) for key, reason in reasons.items() if reason]
     _check_table(found, "commission_per_contract", settings.commission_per_contract, _commission_problem)
     _check_table(found, "point_values", settings.point_values, _point_value_problem)
+    _check_table(found, "stop_guard_ticks", settings.stop_guard_ticks, _stop_ticks_problem)
     return found
+
+
+def _stop_ticks_problem(value: object) -> str | None:
+    low, high = STOP_GUARD_TICKS_RANGE
+    if _is_whole(value) and low <= value <= high:  # type: ignore[operator]
+        return None
+    return f"a stop distance must be a whole number of ticks from {low} to {high}"
 
 
 def _api_problems(settings: Settings) -> dict[str, str | None]:
@@ -371,6 +394,12 @@ def _to_decimal(value: object) -> Decimal | None:
         return None
 
 
+def _guard_key(key: str) -> str:
+    """``"Sim1"`` or ``"Sim1/MES"``: the account as written, the symbol root upper case."""
+    account, slash, root = key.strip().partition("/")
+    return f"{account.strip()}/{_root(root)}" if slash else account.strip()
+
+
 def _root(key: str) -> str:
     """Symbol roots are upper case (``core.instruments.symbol_root``); ``*`` stands for every root."""
     return key.strip().upper()
@@ -395,6 +424,10 @@ def _convert(key: str, value: object, default: object) -> tuple[object, list[Set
                 bad.append(SettingProblem(key, v, "must be [point value, tick size], e.g. [10, 0.01]", _root(str(k))))
             pairs[_root(str(k))] = tuple(parts)
         return pairs, bad
+    if key == "stop_guard_ticks":
+        if not isinstance(value, dict):
+            return None, [SettingProblem(key, value, 'must be an object of account (or "account/ROOT") → ticks')]
+        return {_guard_key(str(k)): v for k, v in value.items()}, []
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):

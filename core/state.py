@@ -46,6 +46,7 @@ from core.scope import ScopeState
 from core.snapshots import AppSnapshot, ConnectionState, Notification
 from core.statistics_cache import StatisticsCache
 from core.tradingday import Period
+from core.twins import DERIVED_SOURCE
 from core.units import format_avg_price, format_price
 from data.held_trades import HeldTradeStore
 from data.models import PositionEvent
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (mode, account, symbol)
 PUBLISH_INTERVAL = 1 / 30
+LIVE_SOURCES = frozenset({"301", DERIVED_SOURCE})
+"""``Fill.source`` of fills seen as they happened (ORDER_UPDATE 301)."""
 
 
 def _describe(applied: Applied, tick: Decimal) -> str:
@@ -127,6 +130,10 @@ class StateManager:
         )
         self._worker = False
         self._last_publish = 0.0
+        self.seen_opened: set[Key] = set()
+        """Keys whose position a live ORDER_UPDATE (301) fill of this run opened (or flipped) — not a fill read
+        from history (304) afterwards: the only positions the stop guard may send an order for
+        (``core/order_guards.py``)."""
 
     # --- startup -----------------------------------------------------------------------------------
 
@@ -239,6 +246,10 @@ class StateManager:
             closed = outcome.closed_trade.net_pnl if outcome.closed_trade is not None else None
             self.reconciler.on_fill(key, outcome.position, now, closed)
             self.marks.position_changed(key, opened, outcome.position is None)
+            if opened and a.fill.source in LIVE_SOURCES:  # seen live, not read from history afterwards
+                self.seen_opened.add(key)
+            elif opened or outcome.position is None:
+                self.seen_opened.discard(key)
             if self.scope.see(key[1]):
                 changes.accounts = True
             if self.scope.follow(key[0], key[1]):
@@ -296,6 +307,17 @@ class StateManager:
             entry_cum_delta=quote.cum_delta if quote else None,
             entry_poc=quote.poc if quote else None,
         )
+
+    def order_guard_facts(self) -> tuple[dict[Key, Position], dict[Key, bool], frozenset[Key], frozenset[Key]]:
+        """(open positions, confirmed flags, disputed keys, keys seen opened by this run), read together under
+        the lock, for the stop guard and the orphan cleanup (``core/order_guards.py``)."""
+        with self._lock:
+            return (
+                dict(self.ledger.positions),
+                dict(self.reconciler.confirmed),
+                frozenset(self.reconciler.discrepancies),
+                frozenset(self.seen_opened),
+            )
 
     def notify(self, kind: str, text: str) -> None:
         """Add one entry to the in-window notification feed."""

@@ -103,6 +103,58 @@ class EncodingResponse(DTCMessage, **_tag(MT.ENCODING_RESPONSE)):
     ProtocolType: str = "DTC"
 
 
+# --- 2.3 order entry (C→S): only the panel's protective stop and its cancels (core/order_guards.py) ---------
+
+
+class SubmitNewSingleOrder(DTCMessage, **_tag(MT.SUBMIT_NEW_SINGLE_ORDER)):
+    """SUBMIT_NEW_SINGLE_ORDER (208), fields as in the v8 header's ``s_SubmitNewSingleOrder``.
+
+    ``ClientOrderID`` must be unique for the trading session; ``OrderType`` OrderTypeEnum (3 = stop, trigger
+    ``Price1`` in points); ``BuySell`` 1 buy / 2 sell; ``Quantity`` contracts; ``TimeInForce`` TimeInForceEnum;
+    ``OpenOrClose`` OpenCloseTradeEnum (2 = close; servers ignore it for futures); ``IsAutomatedOrder`` 1 for
+    an order no person clicked."""
+
+    Symbol: str = ""
+    Exchange: str = ""
+    TradeAccount: str = ""
+    ClientOrderID: str = ""
+    OrderType: int = 0
+    BuySell: int = 0
+    Price1: float = 0.0
+    Price2: float = 0.0
+    Quantity: float = 0.0
+    TimeInForce: int = 0
+    GoodTillDateTime: int = 0
+    IsAutomatedOrder: int = 0
+    IsParentOrder: int = 0
+    FreeFormText: str = ""
+    OpenOrClose: int = 0
+
+
+class CancelOrder(DTCMessage, **_tag(MT.CANCEL_ORDER)):
+    """CANCEL_ORDER (203): the working order ``ServerOrderID`` of ``TradeAccount``."""
+
+    ServerOrderID: str = ""
+    ClientOrderID: str = ""
+    TradeAccount: str = ""
+
+
+class CancelReplaceOrder(DTCMessage, **_tag(MT.CANCEL_REPLACE_ORDER)):
+    """CANCEL_REPLACE_ORDER (204): new ``Price1`` (points) and ``Quantity`` (contracts) of a working order;
+    ``Price1IsSet``/``Price2IsSet`` 1 = the price is meant (0 = keep it)."""
+
+    ServerOrderID: str = ""
+    ClientOrderID: str = ""
+    Price1: float = 0.0
+    Price2: float = 0.0
+    Quantity: float = 0.0
+    Price1IsSet: int = 1
+    Price2IsSet: int = 0
+    TimeInForce: int = 0
+    GoodTillDateTime: int = 0
+    TradeAccount: str = ""
+
+
 # --- 2.4 trading state ---------------------------------------------------------------------------
 
 
@@ -483,6 +535,9 @@ MESSAGE_CLASSES: tuple[type[DTCMessage], ...] = (
     Logoff,
     EncodingRequest,
     EncodingResponse,
+    SubmitNewSingleOrder,
+    CancelOrder,
+    CancelReplaceOrder,
     OpenOrdersRequest,
     OrderUpdate,
     OpenOrdersReject,

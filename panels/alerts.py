@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QApplication, QStyle, QSystemTrayIcon, QWidget
 
 from core.snapshots import AppSnapshot, Notification
 
-ANNOUNCED_KINDS = frozenset({"opened", "increased", "decreased", "flipped", "closed", "reconciled", "stale", "error"})
+ANNOUNCED_KINDS = frozenset(
+    {"opened", "increased", "decreased", "flipped", "closed", "reconciled", "stale", "error", "unprotected"}
+)
 
 
 class DesktopAlerts(QObject):
@@ -58,7 +60,7 @@ class DesktopAlerts(QObject):
         if self.desktop and self._tray is not None:
             icon = (
                 QSystemTrayIcon.MessageIcon.Warning
-                if item.kind in ("stale", "error")
+                if item.kind in ("stale", "error", "unprotected")
                 else QSystemTrayIcon.MessageIcon.Information
             )
             self._tray.showMessage("DTC Panel", item.text, icon, 8000)

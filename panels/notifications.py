@@ -31,6 +31,8 @@ KIND_COLORS = {
     "warning": HEAT_AMBER,
     "error": ERROR_FG,
     "conflict": ERROR_FG,
+    "unprotected": HEAT_AMBER,  # the stop guard / orphan cleanup warns (issue 17)
+    "order": "#2f6fb3",  # an order the panel sent, or Sierra Chart's answer to it (issue 17)
 }
 SHOWN = 50
 """How many of the newest entries the list holds."""

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from core.order_guards import GuardView
 from core.snapshots import AppSnapshot
 from panels import format as fmt
+from panels.order_guards import GuardBar, card_guard
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS, PositionCard
 from panels.theme import ERROR_BG, ERROR_FG, WARNING_BG, WARNING_FG, active_look
 
@@ -59,6 +61,10 @@ class Panel2(QWidget):
         scroll.viewport().setAutoFillBackground(False)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 4, 0)
+        self.guard_bar = GuardBar(body)  # the stop guard and orphan cleanup of the displayed account (issue 17)
+        layout.addWidget(self.guard_bar)
+        self._guards = GuardView()
+        self._scope: tuple[str | None, str | None] = (None, None)
         self.flat = QLabel("FLAT", objectName="flat")
         self.flat.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.flat.setStyleSheet(f"font-size:24pt; font-weight:800; color:{active_look().flat}; padding:16px;")
@@ -109,6 +115,19 @@ class Panel2(QWidget):
             ],
         )
         self._set_note(self.orphans, [f"Orphaned order — {text}" for text in snap.orphan_orders])
+        self._scope = (snap.scope_mode, snap.scope_account)
+        self._show_guard_lines()
+
+    def show_guards(self, view: GuardView) -> None:
+        """The stop guard and orphan cleanup as the core last published them (``core.order_guards``)."""
+        self._guards = view
+        self._show_guard_lines()
+
+    def _show_guard_lines(self) -> None:
+        mode, account = self._scope
+        self.guard_bar.show_for(mode, account, self._guards)
+        for symbol, card in self._cards.items():
+            card.show_guard(*card_guard(self._guards, mode or "", account or "", symbol))
 
     @staticmethod
     def _set_note(label: QLabel, lines: list[str]) -> None:
@@ -116,6 +135,10 @@ class Panel2(QWidget):
         if label.text() != text:
             label.setText(text)
         label.setVisible(bool(lines))
+
+    def guard_lines(self) -> dict[str, str]:
+        """Symbol → the stop guard's line on its card ("" when none is shown)."""
+        return {s: c.guard.text() if c.guard.isVisibleTo(self) else "" for s, c in self._cards.items()}
 
     def card_texts(self) -> list[str]:
         """What each card shows, one string per open position (banner · entry · P&L), top to bottom."""

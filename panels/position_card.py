@@ -115,6 +115,11 @@ class PositionCard(QFrame):
         self._flags.setLayout(flags)
         flags.setContentsMargins(0, 2, 0, 2)
         outer.addWidget(self._flags)
+        self.guard = QLabel(objectName="guardLine")  # the stop guard (issue 17); LIVE arming always shown
+        self.guard.setTextFormat(Qt.TextFormat.PlainText)
+        self.guard.setWordWrap(True)
+        self.guard.hide()
+        outer.addWidget(self.guard)
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(3)
@@ -279,6 +284,14 @@ class PositionCard(QFrame):
         if self.note.text() != text:
             self.note.setText(text)
         self.note.setVisible(bool(notes))
+
+    def show_guard(self, text: str, css: str) -> None:
+        """The stop guard's line for this position (``panels.order_guards.card_guard``); hidden when empty."""
+        if self.guard.text() != text:
+            self.guard.setText(text)
+        if self.guard.styleSheet() != css:
+            self.guard.setStyleSheet(css)
+        self.guard.setVisible(bool(text))
 
     def summary(self) -> str:
         """banner · entry · open P&L, as one line (tests and the end-to-end check read this)."""

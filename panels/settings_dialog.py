@@ -76,6 +76,24 @@ def parse_point_values(text: str) -> dict[str, tuple[Decimal, Decimal]]:
     return out
 
 
+def format_stop_distances(values: dict[str, int]) -> str:
+    """``{"Sim1": 8, "Sim1/MES": 12}`` → ``Sim1=8, Sim1/MES=12``."""
+    return ", ".join(f"{key}={ticks}" for key, ticks in values.items())
+
+
+def parse_stop_distances(text: str) -> dict[str, int]:
+    """``Sim1=8, 120005/MES=12`` → stop guard distances in ticks by account (or account/ROOT). Raises
+    ``ValueError`` for text that is not ``ACCOUNT=whole number``; the range is for ``core.settings`` to check."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = (s.strip() for s in part.partition("="))
+        if not sep or not key or not value.lstrip("-").isdigit():
+            raise ValueError(f"stop distance {part!r}: write ACCOUNT=ticks or ACCOUNT/ROOT=ticks, e.g. Sim1=8")
+        account, slash, root = key.partition("/")
+        out[f"{account.strip()}/{root.strip().upper()}" if slash else key] = int(value)
+    return out
+
+
 def _decimal(text: str, what: str) -> Decimal:
     try:
         return Decimal(text)
@@ -98,6 +116,9 @@ FIELD_LABELS = {
     "price_csv_symbol": "Price CSV symbol",
     "api_port": "Local API port",
     "api_bind_address": "Local API address",
+    "stop_guard_ticks": "Stop guard distances",
+    "stop_guard_grace_seconds": "Stop guard grace",
+    "orphan_cleanup_grace_seconds": "Orphan cleanup grace",
 }
 """The dialog's name for each setting it edits (what the trader reads beside the field)."""
 
@@ -213,6 +234,7 @@ class SettingsDialog(QDialog):
         form.addRow("Notifications", self.desktop)
         form.addRow("", self.sound)
         self._add_api_rows(form, settings)
+        self._add_guard_rows(form, settings)
         self._add_look_rows(form, settings)
         self.error = QLabel(objectName="settingsError")
         self.error.setTextFormat(Qt.TextFormat.PlainText)
@@ -259,7 +281,31 @@ class SettingsDialog(QDialog):
             api_bind_address=self.api_address.text().strip() or "127.0.0.1",
             theme=self.theme.currentData(),
             font_size=self.font_size.value(),
+            stop_guard_ticks=parse_stop_distances(self.stop_distances.text()),
+            stop_guard_grace_seconds=self.stop_grace.value(),
+            orphan_cleanup_grace_seconds=self.cleanup_grace.value(),
         )
+
+    def _add_guard_rows(self, form: QFormLayout, settings: Settings) -> None:
+        """The stop guard's distances and both grace periods (issue 17; applied at once). Arming is on the
+        position bar, never here: it is not stored."""
+        self.stop_distances = QLineEdit(format_stop_distances(settings.stop_guard_ticks), objectName="stopDistances")
+        self.stop_distances.setPlaceholderText("Sim1=8, 120005/MES=12   (ticks from the average entry)")
+        self.stop_distances.setToolTip(
+            "Protective stop distance in ticks, by account or account/ROOT. An account without one has no stop "
+            "guard. Orders are sent only after arming the guard on the position bar (LIVE: with a confirmation)."
+        )
+        self.stop_grace = QDoubleSpinBox(objectName="stopGrace")
+        self.cleanup_grace = QDoubleSpinBox(objectName="cleanupGrace")
+        for box, value in ((self.stop_grace, settings.stop_guard_grace_seconds),
+                           (self.cleanup_grace, settings.orphan_cleanup_grace_seconds)):  # fmt: skip
+            box.setRange(0.5, 600.0)
+            box.setDecimals(1)
+            box.setSuffix(" s")
+            box.setValue(value)
+        form.addRow("Stop guard distances", self.stop_distances)
+        form.addRow("Stop guard grace", self.stop_grace)
+        form.addRow("Orphan cleanup grace", self.cleanup_grace)
 
     def _add_look_rows(self, form: QFormLayout, settings: Settings) -> None:
         """Theme and font size (applied at once when saved)."""

@@ -25,20 +25,27 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import msgspec
+
 from dtc import messages as m
 from dtc.sim.connection import Client, Faults, LogoffSeen, LogonSeen, read_frames
 from dtc.sim.handlers import RequestHandlers
 from dtc.sim.market import walk_path
+from dtc.sim.orders import SimOrder, SimOrderBook, order_update
 from dtc.sim.persist import StateFile
 from dtc.sim.playback import play
 from dtc.sim.scenario import BalanceSpec, FillSpec, Scenario, StepAction
 from dtc.sim.steps import (
     DropSpec,
     DuplicateFillSpec,
+    FillStopSpec,
     HeartbeatsSpec,
     InstrumentSpec,
     LogoffSpec,
     LogonResultSpec,
+    OrderDelaySpec,
+    OrderRejectSpec,
+    PlaceOrderSpec,
     PositionsRejectSpec,
     PriceSpec,
     PriceWalkSpec,
@@ -59,6 +66,8 @@ from dtc.sim.wire import (
 from dtc.sim.world import Position, Quote, World
 
 log = logging.getLogger("dtc.sim.server")
+
+OrderMessage = m.SubmitNewSingleOrder | m.CancelOrder | m.CancelReplaceOrder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +97,9 @@ class SimEngine:
             if spec.price is not None:
                 world.seed_quote(spec.symbol, spec.price)
         self.handlers = RequestHandlers(world, self.faults, self.instruments)
+        self.orders = SimOrderBook(world.new_order_id)
+        """Working orders and the answers to 208/203/204 (``dtc.sim.orders``)."""
+        self.handlers.orders = self.orders
         self.logon_changed = threading.Condition()
         self.logged_on = 0
         self.idle = threading.Event()
@@ -117,6 +129,10 @@ class SimEngine:
             TradesDifferenceSpec: lambda s: self.handlers.trades.faults.adjust.__setitem__(
                 s.close_execution_id, (s.field, s.amount)
             ),
+            OrderRejectSpec: lambda s: setattr(self.orders.faults, "reject", s.text),
+            OrderDelaySpec: lambda s: setattr(self.orders.faults, "delay", s.seconds / self.speed),
+            FillStopSpec: self.fill_stop,
+            PlaceOrderSpec: lambda s: self.place_order(dataclasses.asdict(s)),
         }
 
     # --- connections ------------------------------------------------------------------------------
@@ -191,6 +207,8 @@ class SimEngine:
             log.info("client %s: LOGOFF (%r), closing", client.peer, msg.Reason)
             self.logoffs.append(LogoffSeen(client.peer, msg.Reason))
             return False
+        elif isinstance(msg, m.SubmitNewSingleOrder | m.CancelOrder | m.CancelReplaceOrder):
+            self.on_order_message(client, msg)
         elif (reply := self.handlers.handle(client, msg)) is not None:
             client.send(encode_all(reply))
         else:
@@ -211,7 +229,10 @@ class SimEngine:
             req.HeartbeatIntervalInSeconds,
             result.result,
         )
-        client.send(frame(logon_response(result.result, result.text, result.reconnect_address)))
+        response = logon_response(result.result, result.text, result.reconnect_address)
+        if not self.orders.faults.trading_allowed:
+            response = msgspec.structs.replace(response, TradingIsSupported=0)
+        client.send(frame(response))
         if result.result != 1:
             return False
         client.last_heartbeat = time.monotonic()
@@ -346,6 +367,91 @@ class SimEngine:
             await asyncio.sleep(spec.interval / self.speed)
             for symbol, path in paths:
                 self.trade(symbol, path[i], 1.0)
+
+    # --- orders (dtc.sim.orders) -------------------------------------------------------------------
+
+    def on_order_message(self, client: Client, msg: OrderMessage) -> None:
+        """208/203/204 from a client: kept in ``orders.received``, answered (after the injected delay) with
+        301s to every logged-on client, as Sierra Chart reports every order event to every connection."""
+        self.orders.received.append(msgspec.to_builtins(msg))
+        log.info("client %s: %s %s", client.peer, type(msg).__name__, msgspec.to_builtins(msg))
+        delay = self.orders.faults.delay
+        if delay > 0:
+            asyncio.get_running_loop().call_later(delay, self._answer_order, msg)
+        else:
+            self._answer_order(msg)
+
+    def _answer_order(self, msg: OrderMessage) -> None:
+        if isinstance(msg, m.SubmitNewSingleOrder):
+            replies = self.orders.submit(msg)
+        elif isinstance(msg, m.CancelOrder):
+            replies = self.orders.cancel(msg)
+        else:
+            replies = self.orders.replace(msg)
+        for reply in replies:
+            log.info("order update %s reason %d status %d %s", reply.ServerOrderID or reply.ClientOrderID,
+                     reply.OrderUpdateReason, reply.OrderStatus, reply.InfoText)  # fmt: skip
+        self.persist()  # the order id counter moved
+        self.broadcast(encode_all(replies))
+
+    def place_order(self, order: dict[str, Any]) -> SimOrder:
+        """A working order entered in "Sierra Chart" itself (not by a client): unsolicited 301 reason 2."""
+        placed = self.orders.add(**order)
+        self.persist()
+        self.broadcast(frame(order_update(placed, 2, 4)))
+        return placed
+
+    def cancel_working(self, order_id: str) -> bool:
+        """The trader cancels a working order in "Sierra Chart": 301 reason 6; False if none is working."""
+        order = self.orders.find(order_id)
+        if order is None:
+            return False
+        del self.orders.orders[order.server_order_id]
+        self.broadcast(frame(order_update(order, 6, 8)))
+        return True
+
+    def fill_working(self, order_id: str, price: float | None) -> list[str]:
+        """Fill working order ``order_id`` (ServerOrderID or ClientOrderID) at ``price`` (default its Price1):
+        the fill's 301 carries the order's ids, type and price, then the 306; returns the execution ids."""
+        order = self.orders.find(order_id)
+        if order is None:
+            raise ValueError(f"no working order {order_id!r}")
+        del self.orders.orders[order.server_order_id]
+        at = order.price if price is None else price
+        spec = FillSpec.create(order.account, order.symbol, order.side, order.quantity, at)
+        records = self.world.apply_fill(spec, (order.server_order_id, order.client_order_id))
+        self.persist()
+        msgs: list[m.DTCMessage] = []
+        for f, pos in records:
+            update = msgspec.structs.replace(fill_order_update(f), OrderType=order.order_type, Price1=order.price)
+            msgs += [update, position_update(f.account, f.symbol, pos)]
+        self.broadcast(encode_all(msgs))
+        for f, _ in records:
+            self.trade(f.symbol, f.price, f.quantity)
+        return [f.execution_id for f, _ in records]
+
+    def fill_stop(self, spec: FillStopSpec) -> list[str]:
+        """Fill the working stop of (account, symbol) at its price; nothing (logged) when there is none."""
+        stop = next(
+            (o for o in self.orders.orders.values() if (o.account, o.symbol) == (spec.account, spec.symbol)
+             and o.order_type in (3, 4)),
+            None,
+        )  # fmt: skip
+        if stop is None:
+            log.info("fill_stop: no working stop for %s %s", spec.account, spec.symbol)
+            return []
+        return self.fill_working(stop.server_order_id, None)
+
+    def set_trading_disabled(self, account: str, disabled: bool) -> None:
+        """Sierra Chart's risk settings lock (or unlock) ``account``: an unsolicited 600 with TradingIsDisabled."""
+        if disabled:
+            self.orders.faults.disabled_accounts.add(account)
+        else:
+            self.orders.faults.disabled_accounts.discard(account)
+        accounts = self.world.accounts(account)
+        if accounts:
+            update = msgspec.structs.replace(balance_update(accounts[0]), TradingIsDisabled=int(disabled))
+            self.broadcast(frame(update))
 
     # --- faults -----------------------------------------------------------------------------------
 

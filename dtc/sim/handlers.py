@@ -13,9 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from dtc import messages as m
 from dtc.sim.connection import Client, Faults
 from dtc.sim.market import restriction_text
+from dtc.sim.orders import SimOrderBook
 from dtc.sim.steps import InstrumentSpec
 from dtc.sim.trades import TradesHandler
 from dtc.sim.wire import balance_update, fill_response, market_snapshot, position_update, security_definition
@@ -44,6 +47,8 @@ class RequestHandlers:
     def __init__(self, world: World, faults: Faults, instruments: Mapping[str, InstrumentSpec]) -> None:
         self._world, self._faults, self._instruments = world, faults, instruments
         self.history_requests: list[HistoryRequest] = []
+        self.orders: SimOrderBook | None = None
+        """Working orders (set by the engine): 300 lists them; 401 reports their accounts' TradingIsDisabled."""
         self.trades = TradesHandler(world, instruments)
         """10100 → 10102s/10101 (Sierra Chart's own flat-to-flat trade list), with its fault injection."""
         self._table: dict[type, Callable[[Client, Any], list[m.DTCMessage]]] = {
@@ -71,7 +76,7 @@ class RequestHandlers:
                 MessageNumber=i,
                 TradeAccount=name,
                 RequestID=req.RequestID,
-                TradingIsDisabled=0,
+                TradingIsDisabled=int(self.orders is not None and name in self.orders.faults.disabled_accounts),
             )
             for i, name in enumerate(names, 1)
         ]
@@ -85,7 +90,13 @@ class RequestHandlers:
             ]
         if not accounts:
             return [m.AccountBalanceUpdate(RequestID=req.RequestID, NoAccountBalances=1)]
-        return [balance_update(a, req.RequestID, len(accounts), i) for i, a in enumerate(accounts, 1)]
+        disabled = self.orders.faults.disabled_accounts if self.orders is not None else set()
+        return [
+            msgspec.structs.replace(
+                balance_update(a, req.RequestID, len(accounts), i), TradingIsDisabled=int(a.TradeAccount in disabled)
+            )
+            for i, a in enumerate(accounts, 1)
+        ]
 
     def _positions(self, _client: Client, req: m.CurrentPositionsRequest) -> list[m.DTCMessage]:
         """305 → 306 per traded (account, symbol), flat ones at 0; one NoPositions 306 when there are none;
@@ -111,7 +122,9 @@ class RequestHandlers:
         ]
 
     def _open_orders(self, _client: Client, req: m.OpenOrdersRequest) -> list[m.DTCMessage]:
-        """300 → a single 301 with NoOrders 1 (the simulator never has working orders)."""
+        """300 → the working orders (``dtc.sim.orders``), or a single 301 with NoOrders 1."""
+        if self.orders is not None:
+            return list(self.orders.open_orders(req.RequestID, req.TradeAccount))
         return [
             m.OrderUpdate(
                 RequestID=req.RequestID,

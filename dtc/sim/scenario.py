@@ -12,9 +12,9 @@ A scenario is a JSON object::
 Each step waits ``wait`` seconds (before speed scaling) and then performs exactly one action; the action
 kind is the step's only key besides ``wait`` and ``note``. Kinds (``STEP_KINDS``): ``fill``, ``balance``
 (below); ``price``, ``price_walk``, ``set_position``, ``drop``, ``silence``, ``duplicate_fill``, ``logoff``,
-``heartbeats``, ``logon_result``, ``positions_reject``, ``trades_reject``, ``trades_difference``
-(``dtc.sim.steps``). New kinds are added by writing
-a ``from_dict`` parser and registering it in ``STEP_KINDS``. Optional top-level ``instruments`` and
+``heartbeats``, ``logon_result``, ``positions_reject``, ``trades_reject``, ``trades_difference``, and for
+orders ``order_reject``, ``order_delay``, ``fill_stop``, ``place_order`` (``dtc.sim.steps``). New kinds are
+added by writing a ``from_dict`` parser and registering it in ``STEP_KINDS``. Optional top-level ``instruments`` and
 ``market_data_rejected`` feed security definitions and market data (see ``Scenario``). Units: prices in
 points, quantities in contracts, money in the account currency. Every validation problem raises
 ``ValueError`` naming the step.
@@ -31,10 +31,14 @@ from typing import Any
 from dtc.sim.steps import (
     DropSpec,
     DuplicateFillSpec,
+    FillStopSpec,
     HeartbeatsSpec,
     InstrumentSpec,
     LogoffSpec,
     LogonResultSpec,
+    OrderDelaySpec,
+    OrderRejectSpec,
+    PlaceOrderSpec,
     PositionsRejectSpec,
     PriceSpec,
     PriceWalkSpec,
@@ -186,6 +190,10 @@ StepAction = (
     | PositionsRejectSpec
     | TradesRejectSpec
     | TradesDifferenceSpec
+    | OrderRejectSpec
+    | OrderDelaySpec
+    | FillStopSpec
+    | PlaceOrderSpec
 )
 STEP_KINDS: dict[str, Callable[[Any, str], StepAction]] = {
     "fill": FillSpec.from_dict,
@@ -202,6 +210,10 @@ STEP_KINDS: dict[str, Callable[[Any, str], StepAction]] = {
     "positions_reject": PositionsRejectSpec.from_dict,
     "trades_reject": TradesRejectSpec.from_dict,
     "trades_difference": TradesDifferenceSpec.from_dict,
+    "order_reject": OrderRejectSpec.from_dict,
+    "order_delay": OrderDelaySpec.from_dict,
+    "fill_stop": FillStopSpec.from_dict,
+    "place_order": PlaceOrderSpec.from_dict,
 }
 """Step kind (the action's JSON key) → parser of its object."""
 

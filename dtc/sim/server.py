@@ -323,6 +323,70 @@ class SimulatorServer:
         """Send the identical 301 of an earlier fill again (duplicate delivery); False if the id is unknown."""
         return self._call(lambda: self._engine.resend_fill(execution_id))
 
+    # --- orders (dtc.sim.orders): what the panel sends, and the trader's own orders ------------------
+
+    def orders_received(self) -> list[dict[str, Any]]:
+        """Every SUBMIT_NEW_SINGLE_ORDER (208), CANCEL_ORDER (203) and CANCEL_REPLACE_ORDER (204) received, oldest
+        first, as its JSON fields (``Type`` first)."""
+        return self._call(lambda: [dict(r) for r in self._engine.orders.received])
+
+    def working_orders(self) -> list[dict[str, Any]]:
+        """The working orders now: server_order_id, client_order_id, account, symbol, side, order_type, price
+        (points), quantity (contracts), ..."""
+        return self._call(lambda: [dataclasses.asdict(o) for o in self._engine.orders.orders.values()])
+
+    def place_order(
+        self,
+        account: str,
+        symbol: str,
+        side: str,
+        order_type: int,
+        price: float,
+        quantity: float,
+        parent: str = "",
+    ) -> str:
+        """A working order entered in Sierra Chart by the trader (``order_type`` OrderTypeEnum: 2 limit, 3 stop;
+        ``side`` "BUY"/"SELL"; points; contracts): an unsolicited 301 to every client. Returns its
+        ServerOrderID."""
+        if side not in ("BUY", "SELL"):
+            raise ValueError(f"side must be BUY or SELL, got {side!r}")
+        order = {
+            "account": text(account, "account"),
+            "symbol": text(symbol, "symbol"),
+            "side": side,
+            "order_type": int(order_type),
+            "price": number(price, "price", positive=True),
+            "quantity": number(quantity, "quantity", positive=True),
+            "parent": parent,
+        }
+        return self._call(lambda: self._engine.place_order(order).server_order_id)
+
+    def cancel_working_order(self, order_id: str) -> bool:
+        """The trader cancels a working order in Sierra Chart (301 reason 6); False if it is not working."""
+        return self._call(lambda: self._engine.cancel_working(order_id))
+
+    def fill_order(self, order_id: str, price: float | None = None) -> list[str]:
+        """Fill a working order (by ServerOrderID or ClientOrderID) at ``price`` (default its Price1): its 301
+        (reason 4, the order's ids) and the 306. ``ValueError`` if it is not working."""
+        return self._call(lambda: self._engine.fill_working(order_id, price))
+
+    def set_order_reject(self, text_: str | None) -> None:
+        """Reject every later SUBMIT_NEW_SINGLE_ORDER (208) with this InfoText (None: accept again)."""
+        self._call(lambda: setattr(self._engine.orders.faults, "reject", text_))
+
+    def set_order_delay(self, seconds: float) -> None:
+        """Answer 208/203/204 only after ``seconds`` (0: at once)."""
+        value = number(seconds, "seconds", positive=False)
+        self._call(lambda: setattr(self._engine.orders.faults, "delay", value))
+
+    def set_trading_allowed(self, allowed: bool) -> None:
+        """Sierra Chart's "Allow Trading": False makes later logons say TradingIsSupported 0 and rejects orders."""
+        self._call(lambda: setattr(self._engine.orders.faults, "trading_allowed", bool(allowed)))
+
+    def set_trading_disabled(self, account: str, disabled: bool = True) -> None:
+        """Lock ``account`` (TradingIsDisabled 1 in 401 and 600; its orders are rejected); an unsolicited 600."""
+        self._call(lambda: self._engine.set_trading_disabled(account, disabled))
+
     def set_market_data_rejected(self, symbols: Iterable[str]) -> None:
         """Reject later 101 requests (103) for these symbol prefixes, roots or exchanges (e.g. "MES", "CME")."""
         entries = tuple(text(s, "market_data_rejected") for s in symbols)

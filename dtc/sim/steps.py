@@ -346,3 +346,74 @@ class TradesDifferenceSpec:
         keys = {"close_execution_id", "field", "amount"}
         d = mapping(data, where, keys, keys)
         return cls.create(d["close_execution_id"], d["field"], d["amount"], where)
+
+
+@dataclass(frozen=True)
+class OrderRejectSpec:
+    """While ``text`` is set, every SUBMIT_NEW_SINGLE_ORDER (208) is rejected (301 reason 8, this InfoText)."""
+
+    text: str | None
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "order_reject") -> OrderRejectSpec:
+        d = mapping(data, where, {"text"}, {"text"})
+        return cls(text=None if d["text"] is None else text(d["text"], f"{where}.text"))
+
+
+@dataclass(frozen=True)
+class OrderDelaySpec:
+    """Answer 208/203/204 only ``seconds`` after they arrive (0: at once)."""
+
+    seconds: float
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "order_delay") -> OrderDelaySpec:
+        d = mapping(data, where, {"seconds"}, {"seconds"})
+        return cls(seconds=number(d["seconds"], f"{where}.seconds"))
+
+
+@dataclass(frozen=True)
+class FillStopSpec:
+    """Fill the working stop of (``account``, ``symbol``) — e.g. the panel's protective stop — at its price."""
+
+    account: str
+    symbol: str
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "fill_stop") -> FillStopSpec:
+        d = mapping(data, where, {"account", "symbol"}, {"account", "symbol"})
+        return cls(account=text(d["account"], f"{where}.account"), symbol=text(d["symbol"], f"{where}.symbol"))
+
+
+ORDER_TYPES = {"limit": 2, "stop": 3}
+
+
+@dataclass(frozen=True)
+class PlaceOrderSpec:
+    """A working order the trader enters in Sierra Chart: ``type`` "stop" or "limit", ``side`` BUY/SELL,
+    ``price`` points, ``quantity`` contracts; an unsolicited 301 to every client."""
+
+    account: str
+    symbol: str
+    side: str
+    order_type: int
+    price: float
+    quantity: float
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "place_order") -> PlaceOrderSpec:
+        keys = {"account", "symbol", "side", "type", "price", "quantity"}
+        d = mapping(data, where, keys, keys)
+        side, kind = d["side"], d["type"]
+        if side not in ("BUY", "SELL"):
+            raise ValueError(f"{where}.side: expected BUY or SELL, got {side!r}")
+        if kind not in ORDER_TYPES:
+            raise ValueError(f"{where}.type: expected one of {sorted(ORDER_TYPES)}, got {kind!r}")
+        return cls(
+            account=text(d["account"], f"{where}.account"),
+            symbol=text(d["symbol"], f"{where}.symbol"),
+            side=side,
+            order_type=ORDER_TYPES[kind],
+            price=number(d["price"], f"{where}.price", positive=True),
+            quantity=number(d["quantity"], f"{where}.quantity", positive=True),
+        )

@@ -69,7 +69,7 @@ def logon_response(result: int = 1, text: str = "", reconnect_address: str = "")
         ServerName=SERVER_NAME,
         TradingIsSupported=1,
         OCOOrdersSupported=0,
-        OrderCancelReplaceSupported=0,
+        OrderCancelReplaceSupported=1,
         SecurityDefinitionsSupported=1,
         HistoricalPriceDataSupported=0,
         MarketDepthIsSupported=0,

@@ -145,14 +145,24 @@ class World:
         if name not in self._accounts:
             self._accounts[name] = AccountSpec(TradeAccount=name)
 
-    def apply_fill(self, spec: FillSpec) -> list[tuple[FillRecord, Position]]:
+    def new_order_id(self) -> str:
+        """The next ``ServerOrderID`` for a working order (``dtc.sim.orders``); fills use the same counter."""
+        with self.lock:
+            n = self._next_order
+            self._next_order += 1
+            self.changes += 1
+            return f"{ORDER_PREFIX}{n}"
+
+    def apply_fill(self, spec: FillSpec, order_ids: tuple[str, str] | None = None) -> list[tuple[FillRecord, Position]]:
         """Execute one order (its pieces in order) with fresh order/execution ids; returns each new record with
         a copy of the position right after it. An undeclared account is added with a zero balance. Last prices
-        are not touched (the caller records the trades with ``trade``)."""
+        are not touched (the caller records the trades with ``trade``). ``order_ids`` (ServerOrderID,
+        ClientOrderID) fills a working order of ``dtc.sim.orders`` instead of a new market order."""
         with self.lock:
             self._account(spec.account)
             n, order_time = self._next_order, self._clock()
-            self._next_order += 1
+            if order_ids is None:
+                self._next_order += 1
             pos = self._positions.setdefault((spec.account, spec.symbol), Position())
             sign, filled, notional, out = (1.0 if spec.side == "BUY" else -1.0), 0.0, 0.0, []
             for i, (qty, price) in enumerate(spec.pieces, 1):
@@ -168,9 +178,9 @@ class World:
                     price=price,
                     execution_id=exec_id,
                     time=now,
-                    server_order_id=f"{ORDER_PREFIX}{n}",
+                    server_order_id=order_ids[0] if order_ids else f"{ORDER_PREFIX}{n}",
                     position_quantity=pos.quantity,
-                    client_order_id=f"{CLIENT_ORDER_PREFIX}{n}",
+                    client_order_id=order_ids[1] if order_ids else f"{CLIENT_ORDER_PREFIX}{n}",
                     order_quantity=spec.quantity,
                     filled_quantity=spec.quantity if i == len(spec.pieces) else filled,
                     average_fill_price=round(notional / filled, 10),
