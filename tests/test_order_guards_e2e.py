@@ -75,7 +75,10 @@ def test_unprotected_position_is_warned_then_one_stop_is_sent_and_resized(settin
         simulator.fill("Sim1", SYMBOL, "BUY", 2, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)  # after the grace period
         assert "stop guard not armed" in guard_line(app)
-        assert any("no working stop (stop guard not armed)" in t for t in feed(app, "unprotected"))
+        # the card's line and the feed line travel separately (guard view, snapshot): both arrive
+        qtbot.waitUntil(
+            lambda: any("no working stop (stop guard not armed)" in t for t in feed(app, "unprotected")), timeout=WAIT
+        )
         assert sent(simulator, 208) == []  # warnings only until armed
 
         app.window.panel2.guard_bar.stop_button.click()  # SIM: armed without a dialog
