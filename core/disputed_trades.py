@@ -81,13 +81,6 @@ class DisputedTrades:
             if not disputed(key):
                 self.release(key, "agrees with Sierra Chart")
 
-    def held(self, key: Key) -> int:
-        """How many trades ``key`` holds (0 when the database cannot say)."""
-        try:
-            return self._store.keys().get(key, 0)
-        except StorageError:
-            return 0
-
     def _take(self, key: Key, reason: str, keep: bool) -> list[dict[str, Any]]:
         try:
             if keep:
