@@ -332,10 +332,18 @@ class OrderGuards:
             for o in self._state.orders.orders_for(account, symbol)
             if o.side == -sign and o.is_stop and not o.pending_child
         ]
-        other = sum((o.quantity or Decimal(0) for o in closing if o.server_order_id not in self._by_server), Decimal(0))
         if ours is not None and ours.side != -sign:  # the position flipped: the old stop is not this one's
             ours = None
             self._stop_of.pop(key, None)
+        if ours is None:
+            ours = self._take_back(key, position, closing)
+        mine = {ours.server_id, ours.client_id} - {""} if ours is not None else set()
+        # every working closing-side stop but the one the guard follows protects the position, a stop the guard
+        # placed for an earlier position of this symbol too (never a second stop beside it)
+        other = sum(
+            (o.quantity or Decimal(0) for o in closing if not {o.server_order_id, o.client_order_id} & mine),
+            Decimal(0),
+        )
         if ours is None and other == 0:
             self._missing_since.setdefault(key, now)
         else:
@@ -371,6 +379,23 @@ class OrderGuards:
             what = self._stop_text(key, decision)
             self._record(position, account, symbol, STOP_GUARD, "not sent", f"{what}: {decision.reason}", "unprotected")
         return self._card(key, decision, ours, tick)
+
+    def _take_back(self, key: Key, position: Position, closing: list[WorkingOrder]) -> _GuardOrder | None:
+        """A stop the guard placed for an earlier position of ``key`` on this side (a flip and a flip back) that
+        is still working: the guard follows it again instead of sending another."""
+        working = {o.server_order_id for o in closing}  # closing side of this position only
+        for order in self._orders.values():
+            if order.kind == "stop" and order.key == key and order.state == "working" and order.server_id in working:
+                self._stop_of[key] = order.client_id
+                tick = self._instruments.lookup(key[2]).tick_size
+                text = (
+                    f"{key[0]} {key[1]} · stop guard · its stop {order.quantity.normalize():f} @ "
+                    f"{format_price(order.price, tick)} {key[2]} (ServerOrderID {order.server_id}) still works: "
+                    "it protects the position again, no other stop sent"
+                )
+                self._record(position, key[1], key[2], STOP_GUARD, "taken back", text, "order")
+                return order
+        return None
 
     def _stop_text(self, key: Key, d: StopDecision) -> str:
         tick = self._instruments.lookup(key[2]).tick_size

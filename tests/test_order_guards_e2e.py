@@ -383,3 +383,24 @@ def test_a_filled_guard_stop_then_a_new_trade_at_the_same_price_gets_its_own_sto
         assert simulator.positions()[("Sim1", SYMBOL)] == (1.0, 6000.0)
     finally:
         app.stop()
+
+
+def test_a_flip_and_a_flip_back_never_leave_two_stops_for_one_position(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)  # stop guard armed, orphan cleanup not
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: len(simulator.working_orders()) == 1, timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 2, 6000.0)  # flip: short 1; the long's sell stop stays (offered)
+        qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 2, timeout=WAIT)
+        qtbot.waitUntil(lambda: len(simulator.working_orders()) == 2, timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "BUY", 2, 6000.0)  # flip back: long 1, and the first sell stop still works
+        qtbot.waitUntil(lambda: "its stop 1 @ 5,998.00 working" in guard_line(app), timeout=WAIT)
+        qtbot.wait(1500)
+        assert len(sent(simulator, 208)) == 2, "no third stop"
+        sells = [(o["side"], o["price"], o["quantity"]) for o in simulator.working_orders() if o["side"] == "SELL"]
+        assert sells == [("SELL", 5998.0, 1.0)], "one sell stop for a long of 1"
+        qtbot.waitUntil(lambda: any("protects the position again" in t for t in feed(app, "order")), timeout=WAIT)
+    finally:
+        app.stop()
