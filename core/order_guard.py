@@ -13,7 +13,8 @@ quantity, and the new price when the average entry moved) when the position size
 closing side at that moment are the candidates. After the grace period (a flip in progress may still be
 filling) the ones still working are cancelled when cleanup is armed, else offered to the trader. Orders on the
 other side, or placed after the position closed, are never touched; a position re-entered on the same side
-keeps them (they protect it now).
+keeps them (they protect it now). A cancel Sierra Chart refused (or never answered) is not sent again by itself:
+that order is offered to the trader with the reason.
 
 Units: prices in points (snapped to ``tick``), quantities in contracts (signed for positions: + long,
 − short), times in seconds.
@@ -186,7 +187,8 @@ class OrphanFacts:
     """One closed position's leftovers: ``closed_sign`` +1 a long closed, −1 a short; ``candidates`` the
     ServerOrderIDs of the stop/target orders working on its closing side when it closed, ``still_working``
     those of them working now; ``quantity_now`` the (signed) position now; ``flat_for`` seconds since it
-    closed; ``pending`` cancels already sent and not yet answered."""
+    closed; ``pending`` cancels already sent and not yet answered; ``failed`` orders whose cancel was refused
+or got no answer (``failed_reason`` why): offered, never cancelled by themselves again."""
 
     closed_sign: int
     candidates: frozenset[str]
@@ -198,6 +200,9 @@ class OrphanFacts:
     trading_block: str = ""
     disputed: bool = False
     pending: frozenset[str] = frozenset()
+    failed: frozenset[str] = frozenset()
+    """Orders whose cancel Sierra Chart refused or never answered: never cancelled automatically again."""
+    failed_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,8 +214,9 @@ class OrphanDecision:
 
 def decide_orphans(f: OrphanFacts) -> OrphanDecision:
     """What the orphan cleanup does for one closed position now (see the module text)."""
-    left = tuple(sorted((f.candidates & f.still_working) - f.pending))
-    if not left:
+    left = tuple(sorted((f.candidates & f.still_working) - f.pending - f.failed))
+    stuck = tuple(sorted((f.candidates & f.still_working & f.failed) - f.pending))
+    if not left and not stuck:
         if f.pending & f.still_working:
             return OrphanDecision(OrphanAction.WAIT, "waiting for Sierra Chart to confirm the cancels")
         return OrphanDecision(OrphanAction.NOTHING)
@@ -218,7 +224,9 @@ def decide_orphans(f: OrphanFacts) -> OrphanDecision:
     if same_side:
         return OrphanDecision(OrphanAction.NOTHING, "a new position on the same side holds these orders")
     if f.flat_for < f.grace:
-        return OrphanDecision(OrphanAction.WAIT, "grace period (a flip may be in progress)", left)
+        return OrphanDecision(OrphanAction.WAIT, "grace period (a flip may be in progress)", left + stuck)
+    if not left:  # a refused (or unanswered) cancel is never sent again by itself: the trader decides
+        return OrphanDecision(OrphanAction.OFFER, f"{f.failed_reason}; not cancelled automatically again", stuck)
     if not f.armed:
         return OrphanDecision(OrphanAction.OFFER, "orphan cleanup not armed", left)
     if f.trading_block:

@@ -151,6 +151,8 @@ class _Closed:
     client_ids: dict[str, str]
     sent: set[str] = field(default_factory=set)
     said: str = ""
+    failed: dict[str, str] = field(default_factory=dict)
+    """ServerOrderID → why its cancel failed (refused, or no answer): offered, never cancelled by itself again."""
 
 
 def describe_order(o: WorkingOrder, tick: Decimal | None) -> str:
@@ -563,6 +565,8 @@ class OrderGuards:
                 trading_block=self._trading_block(account),
                 disputed=any(k[1:] == pair for k in disputed),
                 pending=pending,
+                failed=frozenset(case.failed),
+                failed_reason="; ".join(sorted(set(case.failed.values()))),
             )
             decision = decide_orphans(facts)
             if decision.action == OrphanAction.NOTHING:
@@ -607,6 +611,7 @@ class OrderGuards:
             if oid in case.sent:
                 continue
             case.sent.add(oid)
+            case.failed.pop(oid, None)  # the trader's click tries once more
             self._orders[f"cancel:{oid}"] = _GuardOrder(
                 f"cancel:{oid}", ("", account, symbol), "cancel", "pending", Decimal(0), Decimal(0), Decimal(0), 0, oid
             )
@@ -624,9 +629,13 @@ class OrderGuards:
         info = f": {msg.InfoText}" if msg.InfoText else ""
         if msg.OrderUpdateReason == OrderUpdateReasonEnum.ORDER_CANCEL_REJECTED:
             del self._orders[order.client_id]
-            if case is not None:
+            if case is not None:  # offered from now on, never sent again by itself (no cancel flood)
                 case.sent.discard(order.server_id)
-            text = f"{account} {symbol} · orphan cleanup: cancel of {what} REJECTED by Sierra Chart{info}"
+                case.failed[order.server_id] = f"the cancel was REJECTED by Sierra Chart{info}"
+            text = (
+                f"{account} {symbol} · orphan cleanup: cancel of {what} REJECTED by Sierra Chart{info} — the order "
+                "is still working; not cancelled automatically again"
+            )
             self._record(None, account, symbol, CLEANUP, "cancel rejected", text, "error")
         elif msg.OrderStatus == OrderStatusEnum.ORDER_STATUS_CANCELED or msg.OrderUpdateReason in (
             OrderUpdateReasonEnum.ORDER_CANCELED,

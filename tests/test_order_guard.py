@@ -170,6 +170,16 @@ def test_a_flip_cancels_only_the_closed_sides_orders_and_a_reentry_keeps_them() 
     assert waiting.action == OrphanAction.WAIT and waiting.order_ids == ()
 
 
+def test_a_refused_cancel_is_offered_and_never_decided_again() -> None:
+    refused = replace(CLOSED, failed=frozenset({"STP"}), failed_reason="the cancel was REJECTED")
+    d = decide_orphans(refused)
+    assert (d.action, d.order_ids) == (OrphanAction.CANCEL, ("TGT",))  # the other one is still cancelled
+    d = decide_orphans(replace(refused, pending=frozenset({"TGT"})))  # the other one's cancel is on its way
+    assert (d.action, d.order_ids) == (OrphanAction.OFFER, ("STP",))
+    d = decide_orphans(replace(refused, still_working=frozenset({"STP"})))
+    assert (d.action, d.order_ids) == (OrphanAction.OFFER, ("STP",)) and "REJECTED" in d.reason
+
+
 def test_after_a_restart_the_feed_shows_the_guards_lines_again() -> None:
     from datetime import UTC, datetime
 

@@ -404,3 +404,28 @@ def test_a_flip_and_a_flip_back_never_leave_two_stops_for_one_position(settings,
         qtbot.waitUntil(lambda: any("protects the position again" in t for t in feed(app, "order")), timeout=WAIT)
     finally:
         app.stop()
+
+
+def test_a_refused_cancel_is_never_sent_again_by_itself_but_offered_with_one_alarm(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_cancel_reject("Cancel rejected. Simulated exchange lock")  # the orders stay working
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
+        bar.cleanup_button.click()
+        stop_id, target_id = place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
+        qtbot.waitUntil(lambda: stop_shown(app) == 5990, timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)  # flat by hand: cleanup armed cancels, Sierra Chart refuses
+        qtbot.waitUntil(lambda: any("not cancelled automatically again" in t for t in bar.offer_texts()), timeout=WAIT)
+        qtbot.wait(2000)
+        assert sorted(m["ServerOrderID"] for m in sent(simulator, 203)) == sorted([stop_id, target_id]), "once each"
+        assert len(simulator.working_orders()) == 2
+        (offer,) = bar.offer_texts()
+        assert "stop sell 1 @ 5,990.00" in offer and "Simulated exchange lock" in offer
+        # the panel's own book still holds them (the reject restated the order): the old flag shows them too
+        assert len(app.window.last_snapshot.orphan_orders) == 2
+        alarms = [t for t in feed(app, "error") if "REJECTED" in t]
+        assert len(alarms) == 2 and all("still working" in t for t in alarms), alarms  # one per order
+    finally:
+        app.stop()
