@@ -6,8 +6,10 @@ warning; when the guard is *armed* for its account, one protective stop for the 
 set distance (ticks) from the average entry — unless any of these holds, in which case it only warns and says
 why: trading not supported or disabled, a position the panel did not see open, a position not confirmed by
 Sierra Chart or in an open discrepancy, no price or a stale one, a stop price already through the market, or
-an order already sent for this position change. The guard's own working stop is resized (``RESIZE``: new
-quantity, and the new price when the average entry moved) when the position size changes, under the same rules.
+an order already sent for this position change; and nothing at all is decided while the working orders are
+unknown (after a logon until Sierra Chart's open orders are restated). The guard's own working stop is resized
+(``RESIZE``: new quantity, and the new price when the average entry moved) when the position size changes, under
+the same rules.
 
 **Orphan cleanup.** When a position goes flat (or flips), the stop/target orders that were working on its
 closing side at that moment are the candidates. After the grace period (a flip in progress may still be
@@ -42,9 +44,9 @@ class StopAction(StrEnum):
 
 @dataclass(frozen=True)
 class GuardStop:
-    """The guard's own stop for a position: ``state`` "pending" (sent, no answer yet), "working", or
-    "unknown" (sent before the link dropped, no answer since); ``price`` points, ``quantity`` contracts;
-    ``avg_entry`` the average entry it was placed for."""
+    """The guard's own stop for a position: ``state`` "pending" (sent, no answer yet), "working", "unknown" (no
+    answer in time) or "unconfirmed" (working before the link dropped, not restated since the logon); ``price``
+    points, ``quantity`` contracts; ``avg_entry`` the average entry it was placed for."""
 
     state: str
     price: Decimal
@@ -77,6 +79,10 @@ class StopFacts:
     trading_block: str = ""
     sent_for_change: bool = False
     cancel_replace_supported: bool = True
+    orders_unknown: str = ""
+    """Why the working orders are not known now ("" when Sierra Chart's open orders were restated since the
+    logon): nothing is decided on them — a wait within ``grace`` of ``since_logon`` seconds, then a warning."""
+    since_logon: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -133,8 +139,12 @@ def decide_stop(f: StopFacts) -> StopDecision:
     ours = f.guard_stop
     if ours is not None and ours.state == "pending":
         return StopDecision(StopAction.WAIT, "waiting for Sierra Chart's answer to the guard's order")
-    if ours is not None and ours.state == "unknown":
-        return StopDecision(StopAction.WARN, "the guard's last order got no answer before the link dropped")
+    if f.orders_unknown:  # the book was cleared at the logon: a stop of the trader's may be working unseen
+        if f.since_logon < f.grace:
+            return StopDecision(StopAction.WAIT, f"working orders not known yet: {f.orders_unknown}")
+        return StopDecision(StopAction.WARN, f"working orders unknown: {f.orders_unknown}; nothing is sent")
+    if ours is not None and ours.state in ("unknown", "unconfirmed"):
+        return StopDecision(StopAction.WARN, "the guard's last order got no answer from Sierra Chart")
     if ours is not None:  # working: keep it the position's size (and its distance when the entry moved)
         moved = ours.avg_entry != f.avg_entry
         if moved and (f.tick <= 0 or f.distance_ticks < 1):

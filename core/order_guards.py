@@ -58,8 +58,8 @@ Key = tuple[str, str, str]  # (mode, account, symbol)
 STOP_GUARD, CLEANUP = "stop_guard", "orphan_cleanup"
 FEATURES = {STOP_GUARD: "stop guard", CLEANUP: "orphan cleanup"}
 FREE_FORM_TEXT = "DTC Panel stop guard"
-UNKNOWN_SETTLE_SECONDS = 10.0
-"""After a logon, a stop left unknown by the dropped link and not restated by then is taken as not working."""
+UNSURE = frozenset({"unknown", "unconfirmed"})
+"""States of a guard stop whose working is not known: no answer, or not restated since the logon."""
 WORKING_STATUSES = frozenset(
     {
         OrderStatusEnum.ORDER_STATUS_PENDING_OPEN,
@@ -202,6 +202,9 @@ class OrderGuards:
         self._brackets: dict[tuple[str, str], tuple[int, dict[str, WorkingOrder]]] = {}
         self._refusal = ""
         self._logged_on_at: float | None = None
+        self._restate_said = False
+        self._restated = False
+        """Sierra Chart's open orders (OPEN_ORDERS_REQUEST 300) were answered completely since the logon."""
 
     # --- GUI thread: requests ----------------------------------------------------------------------
 
@@ -224,7 +227,11 @@ class OrderGuards:
     # --- DTC thread ----------------------------------------------------------------------------------
 
     def on_logon(self, msg: LogonResponse) -> None:
+        """A successful logon: the order book is empty until Sierra Chart restates its open orders, so every
+        stop of the guard is unknown until then (``_settle_unknown``)."""
         self._logged_on_at = self._clock()
+        self._restated = self._restate_said = False
+        self._mark_unknown()
         self.trading_supported = bool(msg.TradingIsSupported)
         self.cancel_replace_supported = bool(msg.OrderCancelReplaceSupported)
         if not self.trading_supported:
@@ -239,35 +246,50 @@ class OrderGuards:
         cancels without an answer are forgotten (after the reconnect the still-working orphans are decided again)."""
         self.trading_supported = None
         self._logged_on_at = None
+        self._restated = False
         for cid, order in list(self._orders.items()):
             if order.kind == "cancel":
                 del self._orders[cid]
-            elif order.state == "pending":
-                order.state = "unknown"
+        self._mark_unknown()
         for case in self._closed.values():
             case.sent.clear()
 
-    def _settle_unknown(self, now: float) -> None:
-        """A stop left unknown by a dropped link that Sierra Chart's open orders did not restate within
-        ``UNKNOWN_SETTLE_SECONDS`` of the logon is not working: forgotten (said once), so the next position
-        change may send again."""
-        if self._logged_on_at is None or now - self._logged_on_at < UNKNOWN_SETTLE_SECONDS:
-            return
+    def _mark_unknown(self) -> None:
+        """Working stops of the guard are "unconfirmed" until Sierra Chart's open orders restate them (a stop may
+        be cancelled or filled while the link is down); a stop still awaiting its answer stays pending."""
+        for order in self._orders.values():
+            if order.kind == "stop" and order.state == "working":
+                order.state = "unconfirmed"
+
+    def _settle_unknown(self) -> None:
+        """Sierra Chart's open orders were restated completely: a stop of the guard that worked before the link
+        dropped and is not among them is not working at Sierra Chart — forgotten, and an alarm on the position's
+        card and in the feed (nothing is sent again for the same position change)."""
         for order in list(self._orders.values()):
-            if order.kind == "stop" and order.state == "unknown":
+            if order.kind == "stop" and order.state == "unconfirmed":
                 order.state = "lost"
                 self._forget(order)
                 key = order.key
+                tick = self._instruments.lookup(key[2]).tick_size
                 text = (
-                    f"{key[0]} {key[1]} · stop guard · the stop sent before the link dropped is not working at "
-                    "Sierra Chart (not in its open orders)"
+                    f"{key[0]} {key[1]} · stop guard · its stop {format_price(order.price, tick)} {key[2]} "
+                    f"(ClientOrderID {order.client_id}) is NOT working at Sierra Chart after the reconnect (not in "
+                    "its open orders) — the position has no stop of the guard"
                 )
-                self._record(self._state.position(*key), key[1], key[2], STOP_GUARD, "not working", text, "warning")
+                self._alarm[key] = "STOP GONE: not in Sierra Chart's open orders after the reconnect"
+                self._record(self._state.position(*key), key[1], key[2], STOP_GUARD, "not working", text, "error")
 
     def on_order_update(self, msg: OrderUpdate) -> None:
         """An ORDER_UPDATE (301): follow the guard's own orders and the cancels it sent."""
-        if msg.NoOrders:
-            return
+        restated = bool(msg.RequestID) and msg.OrderUpdateReason == OrderUpdateReasonEnum.OPEN_ORDERS_REQUEST_RESPONSE
+        restated = restated and (bool(msg.NoOrders) or msg.MessageNumber >= msg.TotalNumMessages)
+        if not msg.NoOrders:
+            self._follow(msg)
+        if restated and not self._restated:  # the last message of the 300's answer: the book is complete
+            self._restated = True
+            self._settle_unknown()
+
+    def _follow(self, msg: OrderUpdate) -> None:
         cid = msg.ClientOrderID if msg.ClientOrderID in self._orders else self._by_server.get(msg.ServerOrderID, "")
         stop = self._orders.get(cid)
         if stop is not None and stop.kind == "stop":
@@ -286,7 +308,6 @@ class OrderGuards:
             request()
         positions, confirmed, disputed, seen = self._state.order_guard_facts()
         now = self._clock()
-        self._settle_unknown(now)
         self._note_closes(positions, now)
         cards: dict[Key, PositionGuard] = {}
         for key, position in positions.items():
@@ -307,8 +328,19 @@ class OrderGuards:
             return "not logged on to Sierra Chart"
         if not self.trading_supported:
             return "Sierra Chart does not support trading on this connection (Allow Trading = No)"
+        if not self._restated:
+            return "Sierra Chart's open orders are not restated since the logon"
         if account in self._disabled_accounts():
             return f"trading is disabled for {account} (TradingIsDisabled)"
+        return ""
+
+    def _orders_unknown(self) -> str:
+        """Why Sierra Chart's working orders are not known ("" when its open orders were restated since the
+        logon): the panel's order book is cleared at each logon (``core/router.py``)."""
+        if self.trading_supported is None:
+            return "not logged on to Sierra Chart"
+        if not self._restated:
+            return "Sierra Chart's open orders are not restated since the logon"
         return ""
 
     def _disabled_accounts(self) -> frozenset[str]:
@@ -370,6 +402,8 @@ class OrderGuards:
             trading_block=self._trading_block(account),
             sent_for_change=self._sent_change.get(key) == self._change[key],
             cancel_replace_supported=self.cancel_replace_supported,
+            orders_unknown=self._orders_unknown(),
+            since_logon=now - self._logged_on_at if self._logged_on_at is not None else 0.0,
         )
         decision = decide_stop(facts)
         if decision.action == StopAction.SUBMIT:
@@ -410,6 +444,8 @@ class OrderGuards:
         armed = "ARMED" if key[1] in self.stop_armed else "not armed"
         if alarm:
             level, text = "alarm", alarm
+        elif d.action == StopAction.WARN and (self._orders_unknown() or (ours and ours.state in UNSURE)):
+            level, text = "warn", f"STOP UNKNOWN — {d.reason}"
         elif d.action == StopAction.WARN:
             level, text = "warn", f"NO STOP — {d.reason}"
         elif d.action == StopAction.WAIT:
@@ -512,7 +548,13 @@ class OrderGuards:
         elif msg.OrderStatus in WORKING_STATUSES:
             was = order.state
             order.state = "working" if order.target is None else "pending"
-            if was != "working":
+            if reason == OrderUpdateReasonEnum.OPEN_ORDERS_REQUEST_RESPONSE:  # restated: as Sierra Chart has it
+                order.price = Decimal(str(msg.Price1)) if msg.Price1 else order.price
+                order.quantity = Decimal(str(msg.OrderQuantity)) if msg.OrderQuantity else order.quantity
+                if was != "working":
+                    text = f"{what} {order.quantity.normalize():f} restated working by Sierra Chart after the logon"
+                    self._record(position, key[1], key[2], STOP_GUARD, "restated", text, "order")
+            elif was != "working":
                 text = (
                     f"{what} {order.quantity.normalize():f} accepted by Sierra Chart (ServerOrderID {order.server_id})"
                 )
@@ -539,6 +581,8 @@ class OrderGuards:
                 client_ids = {oid: o.client_order_id for oid, o in brackets.items()}
                 self._closed[pair] = _Closed(sign, frozenset(brackets), now, described, client_ids)
         for pair, position in open_now.items():
+            if self._orders_unknown() and pair in self._brackets:
+                continue  # the book was cleared at the logon: keep the brackets last seen until it is restated
             sign = 1 if position.quantity > 0 else -1
             brackets = {
                 o.server_order_id: o
@@ -550,8 +594,13 @@ class OrderGuards:
     def _cleanup(self, positions: dict[Key, Position], disputed: frozenset[Key], now: float) -> tuple[OrphanOffer, ...]:
         open_now = {(k[1], k[2]): p.quantity for k, p in positions.items()}
         offers = []
+        unknown = self._orders_unknown()
         for pair, case in list(self._closed.items()):
             account, symbol = pair
+            if unknown:  # the book was cleared at the logon: no decision (and no case dropped) until restated
+                lines = tuple(case.described[i] for i in sorted(case.candidates))
+                offers.append(OrphanOffer(account, symbol, lines, f"on hold: {unknown}"))
+                continue
             working = frozenset(o.server_order_id for o in self._state.orders.orders_for(account, symbol))
             pending = frozenset(case.sent)
             facts = OrphanFacts(
@@ -697,6 +746,22 @@ class OrderGuards:
         log.info("%s", text)
         self._state.notify(kind, text)
 
+    def _restate_overdue(self) -> bool:
+        """Logged on for longer than the stop guard's grace period and the open orders still not restated (the
+        300 rejected with 302, or unanswered); said once per logon in the feed."""
+        if self._logged_on_at is None or self._restated:
+            return False
+        if self._clock() - self._logged_on_at < self.config.stop_grace:
+            return False
+        if not self._restate_said:
+            self._restate_said = True
+            text = (
+                "Sierra Chart's open orders are not restated since the logon (OPEN_ORDERS_REQUEST rejected or "
+                "unanswered): the stop guard and the orphan cleanup send nothing until they are"
+            )
+            self._record(None, "", "", STOP_GUARD, "orders unknown", text, "warning")
+        return True
+
     def view(self) -> GuardView:
         return self._sent_view or GuardView()
 
@@ -704,6 +769,8 @@ class OrderGuards:
         note = ""
         if self.trading_supported is False:
             note = "Sierra Chart does not support trading on this connection (Allow Trading = No): guards only warn"
+        elif self._restate_overdue():
+            note = "Sierra Chart's open orders are not restated since the logon: the guards send nothing until they are"
         view = GuardView(
             stop_armed=frozenset(self.stop_armed),
             cleanup_armed=frozenset(self.cleanup_armed),

@@ -71,7 +71,16 @@ def test_grace_period_and_pending_order_wait() -> None:
     pending = GuardStop("pending", D(5998), D(2), D(6000))
     assert decide_stop(replace(LONG, guard_stop=pending)).action == StopAction.WAIT
     unknown = decide_stop(replace(LONG, guard_stop=replace(pending, state="unknown")))
-    assert unknown.action == StopAction.WARN and "link dropped" in unknown.reason
+    assert unknown.action == StopAction.WARN and "no answer" in unknown.reason
+
+
+def test_nothing_is_decided_while_the_working_orders_are_unknown() -> None:
+    why = "Sierra Chart's open orders are not restated since the logon"
+    assert decide_stop(replace(LONG, orders_unknown=why, since_logon=1.0)).action == StopAction.WAIT
+    d = decide_stop(replace(LONG, orders_unknown=why, since_logon=10.0))
+    assert d.action == StopAction.WARN and why in d.reason  # never SUBMIT: a stop of the trader's may be working
+    working = GuardStop("working", D(5998), D(1), D(6000))  # would be resized to 2 if the orders were known
+    assert decide_stop(replace(LONG, guard_stop=working, orders_unknown=why, since_logon=10.0)).action == StopAction.WARN
 
 
 def test_the_guards_stop_follows_the_position_size_and_a_new_entry() -> None:

@@ -429,3 +429,80 @@ def test_a_refused_cancel_is_never_sent_again_by_itself_but_offered_with_one_ala
         assert len(alarms) == 2 and all("still working" in t for t in alarms), alarms  # one per order
     finally:
         app.stop()
+
+
+def test_the_guards_stop_gone_while_the_link_was_down_is_an_alarm_after_the_reconnect(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: "its stop 1 @ 5,998.00 working" in guard_line(app), timeout=WAIT)
+        (stop,) = sent(simulator, 208)
+        assert simulator.lose_working_order(stop["ClientOrderID"])  # gone at Sierra Chart, no 301 reaches the panel
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: simulator.logged_on_clients == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: "STOP GONE" in guard_line(app), timeout=WAIT)  # never green "working"
+        qtbot.waitUntil(lambda: any("NOT working at Sierra Chart after the reconnect" in t for t in feed(app, "error")),
+                        timeout=WAIT)  # fmt: skip
+        qtbot.wait(1000)
+        assert "working" not in guard_line(app)
+        assert len(sent(simulator, 208)) == 1 and simulator.working_orders() == []
+    finally:
+        app.stop()
+
+
+def test_nothing_is_sent_until_the_open_orders_are_restated_after_a_logon(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
+        simulator.place_order("Sim1", SYMBOL, "SELL", 3, 5990.0, 1)  # the trader's own stop
+        qtbot.waitUntil(lambda: stop_shown(app) == 5990, timeout=WAIT)
+        bar.stop_button.click()
+        qtbot.waitUntil(lambda: "protected" in guard_line(app), timeout=WAIT)
+        simulator.set_open_orders_reject("Open orders are not available")  # the next 300 is answered with 302
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: simulator.logged_on_clients == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: "STOP UNKNOWN" in guard_line(app) and "not restated" in guard_line(app), timeout=WAIT)
+        qtbot.waitUntil(lambda: "not restated since the logon" in bar.note.text(), timeout=WAIT)
+        qtbot.waitUntil(lambda: any("not restated since the logon" in t for t in feed(app, "warning")), timeout=WAIT)
+        qtbot.wait(1500)
+        assert sent(simulator, 208) == [], "the trader's stop is not doubled"
+
+        simulator.set_open_orders_reject(None)
+        simulator.drop_connections()  # the next logon's 300 is answered: the trader's stop is known again
+        qtbot.waitUntil(lambda: "protected" in guard_line(app), timeout=WAIT)
+        qtbot.wait(1000)
+        assert sent(simulator, 208) == [] and not bar.note.isVisible()
+    finally:
+        app.stop()
+
+
+def test_an_offer_to_cancel_orphans_survives_a_reconnect(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        stop_id, target_id = place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
+        qtbot.waitUntil(lambda: stop_shown(app) == 5990, timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: any("orphan cleanup not armed" in t for t in bar.offer_texts()), timeout=WAIT)
+        simulator.set_open_orders_reject("Open orders are not available")
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: simulator.logged_on_clients == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: any("on hold" in t for t in bar.offer_texts()), timeout=WAIT)
+        qtbot.wait(1500)
+        assert any("stop sell 1 @ 5,990.00" in t for t in bar.offer_texts())  # not dropped while the book is empty
+        bar.offer_buttons[("Sim1", SYMBOL)].click()  # refused: the orders are not known
+        qtbot.wait(800)
+        assert sent(simulator, 203) == []
+        simulator.set_open_orders_reject(None)
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: any("orphan cleanup not armed" in t for t in bar.offer_texts()), timeout=WAIT)
+        bar.offer_buttons[("Sim1", SYMBOL)].click()
+        qtbot.waitUntil(lambda: simulator.working_orders() == [], timeout=WAIT)
+        assert sorted(m["ServerOrderID"] for m in sent(simulator, 203)) == sorted([stop_id, target_id])
+    finally:
+        app.stop()
