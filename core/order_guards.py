@@ -58,6 +58,9 @@ Key = tuple[str, str, str]  # (mode, account, symbol)
 STOP_GUARD, CLEANUP = "stop_guard", "orphan_cleanup"
 FEATURES = {STOP_GUARD: "stop guard", CLEANUP: "orphan cleanup"}
 FREE_FORM_TEXT = "DTC Panel stop guard"
+ANSWER_TIMEOUT_SECONDS = 5.0
+"""An order message of the guard (208, 204, 203) with no ORDER_UPDATE answer after this long is an alarm, once; it
+is never sent again by itself (the order may work unseen)."""
 UNSURE = frozenset({"unknown", "unconfirmed"})
 """States of a guard stop whose working is not known: no answer, or not restated since the logon."""
 WORKING_STATUSES = frozenset(
@@ -138,6 +141,8 @@ class _GuardOrder:
     server_id: str = ""
     target: tuple[Decimal, Decimal] | None = None
     """A resize in flight: (price, quantity) asked for with 204."""
+    sent_at: float = 0.0
+    """Monotonic seconds when the last message for it was sent (for ``ANSWER_TIMEOUT_SECONDS``)."""
 
 
 @dataclass
@@ -308,6 +313,7 @@ class OrderGuards:
             request()
         positions, confirmed, disputed, seen = self._state.order_guard_facts()
         now = self._clock()
+        self._check_answers(now)
         self._note_closes(positions, now)
         cards: dict[Key, PositionGuard] = {}
         for key, position in positions.items():
@@ -333,6 +339,38 @@ class OrderGuards:
         if account in self._disabled_accounts():
             return f"trading is disabled for {account} (TradingIsDisabled)"
         return ""
+
+    def _check_answers(self, now: float) -> None:
+        """An order message without an answer after ``ANSWER_TIMEOUT_SECONDS``: one alarm; the stop is "unknown"
+        (a late answer or the restated open orders settle it), an orphan's cancel is offered to the trader.
+        Nothing is sent again by itself."""
+        for order in list(self._orders.values()):
+            if order.state != "pending" or now - order.sent_at < ANSWER_TIMEOUT_SECONDS:
+                continue
+            key, waited = order.key, f"{ANSWER_TIMEOUT_SECONDS:.0f} s"
+            if order.kind == "cancel":
+                order.state = "unanswered"
+                case = self._closed.get(key[1:])
+                what = case.described.get(order.server_id, order.server_id) if case else order.server_id
+                if case is not None:
+                    case.sent.discard(order.server_id)
+                    case.failed[order.server_id] = "no answer from Sierra Chart to the cancel"
+                text = (
+                    f"{key[1]} {key[2]} · orphan cleanup: no answer from Sierra Chart to the cancel of {what} "
+                    f"(ServerOrderID {order.server_id}) within {waited} — not sent again; offered to you"
+                )
+                self._record(None, key[1], key[2], CLEANUP, "no answer", text, "error")
+                continue
+            what = "the resize of its stop" if order.target is not None else "stop"
+            order.state, order.target = "unknown", None
+            tick = self._instruments.lookup(key[2]).tick_size
+            text = (
+                f"{key[0]} {key[1]} · stop guard · no answer from Sierra Chart to {what} "
+                f"{format_price(order.price, tick)} {key[2]} ClientOrderID {order.client_id} within {waited} — "
+                "unknown whether it works; not sent again"
+            )
+            self._alarm[key] = f"NO ANSWER from Sierra Chart to {what} {order.client_id}"
+            self._record(self._state.position(*key), key[1], key[2], STOP_GUARD, "no answer", text, "error")
 
     def _orders_unknown(self) -> str:
         """Why Sierra Chart's working orders are not known ("" when its open orders were restated since the
@@ -481,7 +519,9 @@ class OrderGuards:
             FreeFormText=FREE_FORM_TEXT,
             OpenOrClose=OpenCloseTradeEnum.TRADE_CLOSE,
         )
-        self._orders[cid] = _GuardOrder(cid, key, "stop", "pending", d.price, d.quantity, position.avg_entry, d.side)
+        self._orders[cid] = _GuardOrder(
+            cid, key, "stop", "pending", d.price, d.quantity, position.avg_entry, d.side, sent_at=self._clock()
+        )
         self._stop_of[key] = cid
         self._sent_change[key] = self._change[key]
         self._send(message)
@@ -500,7 +540,7 @@ class OrderGuards:
             TimeInForce=TimeInForceEnum.TIF_GOOD_TILL_CANCELED,
             TradeAccount=ours.key[1],
         )
-        ours.state, ours.target = "pending", (d.price, d.quantity)
+        ours.state, ours.target, ours.sent_at = "pending", (d.price, d.quantity), self._clock()
         ours.avg_entry = position.avg_entry
         self._sent_change[ours.key] = self._change[ours.key]
         self._send(message)
@@ -512,6 +552,8 @@ class OrderGuards:
 
     def _stop_answer(self, order: _GuardOrder, msg: OrderUpdate) -> None:
         key, reason = order.key, msg.OrderUpdateReason
+        if self._alarm.get(key, "").startswith("NO ANSWER"):  # a late answer: what it says is shown instead
+            del self._alarm[key]
         if msg.ServerOrderID and not order.server_id:
             order.server_id = msg.ServerOrderID
             self._by_server[msg.ServerOrderID] = order.client_id
@@ -662,7 +704,8 @@ class OrderGuards:
             case.sent.add(oid)
             case.failed.pop(oid, None)  # the trader's click tries once more
             self._orders[f"cancel:{oid}"] = _GuardOrder(
-                f"cancel:{oid}", ("", account, symbol), "cancel", "pending", Decimal(0), Decimal(0), Decimal(0), 0, oid
+                f"cancel:{oid}", ("", account, symbol), "cancel", "pending", Decimal(0), Decimal(0), Decimal(0), 0, oid,
+                sent_at=self._clock(),
             )
             self._send(CancelOrder(ServerOrderID=oid, ClientOrderID=case.client_ids.get(oid, ""), TradeAccount=account))
             text = (

@@ -506,3 +506,25 @@ def test_an_offer_to_cancel_orphans_survives_a_reconnect(settings, simulator, qt
         assert sorted(m["ServerOrderID"] for m in sent(simulator, 203)) == sorted([stop_id, target_id])
     finally:
         app.stop()
+
+
+def test_no_answer_to_the_stop_is_one_alarm_and_it_is_not_sent_again(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_order_delay(600.0)  # Sierra Chart never answers (in this test's time)
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 1, timeout=WAIT)
+        (stop,) = sent(simulator, 208)
+        qtbot.waitUntil(lambda: "NO ANSWER" in guard_line(app), timeout=WAIT)  # ~5 s after sending
+        qtbot.waitUntil(lambda: len([t for t in feed(app, "error") if "no answer from Sierra Chart" in t]) == 1,
+                        timeout=WAIT)  # fmt: skip
+        alarm = [t for t in feed(app, "error") if "no answer from Sierra Chart" in t]
+        assert stop["ClientOrderID"] in alarm[0] and "not sent again" in alarm[0]
+        qtbot.wait(2000)
+        assert len(sent(simulator, 208)) == 1, "never re-sent"
+        assert len([t for t in feed(app, "error") if "no answer from Sierra Chart" in t]) == 1, "one alarm"
+        assert ("stop_guard", "no answer") in audit(app, "SIM", "Sim1")
+    finally:
+        app.stop()
