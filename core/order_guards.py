@@ -142,6 +142,8 @@ class _GuardOrder:
     target: tuple[Decimal, Decimal] | None = None
     """A resize in flight: (price, quantity) asked for with 204."""
     sent_at: float = 0.0
+    order_client_id: str = ""
+    """A cancel: the ``ClientOrderID`` of the order it cancels (a cancel reject need not carry ServerOrderID)."""
     """Monotonic seconds when the last message for it was sent (for ``ANSWER_TIMEOUT_SECONDS``)."""
 
 
@@ -300,6 +302,12 @@ class OrderGuards:
         if stop is not None and stop.kind == "stop":
             self._stop_answer(stop, msg)
         cancel = self._orders.get(f"cancel:{msg.ServerOrderID}") if msg.ServerOrderID else None
+        if cancel is None and msg.OrderUpdateReason == OrderUpdateReasonEnum.ORDER_CANCEL_REJECTED:
+            # a reject is only sure to carry the ClientOrderID (dtc-protocol §7.6): the cancelled order's
+            cancel = next(
+                (o for o in self._orders.values() if o.kind == "cancel" and o.order_client_id == msg.ClientOrderID),
+                None,
+            ) if msg.ClientOrderID and not msg.ServerOrderID else None  # fmt: skip
         if cancel is not None:
             self._cancel_answer(cancel, msg)
 
@@ -705,7 +713,7 @@ class OrderGuards:
             case.failed.pop(oid, None)  # the trader's click tries once more
             self._orders[f"cancel:{oid}"] = _GuardOrder(
                 f"cancel:{oid}", ("", account, symbol), "cancel", "pending", Decimal(0), Decimal(0), Decimal(0), 0, oid,
-                sent_at=self._clock(),
+                sent_at=self._clock(), order_client_id=case.client_ids.get(oid, ""),
             )
             self._send(CancelOrder(ServerOrderID=oid, ClientOrderID=case.client_ids.get(oid, ""), TradeAccount=account))
             text = (

@@ -151,6 +151,12 @@ def place_bracket(sim: SimulatorServer, account: str, side: str, stop: float, ta
     return sim.place_order(account, SYMBOL, side, 3, stop, 1), sim.place_order(account, SYMBOL, side, 2, target, 1)
 
 
+def bracket_shown(app: PanelApp) -> object:
+    """(stop, target) on the position's card: both orders of a bracket reached the panel."""
+    positions = app.window.last_snapshot.positions
+    return (positions[0].stop_price, positions[0].target_price) if positions else None
+
+
 def test_orders_left_after_a_manual_flat_are_offered_then_cancelled_by_one_click(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     app = start(settings, simulator.port, qtbot)
     try:
@@ -415,7 +421,7 @@ def test_a_refused_cancel_is_never_sent_again_by_itself_but_offered_with_one_ala
         qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
         bar.cleanup_button.click()
         stop_id, target_id = place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
-        qtbot.waitUntil(lambda: stop_shown(app) == 5990, timeout=WAIT)
+        qtbot.waitUntil(lambda: bracket_shown(app) == (5990, 6010), timeout=WAIT)
         simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)  # flat by hand: cleanup armed cancels, Sierra Chart refuses
         qtbot.waitUntil(lambda: any("not cancelled automatically again" in t for t in bar.offer_texts()), timeout=WAIT)
         qtbot.wait(2000)
@@ -526,5 +532,25 @@ def test_no_answer_to_the_stop_is_one_alarm_and_it_is_not_sent_again(settings, s
         assert len(sent(simulator, 208)) == 1, "never re-sent"
         assert len([t for t in feed(app, "error") if "no answer from Sierra Chart" in t]) == 1, "one alarm"
         assert ("stop_guard", "no answer") in audit(app, "SIM", "Sim1")
+    finally:
+        app.stop()
+
+
+def test_a_cancel_reject_that_names_only_the_client_order_id_is_an_alarm(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_cancel_reject("Cancel rejected. Simulated exchange lock", bare=True)  # no ServerOrderID in the 301
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
+        bar.cleanup_button.click()
+        place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
+        qtbot.waitUntil(lambda: bracket_shown(app) == (5990, 6010), timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)
+        qtbot.waitUntil(lambda: len(sent(simulator, 203)) == 2, timeout=WAIT)
+        # the reject itself is recognised at once (not only the 5 s "no answer" alarm later)
+        qtbot.waitUntil(lambda: len([t for t in feed(app, "error") if "Simulated exchange lock" in t]) == 2, timeout=3000)
+        qtbot.waitUntil(lambda: any("Simulated exchange lock" in t for t in bar.offer_texts()), timeout=WAIT)
+        assert len(simulator.working_orders()) == 2 and len(sent(simulator, 203)) == 2
     finally:
         app.stop()
