@@ -690,20 +690,38 @@ class OrderGuards:
         return tuple(offers)
 
     def _cancel_offered(self, account: str, symbol: str) -> None:
-        """The trader clicked "Cancel orphaned orders": the offered orders still working are cancelled (unless
-        trading is blocked or a new position on the same side holds them, which is said)."""
+        """The trader clicked "Cancel orphaned orders": decided again as if cleanup were armed (no grace period;
+        a refused or unanswered cancel is tried once more) — cancelled only when ``decide_orphans`` would cancel
+        now; otherwise (a new position on the same side holds them, the position is disputed, trading is blocked,
+        the orders are not known since the logon, none is working any more) nothing is sent and the feed says why."""
         case = self._closed.get((account, symbol))
         if case is None:
             return
-        blocked = self._trading_block(account)
+        positions, _, disputed, _ = self._state.order_guard_facts()
+        quantity = next((p.quantity for k, p in positions.items() if k[1:] == (account, symbol)), Decimal(0))
         working = frozenset(o.server_order_id for o in self._state.orders.orders_for(account, symbol))
-        ids = tuple(sorted((case.candidates & working) - case.sent))
-        if blocked or not ids:
-            why = blocked or "none of them is working any more"
+        decision = decide_orphans(
+            OrphanFacts(
+                closed_sign=case.closed_sign,
+                candidates=case.candidates,
+                still_working=working,
+                quantity_now=quantity,
+                flat_for=float("inf"),
+                grace=0.0,
+                armed=True,
+                trading_block=self._orders_unknown() or self._trading_block(account),
+                disputed=any(k[1:] == (account, symbol) for k in disputed),
+                pending=frozenset(case.sent),
+            )
+        )
+        if decision.action != OrphanAction.CANCEL:
+            why = decision.reason.removeprefix("not cancelled: ") or "none of them is working any more"
+            if decision.action == OrphanAction.WAIT:
+                why = "the cancels already sent await Sierra Chart's answer"
             self._record(None, account, symbol, CLEANUP, "not sent", f"{account} {symbol} · orphan cleanup: "
                          f"cancel not sent: {why}", "warning")  # fmt: skip
             return
-        self._send_cancels(account, symbol, case, ids, "trader")
+        self._send_cancels(account, symbol, case, decision.order_ids, "trader")
 
     def _send_cancels(self, account: str, symbol: str, case: _Closed, ids: tuple[str, ...], who: str) -> None:
         for oid in ids:

@@ -554,3 +554,23 @@ def test_a_cancel_reject_that_names_only_the_client_order_id_is_an_alarm(setting
         assert len(simulator.working_orders()) == 2 and len(sent(simulator, 203)) == 2
     finally:
         app.stop()
+
+
+def test_the_one_click_cancel_is_refused_for_a_disputed_position(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
+        qtbot.waitUntil(lambda: bracket_shown(app) == (5990, 6010), timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)  # flat by hand: offered (cleanup not armed)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: any("orphan cleanup not armed" in t for t in bar.offer_texts()), timeout=WAIT)
+        simulator.set_position("Sim1", SYMBOL, 1, 6000.0)  # Sierra Chart now reports long 1: the flat is disputed
+        qtbot.waitUntil(lambda: bool(app.window.last_snapshot.discrepancies), timeout=WAIT)
+        bar.offer_buttons[("Sim1", SYMBOL)].click()
+        qtbot.waitUntil(lambda: any("cancel not sent: the position differs" in t for t in feed(app, "warning")),
+                        timeout=WAIT)  # fmt: skip
+        qtbot.wait(800)
+        assert sent(simulator, 203) == [] and len(simulator.working_orders()) == 2
+    finally:
+        app.stop()
