@@ -574,3 +574,29 @@ def test_the_one_click_cancel_is_refused_for_a_disputed_position(settings, simul
         assert sent(simulator, 203) == [] and len(simulator.working_orders()) == 2
     finally:
         app.stop()
+
+
+def test_the_live_confirmation_lists_every_stop_distance_of_the_account(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot, stop_guard_ticks={"Sim1": 8, "120005/MES": 12})  # per symbol only
+    try:
+        simulator.fill("120005", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: app.window.last_snapshot.scope_account == "120005", timeout=WAIT)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: bar.stop_button.isEnabled(), timeout=WAIT)
+        bar.stop_button.click()
+        assert bar.dialog is not None and bar.dialog.isVisible()
+        shown = bar.dialog.findChild(type(bar.note), "armBody").text()
+        assert "MES: 12 ticks" in shown and "none set" not in shown
+        bar.dialog.reject()
+    finally:
+        app.stop()
+    app = start(settings, simulator.port, qtbot, stop_guard_ticks={"120005": 8, "120005/MES": 12})
+    try:
+        qtbot.waitUntil(lambda: app.window.last_snapshot.scope_account == "120005", timeout=WAIT)
+        bar = app.window.panel2.guard_bar
+        bar.stop_button.click()
+        shown = bar.dialog.findChild(type(bar.note), "armBody").text()
+        assert "8 ticks (every other symbol); MES: 12 ticks" in shown
+        bar.dialog.reject()
+    finally:
+        app.stop()
