@@ -80,7 +80,8 @@ def test_nothing_is_decided_while_the_working_orders_are_unknown() -> None:
     d = decide_stop(replace(LONG, orders_unknown=why, since_logon=10.0))
     assert d.action == StopAction.WARN and why in d.reason  # never SUBMIT: a stop of the trader's may be working
     working = GuardStop("working", D(5998), D(1), D(6000))  # would be resized to 2 if the orders were known
-    assert decide_stop(replace(LONG, guard_stop=working, orders_unknown=why, since_logon=10.0)).action == StopAction.WARN
+    held = decide_stop(replace(LONG, guard_stop=working, orders_unknown=why, since_logon=10.0))
+    assert held.action == StopAction.WARN
 
 
 def test_the_guards_stop_follows_the_position_size_and_a_new_entry() -> None:

@@ -437,7 +437,7 @@ def test_a_refused_cancel_is_never_sent_again_by_itself_but_offered_with_one_ala
         app.stop()
 
 
-def test_the_guards_stop_gone_while_the_link_was_down_is_an_alarm_after_the_reconnect(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_guards_stop_gone_while_the_link_was_down_is_an_alarm_on_reconnect(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     app = start(settings, simulator.port, qtbot)
     try:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
@@ -549,7 +549,8 @@ def test_a_cancel_reject_that_names_only_the_client_order_id_is_an_alarm(setting
         simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)
         qtbot.waitUntil(lambda: len(sent(simulator, 203)) == 2, timeout=WAIT)
         # the reject itself is recognised at once (not only the 5 s "no answer" alarm later)
-        qtbot.waitUntil(lambda: len([t for t in feed(app, "error") if "Simulated exchange lock" in t]) == 2, timeout=3000)
+        qtbot.waitUntil(lambda: len([t for t in feed(app, "error") if "Simulated exchange lock" in t]) == 2,
+                        timeout=3000)  # fmt: skip
         qtbot.waitUntil(lambda: any("Simulated exchange lock" in t for t in bar.offer_texts()), timeout=WAIT)
         assert len(simulator.working_orders()) == 2 and len(sent(simulator, 203)) == 2
     finally:
