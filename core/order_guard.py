@@ -6,14 +6,17 @@ warning; when the guard is *armed* for its account, one protective stop for the 
 set distance (ticks) from the average entry — unless any of these holds, in which case it only warns and says
 why: trading not supported or disabled, a position the panel did not see open, a position not confirmed by
 Sierra Chart or in an open discrepancy, no price or a stale one, a stop price already through the market, or
-an order already sent for this position change. The guard's own working stop is resized (``RESIZE``: new
-quantity, and the new price when the average entry moved) when the position size changes, under the same rules.
+an order already sent for this position change; and nothing at all is decided while the working orders are
+unknown (after a logon until Sierra Chart's open orders are restated). The guard's own working stop is resized
+(``RESIZE``: new quantity, and the new price when the average entry moved) when the position size changes, under
+the same rules.
 
 **Orphan cleanup.** When a position goes flat (or flips), the stop/target orders that were working on its
 closing side at that moment are the candidates. After the grace period (a flip in progress may still be
 filling) the ones still working are cancelled when cleanup is armed, else offered to the trader. Orders on the
 other side, or placed after the position closed, are never touched; a position re-entered on the same side
-keeps them (they protect it now).
+keeps them (they protect it now). A cancel Sierra Chart refused (or never answered) is not sent again by itself:
+that order is offered to the trader with the reason.
 
 Units: prices in points (snapped to ``tick``), quantities in contracts (signed for positions: + long,
 − short), times in seconds.
@@ -41,9 +44,9 @@ class StopAction(StrEnum):
 
 @dataclass(frozen=True)
 class GuardStop:
-    """The guard's own stop for a position: ``state`` "pending" (sent, no answer yet), "working", or
-    "unknown" (sent before the link dropped, no answer since); ``price`` points, ``quantity`` contracts;
-    ``avg_entry`` the average entry it was placed for."""
+    """The guard's own stop for a position: ``state`` "pending" (sent, no answer yet), "working", "unknown" (no
+    answer in time) or "unconfirmed" (working before the link dropped, not restated since the logon); ``price``
+    points, ``quantity`` contracts; ``avg_entry`` the average entry it was placed for."""
 
     state: str
     price: Decimal
@@ -76,6 +79,10 @@ class StopFacts:
     trading_block: str = ""
     sent_for_change: bool = False
     cancel_replace_supported: bool = True
+    orders_unknown: str = ""
+    """Why the working orders are not known now ("" when Sierra Chart's open orders were restated since the
+    logon): nothing is decided on them — a wait within ``grace`` of ``since_logon`` seconds, then a warning."""
+    since_logon: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -132,8 +139,12 @@ def decide_stop(f: StopFacts) -> StopDecision:
     ours = f.guard_stop
     if ours is not None and ours.state == "pending":
         return StopDecision(StopAction.WAIT, "waiting for Sierra Chart's answer to the guard's order")
-    if ours is not None and ours.state == "unknown":
-        return StopDecision(StopAction.WARN, "the guard's last order got no answer before the link dropped")
+    if f.orders_unknown:  # the book was cleared at the logon: a stop of the trader's may be working unseen
+        if f.since_logon < f.grace:
+            return StopDecision(StopAction.WAIT, f"working orders not known yet: {f.orders_unknown}")
+        return StopDecision(StopAction.WARN, f"working orders unknown: {f.orders_unknown}; nothing is sent")
+    if ours is not None and ours.state in ("unknown", "unconfirmed"):
+        return StopDecision(StopAction.WARN, "the guard's last order got no answer from Sierra Chart")
     if ours is not None:  # working: keep it the position's size (and its distance when the entry moved)
         moved = ours.avg_entry != f.avg_entry
         if moved and (f.tick <= 0 or f.distance_ticks < 1):
@@ -186,7 +197,8 @@ class OrphanFacts:
     """One closed position's leftovers: ``closed_sign`` +1 a long closed, −1 a short; ``candidates`` the
     ServerOrderIDs of the stop/target orders working on its closing side when it closed, ``still_working``
     those of them working now; ``quantity_now`` the (signed) position now; ``flat_for`` seconds since it
-    closed; ``pending`` cancels already sent and not yet answered."""
+    closed; ``pending`` cancels already sent and not yet answered; ``failed`` orders whose cancel was refused
+or got no answer (``failed_reason`` why): offered, never cancelled by themselves again."""
 
     closed_sign: int
     candidates: frozenset[str]
@@ -198,6 +210,9 @@ class OrphanFacts:
     trading_block: str = ""
     disputed: bool = False
     pending: frozenset[str] = frozenset()
+    failed: frozenset[str] = frozenset()
+    """Orders whose cancel Sierra Chart refused or never answered: never cancelled automatically again."""
+    failed_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,8 +224,9 @@ class OrphanDecision:
 
 def decide_orphans(f: OrphanFacts) -> OrphanDecision:
     """What the orphan cleanup does for one closed position now (see the module text)."""
-    left = tuple(sorted((f.candidates & f.still_working) - f.pending))
-    if not left:
+    left = tuple(sorted((f.candidates & f.still_working) - f.pending - f.failed))
+    stuck = tuple(sorted((f.candidates & f.still_working & f.failed) - f.pending))
+    if not left and not stuck:
         if f.pending & f.still_working:
             return OrphanDecision(OrphanAction.WAIT, "waiting for Sierra Chart to confirm the cancels")
         return OrphanDecision(OrphanAction.NOTHING)
@@ -218,7 +234,9 @@ def decide_orphans(f: OrphanFacts) -> OrphanDecision:
     if same_side:
         return OrphanDecision(OrphanAction.NOTHING, "a new position on the same side holds these orders")
     if f.flat_for < f.grace:
-        return OrphanDecision(OrphanAction.WAIT, "grace period (a flip may be in progress)", left)
+        return OrphanDecision(OrphanAction.WAIT, "grace period (a flip may be in progress)", left + stuck)
+    if not left:  # a refused (or unanswered) cancel is never sent again by itself: the trader decides
+        return OrphanDecision(OrphanAction.OFFER, f"{f.failed_reason}; not cancelled automatically again", stuck)
     if not f.armed:
         return OrphanDecision(OrphanAction.OFFER, "orphan cleanup not armed", left)
     if f.trading_block:

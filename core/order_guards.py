@@ -58,8 +58,11 @@ Key = tuple[str, str, str]  # (mode, account, symbol)
 STOP_GUARD, CLEANUP = "stop_guard", "orphan_cleanup"
 FEATURES = {STOP_GUARD: "stop guard", CLEANUP: "orphan cleanup"}
 FREE_FORM_TEXT = "DTC Panel stop guard"
-UNKNOWN_SETTLE_SECONDS = 10.0
-"""After a logon, a stop left unknown by the dropped link and not restated by then is taken as not working."""
+ANSWER_TIMEOUT_SECONDS = 5.0
+"""An order message of the guard (208, 204, 203) with no ORDER_UPDATE answer after this long is an alarm, once; it
+is never sent again by itself (the order may work unseen)."""
+UNSURE = frozenset({"unknown", "unconfirmed"})
+"""States of a guard stop whose working is not known: no answer, or not restated since the logon."""
 WORKING_STATUSES = frozenset(
     {
         OrderStatusEnum.ORDER_STATUS_PENDING_OPEN,
@@ -138,6 +141,10 @@ class _GuardOrder:
     server_id: str = ""
     target: tuple[Decimal, Decimal] | None = None
     """A resize in flight: (price, quantity) asked for with 204."""
+    sent_at: float = 0.0
+    order_client_id: str = ""
+    """A cancel: the ``ClientOrderID`` of the order it cancels (a cancel reject need not carry ServerOrderID)."""
+    """Monotonic seconds when the last message for it was sent (for ``ANSWER_TIMEOUT_SECONDS``)."""
 
 
 @dataclass
@@ -151,6 +158,8 @@ class _Closed:
     client_ids: dict[str, str]
     sent: set[str] = field(default_factory=set)
     said: str = ""
+    failed: dict[str, str] = field(default_factory=dict)
+    """ServerOrderID → why its cancel failed (refused, or no answer): offered, never cancelled by itself again."""
 
 
 def describe_order(o: WorkingOrder, tick: Decimal | None) -> str:
@@ -200,6 +209,9 @@ class OrderGuards:
         self._brackets: dict[tuple[str, str], tuple[int, dict[str, WorkingOrder]]] = {}
         self._refusal = ""
         self._logged_on_at: float | None = None
+        self._restate_said = False
+        self._restated = False
+        """Sierra Chart's open orders (OPEN_ORDERS_REQUEST 300) were answered completely since the logon."""
 
     # --- GUI thread: requests ----------------------------------------------------------------------
 
@@ -222,7 +234,11 @@ class OrderGuards:
     # --- DTC thread ----------------------------------------------------------------------------------
 
     def on_logon(self, msg: LogonResponse) -> None:
+        """A successful logon: the order book is empty until Sierra Chart restates its open orders, so every
+        stop of the guard is unknown until then (``_settle_unknown``)."""
         self._logged_on_at = self._clock()
+        self._restated = self._restate_said = False
+        self._mark_unknown()
         self.trading_supported = bool(msg.TradingIsSupported)
         self.cancel_replace_supported = bool(msg.OrderCancelReplaceSupported)
         if not self.trading_supported:
@@ -237,40 +253,61 @@ class OrderGuards:
         cancels without an answer are forgotten (after the reconnect the still-working orphans are decided again)."""
         self.trading_supported = None
         self._logged_on_at = None
+        self._restated = False
         for cid, order in list(self._orders.items()):
             if order.kind == "cancel":
                 del self._orders[cid]
-            elif order.state == "pending":
-                order.state = "unknown"
+        self._mark_unknown()
         for case in self._closed.values():
             case.sent.clear()
 
-    def _settle_unknown(self, now: float) -> None:
-        """A stop left unknown by a dropped link that Sierra Chart's open orders did not restate within
-        ``UNKNOWN_SETTLE_SECONDS`` of the logon is not working: forgotten (said once), so the next position
-        change may send again."""
-        if self._logged_on_at is None or now - self._logged_on_at < UNKNOWN_SETTLE_SECONDS:
-            return
+    def _mark_unknown(self) -> None:
+        """Working stops of the guard are "unconfirmed" until Sierra Chart's open orders restate them (a stop may
+        be cancelled or filled while the link is down); a stop still awaiting its answer stays pending."""
+        for order in self._orders.values():
+            if order.kind == "stop" and order.state == "working":
+                order.state = "unconfirmed"
+
+    def _settle_unknown(self) -> None:
+        """Sierra Chart's open orders were restated completely: a stop of the guard that worked before the link
+        dropped and is not among them is not working at Sierra Chart — forgotten, and an alarm on the position's
+        card and in the feed (nothing is sent again for the same position change)."""
         for order in list(self._orders.values()):
-            if order.kind == "stop" and order.state == "unknown":
+            if order.kind == "stop" and order.state == "unconfirmed":
                 order.state = "lost"
                 self._forget(order)
                 key = order.key
+                tick = self._instruments.lookup(key[2]).tick_size
                 text = (
-                    f"{key[0]} {key[1]} · stop guard · the stop sent before the link dropped is not working at "
-                    "Sierra Chart (not in its open orders)"
+                    f"{key[0]} {key[1]} · stop guard · its stop {format_price(order.price, tick)} {key[2]} "
+                    f"(ClientOrderID {order.client_id}) is NOT working at Sierra Chart after the reconnect (not in "
+                    "its open orders) — the position has no stop of the guard"
                 )
-                self._record(self._state.position(*key), key[1], key[2], STOP_GUARD, "not working", text, "warning")
+                self._alarm[key] = "STOP GONE: not in Sierra Chart's open orders after the reconnect"
+                self._record(self._state.position(*key), key[1], key[2], STOP_GUARD, "not working", text, "error")
 
     def on_order_update(self, msg: OrderUpdate) -> None:
         """An ORDER_UPDATE (301): follow the guard's own orders and the cancels it sent."""
-        if msg.NoOrders:
-            return
+        restated = bool(msg.RequestID) and msg.OrderUpdateReason == OrderUpdateReasonEnum.OPEN_ORDERS_REQUEST_RESPONSE
+        restated = restated and (bool(msg.NoOrders) or msg.MessageNumber >= msg.TotalNumMessages)
+        if not msg.NoOrders:
+            self._follow(msg)
+        if restated and not self._restated:  # the last message of the 300's answer: the book is complete
+            self._restated = True
+            self._settle_unknown()
+
+    def _follow(self, msg: OrderUpdate) -> None:
         cid = msg.ClientOrderID if msg.ClientOrderID in self._orders else self._by_server.get(msg.ServerOrderID, "")
         stop = self._orders.get(cid)
         if stop is not None and stop.kind == "stop":
             self._stop_answer(stop, msg)
         cancel = self._orders.get(f"cancel:{msg.ServerOrderID}") if msg.ServerOrderID else None
+        if cancel is None and msg.OrderUpdateReason == OrderUpdateReasonEnum.ORDER_CANCEL_REJECTED:
+            # a reject is only sure to carry the ClientOrderID (dtc-protocol §7.6): the cancelled order's
+            cancel = next(
+                (o for o in self._orders.values() if o.kind == "cancel" and o.order_client_id == msg.ClientOrderID),
+                None,
+            ) if msg.ClientOrderID and not msg.ServerOrderID else None  # fmt: skip
         if cancel is not None:
             self._cancel_answer(cancel, msg)
 
@@ -284,7 +321,7 @@ class OrderGuards:
             request()
         positions, confirmed, disputed, seen = self._state.order_guard_facts()
         now = self._clock()
-        self._settle_unknown(now)
+        self._check_answers(now)
         self._note_closes(positions, now)
         cards: dict[Key, PositionGuard] = {}
         for key, position in positions.items():
@@ -305,8 +342,51 @@ class OrderGuards:
             return "not logged on to Sierra Chart"
         if not self.trading_supported:
             return "Sierra Chart does not support trading on this connection (Allow Trading = No)"
+        if not self._restated:
+            return "Sierra Chart's open orders are not restated since the logon"
         if account in self._disabled_accounts():
             return f"trading is disabled for {account} (TradingIsDisabled)"
+        return ""
+
+    def _check_answers(self, now: float) -> None:
+        """An order message without an answer after ``ANSWER_TIMEOUT_SECONDS``: one alarm; the stop is "unknown"
+        (a late answer or the restated open orders settle it), an orphan's cancel is offered to the trader.
+        Nothing is sent again by itself."""
+        for order in list(self._orders.values()):
+            if order.state != "pending" or now - order.sent_at < ANSWER_TIMEOUT_SECONDS:
+                continue
+            key, waited = order.key, f"{ANSWER_TIMEOUT_SECONDS:.0f} s"
+            if order.kind == "cancel":
+                order.state = "unanswered"
+                case = self._closed.get(key[1:])
+                what = case.described.get(order.server_id, order.server_id) if case else order.server_id
+                if case is not None:
+                    case.sent.discard(order.server_id)
+                    case.failed[order.server_id] = "no answer from Sierra Chart to the cancel"
+                text = (
+                    f"{key[1]} {key[2]} · orphan cleanup: no answer from Sierra Chart to the cancel of {what} "
+                    f"(ServerOrderID {order.server_id}) within {waited} — not sent again; offered to you"
+                )
+                self._record(None, key[1], key[2], CLEANUP, "no answer", text, "error")
+                continue
+            what = "the resize of its stop" if order.target is not None else "stop"
+            order.state, order.target = "unknown", None
+            tick = self._instruments.lookup(key[2]).tick_size
+            text = (
+                f"{key[0]} {key[1]} · stop guard · no answer from Sierra Chart to {what} "
+                f"{format_price(order.price, tick)} {key[2]} ClientOrderID {order.client_id} within {waited} — "
+                "unknown whether it works; not sent again"
+            )
+            self._alarm[key] = f"NO ANSWER from Sierra Chart to {what} {order.client_id}"
+            self._record(self._state.position(*key), key[1], key[2], STOP_GUARD, "no answer", text, "error")
+
+    def _orders_unknown(self) -> str:
+        """Why Sierra Chart's working orders are not known ("" when its open orders were restated since the
+        logon): the panel's order book is cleared at each logon (``core/router.py``)."""
+        if self.trading_supported is None:
+            return "not logged on to Sierra Chart"
+        if not self._restated:
+            return "Sierra Chart's open orders are not restated since the logon"
         return ""
 
     def _disabled_accounts(self) -> frozenset[str]:
@@ -332,10 +412,18 @@ class OrderGuards:
             for o in self._state.orders.orders_for(account, symbol)
             if o.side == -sign and o.is_stop and not o.pending_child
         ]
-        other = sum((o.quantity or Decimal(0) for o in closing if o.server_order_id not in self._by_server), Decimal(0))
         if ours is not None and ours.side != -sign:  # the position flipped: the old stop is not this one's
             ours = None
             self._stop_of.pop(key, None)
+        if ours is None:
+            ours = self._take_back(key, position, closing)
+        mine = {ours.server_id, ours.client_id} - {""} if ours is not None else set()
+        # every working closing-side stop but the one the guard follows protects the position, a stop the guard
+        # placed for an earlier position of this symbol too (never a second stop beside it)
+        other = sum(
+            (o.quantity or Decimal(0) for o in closing if not {o.server_order_id, o.client_order_id} & mine),
+            Decimal(0),
+        )
         if ours is None and other == 0:
             self._missing_since.setdefault(key, now)
         else:
@@ -360,6 +448,8 @@ class OrderGuards:
             trading_block=self._trading_block(account),
             sent_for_change=self._sent_change.get(key) == self._change[key],
             cancel_replace_supported=self.cancel_replace_supported,
+            orders_unknown=self._orders_unknown(),
+            since_logon=now - self._logged_on_at if self._logged_on_at is not None else 0.0,
         )
         decision = decide_stop(facts)
         if decision.action == StopAction.SUBMIT:
@@ -372,6 +462,23 @@ class OrderGuards:
             self._record(position, account, symbol, STOP_GUARD, "not sent", f"{what}: {decision.reason}", "unprotected")
         return self._card(key, decision, ours, tick)
 
+    def _take_back(self, key: Key, position: Position, closing: list[WorkingOrder]) -> _GuardOrder | None:
+        """A stop the guard placed for an earlier position of ``key`` on this side (a flip and a flip back) that
+        is still working: the guard follows it again instead of sending another."""
+        working = {o.server_order_id for o in closing}  # closing side of this position only
+        for order in self._orders.values():
+            if order.kind == "stop" and order.key == key and order.state == "working" and order.server_id in working:
+                self._stop_of[key] = order.client_id
+                tick = self._instruments.lookup(key[2]).tick_size
+                text = (
+                    f"{key[0]} {key[1]} · stop guard · its stop {order.quantity.normalize():f} @ "
+                    f"{format_price(order.price, tick)} {key[2]} (ServerOrderID {order.server_id}) still works: "
+                    "it protects the position again, no other stop sent"
+                )
+                self._record(position, key[1], key[2], STOP_GUARD, "taken back", text, "order")
+                return order
+        return None
+
     def _stop_text(self, key: Key, d: StopDecision) -> str:
         tick = self._instruments.lookup(key[2]).tick_size
         side = "BUY" if d.side > 0 else "SELL"
@@ -383,6 +490,8 @@ class OrderGuards:
         armed = "ARMED" if key[1] in self.stop_armed else "not armed"
         if alarm:
             level, text = "alarm", alarm
+        elif d.action == StopAction.WARN and (self._orders_unknown() or (ours and ours.state in UNSURE)):
+            level, text = "warn", f"STOP UNKNOWN — {d.reason}"
         elif d.action == StopAction.WARN:
             level, text = "warn", f"NO STOP — {d.reason}"
         elif d.action == StopAction.WAIT:
@@ -418,7 +527,9 @@ class OrderGuards:
             FreeFormText=FREE_FORM_TEXT,
             OpenOrClose=OpenCloseTradeEnum.TRADE_CLOSE,
         )
-        self._orders[cid] = _GuardOrder(cid, key, "stop", "pending", d.price, d.quantity, position.avg_entry, d.side)
+        self._orders[cid] = _GuardOrder(
+            cid, key, "stop", "pending", d.price, d.quantity, position.avg_entry, d.side, sent_at=self._clock()
+        )
         self._stop_of[key] = cid
         self._sent_change[key] = self._change[key]
         self._send(message)
@@ -437,7 +548,7 @@ class OrderGuards:
             TimeInForce=TimeInForceEnum.TIF_GOOD_TILL_CANCELED,
             TradeAccount=ours.key[1],
         )
-        ours.state, ours.target = "pending", (d.price, d.quantity)
+        ours.state, ours.target, ours.sent_at = "pending", (d.price, d.quantity), self._clock()
         ours.avg_entry = position.avg_entry
         self._sent_change[ours.key] = self._change[ours.key]
         self._send(message)
@@ -449,6 +560,8 @@ class OrderGuards:
 
     def _stop_answer(self, order: _GuardOrder, msg: OrderUpdate) -> None:
         key, reason = order.key, msg.OrderUpdateReason
+        if self._alarm.get(key, "").startswith("NO ANSWER"):  # a late answer: what it says is shown instead
+            del self._alarm[key]
         if msg.ServerOrderID and not order.server_id:
             order.server_id = msg.ServerOrderID
             self._by_server[msg.ServerOrderID] = order.client_id
@@ -485,7 +598,13 @@ class OrderGuards:
         elif msg.OrderStatus in WORKING_STATUSES:
             was = order.state
             order.state = "working" if order.target is None else "pending"
-            if was != "working":
+            if reason == OrderUpdateReasonEnum.OPEN_ORDERS_REQUEST_RESPONSE:  # restated: as Sierra Chart has it
+                order.price = Decimal(str(msg.Price1)) if msg.Price1 else order.price
+                order.quantity = Decimal(str(msg.OrderQuantity)) if msg.OrderQuantity else order.quantity
+                if was != "working":
+                    text = f"{what} {order.quantity.normalize():f} restated working by Sierra Chart after the logon"
+                    self._record(position, key[1], key[2], STOP_GUARD, "restated", text, "order")
+            elif was != "working":
                 text = (
                     f"{what} {order.quantity.normalize():f} accepted by Sierra Chart (ServerOrderID {order.server_id})"
                 )
@@ -512,6 +631,8 @@ class OrderGuards:
                 client_ids = {oid: o.client_order_id for oid, o in brackets.items()}
                 self._closed[pair] = _Closed(sign, frozenset(brackets), now, described, client_ids)
         for pair, position in open_now.items():
+            if self._orders_unknown() and pair in self._brackets:
+                continue  # the book was cleared at the logon: keep the brackets last seen until it is restated
             sign = 1 if position.quantity > 0 else -1
             brackets = {
                 o.server_order_id: o
@@ -523,8 +644,13 @@ class OrderGuards:
     def _cleanup(self, positions: dict[Key, Position], disputed: frozenset[Key], now: float) -> tuple[OrphanOffer, ...]:
         open_now = {(k[1], k[2]): p.quantity for k, p in positions.items()}
         offers = []
+        unknown = self._orders_unknown()
         for pair, case in list(self._closed.items()):
             account, symbol = pair
+            if unknown:  # the book was cleared at the logon: no decision (and no case dropped) until restated
+                lines = tuple(case.described[i] for i in sorted(case.candidates))
+                offers.append(OrphanOffer(account, symbol, lines, f"on hold: {unknown}"))
+                continue
             working = frozenset(o.server_order_id for o in self._state.orders.orders_for(account, symbol))
             pending = frozenset(case.sent)
             facts = OrphanFacts(
@@ -538,6 +664,8 @@ class OrderGuards:
                 trading_block=self._trading_block(account),
                 disputed=any(k[1:] == pair for k in disputed),
                 pending=pending,
+                failed=frozenset(case.failed),
+                failed_reason="; ".join(sorted(set(case.failed.values()))),
             )
             decision = decide_orphans(facts)
             if decision.action == OrphanAction.NOTHING:
@@ -562,28 +690,48 @@ class OrderGuards:
         return tuple(offers)
 
     def _cancel_offered(self, account: str, symbol: str) -> None:
-        """The trader clicked "Cancel orphaned orders": the offered orders still working are cancelled (unless
-        trading is blocked or a new position on the same side holds them, which is said)."""
+        """The trader clicked "Cancel orphaned orders": decided again as if cleanup were armed (no grace period;
+        a refused or unanswered cancel is tried once more) — cancelled only when ``decide_orphans`` would cancel
+        now; otherwise (a new position on the same side holds them, the position is disputed, trading is blocked,
+        the orders are not known since the logon, none is working any more) nothing is sent and the feed says why."""
         case = self._closed.get((account, symbol))
         if case is None:
             return
-        blocked = self._trading_block(account)
+        positions, _, disputed, _ = self._state.order_guard_facts()
+        quantity = next((p.quantity for k, p in positions.items() if k[1:] == (account, symbol)), Decimal(0))
         working = frozenset(o.server_order_id for o in self._state.orders.orders_for(account, symbol))
-        ids = tuple(sorted((case.candidates & working) - case.sent))
-        if blocked or not ids:
-            why = blocked or "none of them is working any more"
+        decision = decide_orphans(
+            OrphanFacts(
+                closed_sign=case.closed_sign,
+                candidates=case.candidates,
+                still_working=working,
+                quantity_now=quantity,
+                flat_for=float("inf"),
+                grace=0.0,
+                armed=True,
+                trading_block=self._orders_unknown() or self._trading_block(account),
+                disputed=any(k[1:] == (account, symbol) for k in disputed),
+                pending=frozenset(case.sent),
+            )
+        )
+        if decision.action != OrphanAction.CANCEL:
+            why = decision.reason.removeprefix("not cancelled: ") or "none of them is working any more"
+            if decision.action == OrphanAction.WAIT:
+                why = "the cancels already sent await Sierra Chart's answer"
             self._record(None, account, symbol, CLEANUP, "not sent", f"{account} {symbol} · orphan cleanup: "
                          f"cancel not sent: {why}", "warning")  # fmt: skip
             return
-        self._send_cancels(account, symbol, case, ids, "trader")
+        self._send_cancels(account, symbol, case, decision.order_ids, "trader")
 
     def _send_cancels(self, account: str, symbol: str, case: _Closed, ids: tuple[str, ...], who: str) -> None:
         for oid in ids:
             if oid in case.sent:
                 continue
             case.sent.add(oid)
+            case.failed.pop(oid, None)  # the trader's click tries once more
             self._orders[f"cancel:{oid}"] = _GuardOrder(
-                f"cancel:{oid}", ("", account, symbol), "cancel", "pending", Decimal(0), Decimal(0), Decimal(0), 0, oid
+                f"cancel:{oid}", ("", account, symbol), "cancel", "pending", Decimal(0), Decimal(0), Decimal(0), 0, oid,
+                sent_at=self._clock(), order_client_id=case.client_ids.get(oid, ""),
             )
             self._send(CancelOrder(ServerOrderID=oid, ClientOrderID=case.client_ids.get(oid, ""), TradeAccount=account))
             text = (
@@ -599,9 +747,13 @@ class OrderGuards:
         info = f": {msg.InfoText}" if msg.InfoText else ""
         if msg.OrderUpdateReason == OrderUpdateReasonEnum.ORDER_CANCEL_REJECTED:
             del self._orders[order.client_id]
-            if case is not None:
+            if case is not None:  # offered from now on, never sent again by itself (no cancel flood)
                 case.sent.discard(order.server_id)
-            text = f"{account} {symbol} · orphan cleanup: cancel of {what} REJECTED by Sierra Chart{info}"
+                case.failed[order.server_id] = f"the cancel was REJECTED by Sierra Chart{info}"
+            text = (
+                f"{account} {symbol} · orphan cleanup: cancel of {what} REJECTED by Sierra Chart{info} — the order "
+                "is still working; not cancelled automatically again"
+            )
             self._record(None, account, symbol, CLEANUP, "cancel rejected", text, "error")
         elif msg.OrderStatus == OrderStatusEnum.ORDER_STATUS_CANCELED or msg.OrderUpdateReason in (
             OrderUpdateReasonEnum.ORDER_CANCELED,
@@ -663,6 +815,22 @@ class OrderGuards:
         log.info("%s", text)
         self._state.notify(kind, text)
 
+    def _restate_overdue(self) -> bool:
+        """Logged on for longer than the stop guard's grace period and the open orders still not restated (the
+        300 rejected with 302, or unanswered); said once per logon in the feed."""
+        if self._logged_on_at is None or self._restated:
+            return False
+        if self._clock() - self._logged_on_at < self.config.stop_grace:
+            return False
+        if not self._restate_said:
+            self._restate_said = True
+            text = (
+                "Sierra Chart's open orders are not restated since the logon (OPEN_ORDERS_REQUEST rejected or "
+                "unanswered): the stop guard and the orphan cleanup send nothing until they are"
+            )
+            self._record(None, "", "", STOP_GUARD, "orders unknown", text, "warning")
+        return True
+
     def view(self) -> GuardView:
         return self._sent_view or GuardView()
 
@@ -670,6 +838,8 @@ class OrderGuards:
         note = ""
         if self.trading_supported is False:
             note = "Sierra Chart does not support trading on this connection (Allow Trading = No): guards only warn"
+        elif self._restate_overdue():
+            note = "Sierra Chart's open orders are not restated since the logon: the guards send nothing until they are"
         view = GuardView(
             stop_armed=frozenset(self.stop_armed),
             cleanup_armed=frozenset(self.cleanup_armed),

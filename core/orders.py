@@ -1,9 +1,10 @@
 """Working orders from ORDER_UPDATE (301): the bracket (stop and target) of each position.
 
 An order is working while its ``OrderStatus`` is pending-open, pending-child, open, pending cancel/replace
-or partially filled; filled, canceled and rejected orders leave the book. A stop is a STOP or STOP_LIMIT
-order on the closing side of the position; a target a LIMIT order on the closing side. Linking by
-``ParentServerOrderID``/``OCOLinkedOrderServerOrderID`` is kept for display; the side decides the role.
+or partially filled; filled, canceled and rejected orders leave the book; a refused cancel or cancel/replace
+(reason 9/10) that does not restate the order (``OrderStatus`` 0 or no ``BuySell``) leaves it as it was. A stop
+is a STOP or STOP_LIMIT order on the closing side of the position; a target a LIMIT order on the closing side.
+Linking by ``ParentServerOrderID``/``OCOLinkedOrderServerOrderID`` is kept for display; the side decides the role.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dtc.messages import OrderUpdate
-from dtc.types import BuySellEnum, OrderStatusEnum, OrderTypeEnum
+from dtc.types import BuySellEnum, OrderStatusEnum, OrderTypeEnum, OrderUpdateReasonEnum
 from dtc.values import wire_decimal
 
 WORKING = frozenset(
@@ -72,6 +73,15 @@ class OrderBook:
         """Apply one 301; returns True if the set of working orders changed."""
         if not msg.ServerOrderID or msg.NoOrders:
             return False
+        refused = msg.OrderUpdateReason in (
+            OrderUpdateReasonEnum.ORDER_CANCEL_REJECTED,
+            OrderUpdateReasonEnum.ORDER_CANCEL_REPLACE_REJECTED,
+        )
+        vague = msg.OrderStatus == OrderStatusEnum.ORDER_STATUS_UNSPECIFIED or (
+            msg.OrderStatus in WORKING and msg.BuySell not in (BuySellEnum.BUY, BuySellEnum.SELL)
+        )
+        if refused and vague:
+            return False  # a refused cancel (or replace) without the order's details: the order is unchanged
         with self._lock:
             changed = False
             if msg.PreviousServerOrderID and msg.PreviousServerOrderID in self._orders:

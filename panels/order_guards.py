@@ -42,15 +42,30 @@ class GuardBridge(QObject):
         self.updated.emit(view)
 
 
-def what_is_sent(feature: str, account: str, distance: int | None) -> str:
-    """The orders a feature sends for ``account``, in the words of the DTC messages."""
+def distance_text(account: str, distances: tuple[tuple[str, int], ...]) -> str:
+    """Every stop distance set for ``account``: the account's own and each symbol's (``"Sim1/MES"``), e.g.
+    "8 ticks (every other symbol); MES: 12 ticks"."""
+    own = dict(distances).get(account)
+    per_symbol = [(key.split("/", 1)[1], ticks) for key, ticks in distances if key.startswith(f"{account}/")]
+    parts = [f"{root}: {ticks} ticks" for root, ticks in sorted(per_symbol)]
+    if own:
+        parts.insert(0, f"{own} ticks" + (" (every other symbol)" if per_symbol else ""))
+    elif per_symbol:
+        parts.append("no other symbol is guarded")
+    return "; ".join(parts) if parts else "the set distance (none set yet: nothing is sent)"
+
+
+def what_is_sent(feature: str, account: str, distances: tuple[tuple[str, int], ...] = ()) -> str:
+    """The orders a feature sends for ``account``, in the words of the DTC messages; ``distances`` the stop
+    guard's (key, ticks) settings (``GuardView.distances``), every one of the account's is listed."""
     if feature == STOP_GUARD:
-        ticks = f"{distance} ticks" if distance else "the set distance (none set yet: nothing is sent)"
+        ticks = distance_text(account, distances)
         return (
             f"For every position of {account} that has no working stop for longer than the grace period:\n"
             f"SUBMIT_NEW_SINGLE_ORDER (208) — TradeAccount {account}, the position's Symbol, OrderType STOP, "
-            f"BuySell the closing side, Quantity the position's full size, Price1 {ticks} beyond the average "
-            "entry, TimeInForce GOOD_TILL_CANCELED, OpenOrClose CLOSE, IsAutomatedOrder 1.\n"
+            "BuySell the closing side, Quantity the position's full size, Price1 the stop distance beyond the "
+            "average entry, TimeInForce GOOD_TILL_CANCELED, OpenOrClose CLOSE, IsAutomatedOrder 1.\n"
+            f"Stop distance: {ticks}.\n"
             "When the position's size changes: CANCEL_REPLACE_ORDER (204) of that stop to the new size."
         )
     return (
@@ -63,7 +78,9 @@ def what_is_sent(feature: str, account: str, distance: int | None) -> str:
 class ArmDialog(QDialog):
     """Confirmation before arming a LIVE account: the account, the feature, and what will be sent."""
 
-    def __init__(self, feature: str, account: str, distance: int | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, feature: str, account: str, distances: tuple[tuple[str, int], ...] = (), parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("armDialog")
         self.feature, self.account = feature, account
@@ -73,7 +90,7 @@ class ArmDialog(QDialog):
         head = QLabel(f"Arm the {name} for LIVE account {account}", objectName="armHead")
         head.setTextFormat(Qt.TextFormat.PlainText)
         head.setStyleSheet("font-size:13pt; font-weight:700;")
-        body = QLabel(what_is_sent(feature, account, distance), objectName="armBody")
+        body = QLabel(what_is_sent(feature, account, distances), objectName="armBody")
         body.setTextFormat(Qt.TextFormat.PlainText)
         body.setWordWrap(True)
         warning = QLabel(
@@ -235,7 +252,7 @@ class GuardBar(QFrame):
         elif self.mode != "LIVE":
             self.arm_requested.emit(feature, account, True, "")
         else:
-            self.dialog = ArmDialog(feature, account, self.distance() if feature == STOP_GUARD else None, self)
+            self.dialog = ArmDialog(feature, account, self.view.distances if feature == STOP_GUARD else (), self)
             self.dialog.finished.connect(self._confirmed)
             self.dialog.open()
 

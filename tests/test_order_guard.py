@@ -71,7 +71,17 @@ def test_grace_period_and_pending_order_wait() -> None:
     pending = GuardStop("pending", D(5998), D(2), D(6000))
     assert decide_stop(replace(LONG, guard_stop=pending)).action == StopAction.WAIT
     unknown = decide_stop(replace(LONG, guard_stop=replace(pending, state="unknown")))
-    assert unknown.action == StopAction.WARN and "link dropped" in unknown.reason
+    assert unknown.action == StopAction.WARN and "no answer" in unknown.reason
+
+
+def test_nothing_is_decided_while_the_working_orders_are_unknown() -> None:
+    why = "Sierra Chart's open orders are not restated since the logon"
+    assert decide_stop(replace(LONG, orders_unknown=why, since_logon=1.0)).action == StopAction.WAIT
+    d = decide_stop(replace(LONG, orders_unknown=why, since_logon=10.0))
+    assert d.action == StopAction.WARN and why in d.reason  # never SUBMIT: a stop of the trader's may be working
+    working = GuardStop("working", D(5998), D(1), D(6000))  # would be resized to 2 if the orders were known
+    held = decide_stop(replace(LONG, guard_stop=working, orders_unknown=why, since_logon=10.0))
+    assert held.action == StopAction.WARN
 
 
 def test_the_guards_stop_follows_the_position_size_and_a_new_entry() -> None:
@@ -168,6 +178,16 @@ def test_a_flip_cancels_only_the_closed_sides_orders_and_a_reentry_keeps_them() 
     assert decide_orphans(replace(CLOSED, quantity_now=D(2))).action == OrphanAction.NOTHING
     waiting = decide_orphans(replace(CLOSED, pending=frozenset({"STP", "TGT"})))
     assert waiting.action == OrphanAction.WAIT and waiting.order_ids == ()
+
+
+def test_a_refused_cancel_is_offered_and_never_decided_again() -> None:
+    refused = replace(CLOSED, failed=frozenset({"STP"}), failed_reason="the cancel was REJECTED")
+    d = decide_orphans(refused)
+    assert (d.action, d.order_ids) == (OrphanAction.CANCEL, ("TGT",))  # the other one is still cancelled
+    d = decide_orphans(replace(refused, pending=frozenset({"TGT"})))  # the other one's cancel is on its way
+    assert (d.action, d.order_ids) == (OrphanAction.OFFER, ("STP",))
+    d = decide_orphans(replace(refused, still_working=frozenset({"STP"})))
+    assert (d.action, d.order_ids) == (OrphanAction.OFFER, ("STP",)) and "REJECTED" in d.reason
 
 
 def test_after_a_restart_the_feed_shows_the_guards_lines_again() -> None:

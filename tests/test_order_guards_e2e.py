@@ -151,6 +151,12 @@ def place_bracket(sim: SimulatorServer, account: str, side: str, stop: float, ta
     return sim.place_order(account, SYMBOL, side, 3, stop, 1), sim.place_order(account, SYMBOL, side, 2, target, 1)
 
 
+def bracket_shown(app: PanelApp) -> object:
+    """(stop, target) on the position's card: both orders of a bracket reached the panel."""
+    positions = app.window.last_snapshot.positions
+    return (positions[0].stop_price, positions[0].target_price) if positions else None
+
+
 def test_orders_left_after_a_manual_flat_are_offered_then_cancelled_by_one_click(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     app = start(settings, simulator.port, qtbot)
     try:
@@ -381,5 +387,217 @@ def test_a_filled_guard_stop_then_a_new_trade_at_the_same_price_gets_its_own_sto
         qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 2, timeout=WAIT)
         assert sent(simulator, 208)[1]["ClientOrderID"] != stop["ClientOrderID"]
         assert simulator.positions()[("Sim1", SYMBOL)] == (1.0, 6000.0)
+    finally:
+        app.stop()
+
+
+def test_a_flip_and_a_flip_back_never_leave_two_stops_for_one_position(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)  # stop guard armed, orphan cleanup not
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: len(simulator.working_orders()) == 1, timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 2, 6000.0)  # flip: short 1; the long's sell stop stays (offered)
+        qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 2, timeout=WAIT)
+        qtbot.waitUntil(lambda: len(simulator.working_orders()) == 2, timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "BUY", 2, 6000.0)  # flip back: long 1, and the first sell stop still works
+        qtbot.waitUntil(lambda: "its stop 1 @ 5,998.00 working" in guard_line(app), timeout=WAIT)
+        qtbot.wait(1500)
+        assert len(sent(simulator, 208)) == 2, "no third stop"
+        sells = [(o["side"], o["price"], o["quantity"]) for o in simulator.working_orders() if o["side"] == "SELL"]
+        assert sells == [("SELL", 5998.0, 1.0)], "one sell stop for a long of 1"
+        qtbot.waitUntil(lambda: any("protects the position again" in t for t in feed(app, "order")), timeout=WAIT)
+    finally:
+        app.stop()
+
+
+def test_a_refused_cancel_is_never_sent_again_by_itself_but_offered_with_one_alarm(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_cancel_reject("Cancel rejected. Simulated exchange lock")  # the orders stay working
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
+        bar.cleanup_button.click()
+        stop_id, target_id = place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
+        qtbot.waitUntil(lambda: bracket_shown(app) == (5990, 6010), timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)  # flat by hand: cleanup armed cancels, Sierra Chart refuses
+        qtbot.waitUntil(lambda: any("not cancelled automatically again" in t for t in bar.offer_texts()), timeout=WAIT)
+        qtbot.wait(2000)
+        assert sorted(m["ServerOrderID"] for m in sent(simulator, 203)) == sorted([stop_id, target_id]), "once each"
+        assert len(simulator.working_orders()) == 2
+        (offer,) = bar.offer_texts()
+        assert "stop sell 1 @ 5,990.00" in offer and "Simulated exchange lock" in offer
+        # the panel's own book still holds them (the reject restated the order): the old flag shows them too
+        assert len(app.window.last_snapshot.orphan_orders) == 2
+        alarms = [t for t in feed(app, "error") if "REJECTED" in t]
+        assert len(alarms) == 2 and all("still working" in t for t in alarms), alarms  # one per order
+    finally:
+        app.stop()
+
+
+def test_the_guards_stop_gone_while_the_link_was_down_is_an_alarm_on_reconnect(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: "its stop 1 @ 5,998.00 working" in guard_line(app), timeout=WAIT)
+        (stop,) = sent(simulator, 208)
+        assert simulator.lose_working_order(stop["ClientOrderID"])  # gone at Sierra Chart, no 301 reaches the panel
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: simulator.logged_on_clients == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: "STOP GONE" in guard_line(app), timeout=WAIT)  # never green "working"
+        qtbot.waitUntil(lambda: any("NOT working at Sierra Chart after the reconnect" in t for t in feed(app, "error")),
+                        timeout=WAIT)  # fmt: skip
+        qtbot.wait(1000)
+        assert "working" not in guard_line(app)
+        assert len(sent(simulator, 208)) == 1 and simulator.working_orders() == []
+    finally:
+        app.stop()
+
+
+def test_nothing_is_sent_until_the_open_orders_are_restated_after_a_logon(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
+        simulator.place_order("Sim1", SYMBOL, "SELL", 3, 5990.0, 1)  # the trader's own stop
+        qtbot.waitUntil(lambda: stop_shown(app) == 5990, timeout=WAIT)
+        bar.stop_button.click()
+        qtbot.waitUntil(lambda: "protected" in guard_line(app), timeout=WAIT)
+        simulator.set_open_orders_reject("Open orders are not available")  # the next 300 is answered with 302
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: simulator.logged_on_clients == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: "STOP UNKNOWN" in guard_line(app) and "not restated" in guard_line(app), timeout=WAIT)
+        qtbot.waitUntil(lambda: "not restated since the logon" in bar.note.text(), timeout=WAIT)
+        qtbot.waitUntil(lambda: any("not restated since the logon" in t for t in feed(app, "warning")), timeout=WAIT)
+        qtbot.wait(1500)
+        assert sent(simulator, 208) == [], "the trader's stop is not doubled"
+
+        simulator.set_open_orders_reject(None)
+        simulator.drop_connections()  # the next logon's 300 is answered: the trader's stop is known again
+        qtbot.waitUntil(lambda: "protected" in guard_line(app), timeout=WAIT)
+        qtbot.wait(1000)
+        assert sent(simulator, 208) == [] and not bar.note.isVisible()
+    finally:
+        app.stop()
+
+
+def test_an_offer_to_cancel_orphans_survives_a_reconnect(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        stop_id, target_id = place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
+        qtbot.waitUntil(lambda: stop_shown(app) == 5990, timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: any("orphan cleanup not armed" in t for t in bar.offer_texts()), timeout=WAIT)
+        simulator.set_open_orders_reject("Open orders are not available")
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: simulator.logged_on_clients == 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: any("on hold" in t for t in bar.offer_texts()), timeout=WAIT)
+        qtbot.wait(1500)
+        assert any("stop sell 1 @ 5,990.00" in t for t in bar.offer_texts())  # not dropped while the book is empty
+        bar.offer_buttons[("Sim1", SYMBOL)].click()  # refused: the orders are not known
+        qtbot.wait(800)
+        assert sent(simulator, 203) == []
+        simulator.set_open_orders_reject(None)
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: any("orphan cleanup not armed" in t for t in bar.offer_texts()), timeout=WAIT)
+        bar.offer_buttons[("Sim1", SYMBOL)].click()
+        qtbot.waitUntil(lambda: simulator.working_orders() == [], timeout=WAIT)
+        assert sorted(m["ServerOrderID"] for m in sent(simulator, 203)) == sorted([stop_id, target_id])
+    finally:
+        app.stop()
+
+
+def test_no_answer_to_the_stop_is_one_alarm_and_it_is_not_sent_again(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_order_delay(600.0)  # Sierra Chart never answers (in this test's time)
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        app.window.panel2.guard_bar.stop_button.click()
+        qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 1, timeout=WAIT)
+        (stop,) = sent(simulator, 208)
+        qtbot.waitUntil(lambda: "NO ANSWER" in guard_line(app), timeout=WAIT)  # ~5 s after sending
+        qtbot.waitUntil(lambda: len([t for t in feed(app, "error") if "no answer from Sierra Chart" in t]) == 1,
+                        timeout=WAIT)  # fmt: skip
+        alarm = [t for t in feed(app, "error") if "no answer from Sierra Chart" in t]
+        assert stop["ClientOrderID"] in alarm[0] and "not sent again" in alarm[0]
+        qtbot.wait(2000)
+        assert len(sent(simulator, 208)) == 1, "never re-sent"
+        assert len([t for t in feed(app, "error") if "no answer from Sierra Chart" in t]) == 1, "one alarm"
+        assert ("stop_guard", "no answer") in audit(app, "SIM", "Sim1")
+    finally:
+        app.stop()
+
+
+def test_a_cancel_reject_that_names_only_the_client_order_id_is_an_alarm(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    simulator.set_cancel_reject("Cancel rejected. Simulated exchange lock", bare=True)  # no ServerOrderID in the 301
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
+        bar.cleanup_button.click()
+        place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
+        qtbot.waitUntil(lambda: bracket_shown(app) == (5990, 6010), timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)
+        qtbot.waitUntil(lambda: len(sent(simulator, 203)) == 2, timeout=WAIT)
+        # the reject itself is recognised at once (not only the 5 s "no answer" alarm later)
+        qtbot.waitUntil(lambda: len([t for t in feed(app, "error") if "Simulated exchange lock" in t]) == 2,
+                        timeout=3000)  # fmt: skip
+        qtbot.waitUntil(lambda: any("Simulated exchange lock" in t for t in bar.offer_texts()), timeout=WAIT)
+        assert len(simulator.working_orders()) == 2 and len(sent(simulator, 203)) == 2
+    finally:
+        app.stop()
+
+
+def test_the_one_click_cancel_is_refused_for_a_disputed_position(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
+        qtbot.waitUntil(lambda: bracket_shown(app) == (5990, 6010), timeout=WAIT)
+        simulator.fill("Sim1", SYMBOL, "SELL", 1, 6001.0)  # flat by hand: offered (cleanup not armed)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: any("orphan cleanup not armed" in t for t in bar.offer_texts()), timeout=WAIT)
+        simulator.set_position("Sim1", SYMBOL, 1, 6000.0)  # Sierra Chart now reports long 1: the flat is disputed
+        qtbot.waitUntil(lambda: bool(app.window.last_snapshot.discrepancies), timeout=WAIT)
+        bar.offer_buttons[("Sim1", SYMBOL)].click()
+        qtbot.waitUntil(lambda: any("cancel not sent: the position differs" in t for t in feed(app, "warning")),
+                        timeout=WAIT)  # fmt: skip
+        qtbot.wait(800)
+        assert sent(simulator, 203) == [] and len(simulator.working_orders()) == 2
+    finally:
+        app.stop()
+
+
+def test_the_live_confirmation_lists_every_stop_distance_of_the_account(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app = start(settings, simulator.port, qtbot, stop_guard_ticks={"Sim1": 8, "120005/MES": 12})  # per symbol only
+    try:
+        simulator.fill("120005", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: app.window.last_snapshot.scope_account == "120005", timeout=WAIT)
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: bar.stop_button.isEnabled(), timeout=WAIT)
+        bar.stop_button.click()
+        assert bar.dialog is not None and bar.dialog.isVisible()
+        shown = bar.dialog.findChild(type(bar.note), "armBody").text()
+        assert "MES: 12 ticks" in shown and "none set" not in shown
+        bar.dialog.reject()
+    finally:
+        app.stop()
+    app = start(settings, simulator.port, qtbot, stop_guard_ticks={"120005": 8, "120005/MES": 12})
+    try:
+        qtbot.waitUntil(lambda: app.window.last_snapshot.scope_account == "120005", timeout=WAIT)
+        bar = app.window.panel2.guard_bar
+        bar.stop_button.click()
+        shown = bar.dialog.findChild(type(bar.note), "armBody").text()
+        assert "8 ticks (every other symbol); MES: 12 ticks" in shown
+        bar.dialog.reject()
     finally:
         app.stop()

@@ -123,6 +123,8 @@ class RequestHandlers:
 
     def _open_orders(self, _client: Client, req: m.OpenOrdersRequest) -> list[m.DTCMessage]:
         """300 → the working orders (``dtc.sim.orders``), or a single 301 with NoOrders 1."""
+        if self.orders is not None and self.orders.faults.open_orders_reject is not None:
+            return [m.OpenOrdersReject(RequestID=req.RequestID, RejectText=self.orders.faults.open_orders_reject)]
         if self.orders is not None:
             return list(self.orders.open_orders(req.RequestID, req.TradeAccount))
         return [

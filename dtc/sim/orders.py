@@ -6,12 +6,14 @@ and CANCEL_REPLACE_ORDER (204) in, ORDER_UPDATE (301) out.
   REJECTED, ``InfoText`` saying why (as Sierra Chart does for a bad order, trading not allowed, or an
   injected reject);
 - 203 → 301 reason 6 ORDER_CANCELED, status 8 CANCELED; an unknown or finished order → reason 9
-  ORDER_CANCEL_REJECTED with ``InfoText``;
+  ORDER_CANCEL_REJECTED with ``InfoText``; a refused cancel of a working order → reason 9 with the order's
+  real status (4 OPEN), side and ids (or, ``cancel_reject_bare``, only ``ClientOrderID`` and ``InfoText``);
 - 204 → 301 reason 7 ORDER_CANCEL_REPLACE_COMPLETE with the new ``Price1``/``OrderQuantity``; unknown → reason 10;
 - a working order the test (or scenario) fills → the fill's 301 (reason 4, this order's ids) and the 306;
 - 300 → the working orders (reason 1 OPEN_ORDERS_REQUEST_RESPONSE, ``TotalNumMessages``), or one ``NoOrders``.
 
-Faults (``OrderFaults``): reject every new order with a text, delay every answer, refuse trading altogether.
+Faults (``OrderFaults``): reject every new order or every cancel with a text, delay every answer, refuse trading
+altogether.
 Every order message received is kept (``received``) so tests assert what "Sierra Chart" got. Orders are not
 saved by ``dtc.sim.persist`` (a restarted simulator has no working orders). Loop thread only.
 """
@@ -50,6 +52,13 @@ class OrderFaults:
     """False: LOGON_RESPONSE says ``TradingIsSupported`` 0 and 208/203/204 are rejected (Allow Trading = No)."""
     disabled_accounts: set[str] = dataclasses.field(default_factory=set)
     """Accounts reported with ``TradingIsDisabled`` 1 (401, 600); their new orders are rejected."""
+    cancel_reject: str | None = None
+    """Set: every CANCEL_ORDER (203) is rejected (301 reason 9) with this ``InfoText``; the order stays working."""
+    open_orders_reject: str | None = None
+    """Set: OPEN_ORDERS_REQUEST (300) is answered with OPEN_ORDERS_REJECT (302) with this ``RejectText``."""
+    cancel_reject_bare: bool = False
+    """The cancel reject carries only ``ClientOrderID``, ``TradeAccount`` and ``InfoText`` (no ``ServerOrderID``,
+    status or side): all a client may rely on (dtc-protocol §7.6)."""
 
 
 @dataclasses.dataclass
@@ -182,9 +191,14 @@ class SimOrderBook:
         """203 → 301 reason 6 (canceled) or reason 9 (cancel rejected, with ``InfoText``)."""
         order = self._find(req.ServerOrderID, req.ClientOrderID)
         refused = _fault_reject(order.account if order else req.TradeAccount, self.faults, "Cancel")
+        refused = refused or self.faults.cancel_reject
         if order is None or refused is not None:
             info = refused or f"Cancel rejected. Order {req.ServerOrderID or req.ClientOrderID} is not working"
-            return [self._cancel_reject(req.ServerOrderID, req.ClientOrderID, req.TradeAccount, info, 9)]
+            if order is not None and not self.faults.cancel_reject_bare:  # still working: its real status and side
+                reason = OrderUpdateReasonEnum.ORDER_CANCEL_REJECTED
+                return [order_update(order, reason, OrderStatusEnum.ORDER_STATUS_OPEN, info)]
+            server_id = "" if self.faults.cancel_reject_bare else req.ServerOrderID
+            return [self._cancel_reject(server_id, req.ClientOrderID, req.TradeAccount, info, 9)]
         del self.orders[order.server_order_id]
         return [order_update(order, OrderUpdateReasonEnum.ORDER_CANCELED, OrderStatusEnum.ORDER_STATUS_CANCELED)]
 

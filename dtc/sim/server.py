@@ -374,6 +374,28 @@ class SimulatorServer:
         """Reject every later SUBMIT_NEW_SINGLE_ORDER (208) with this InfoText (None: accept again)."""
         self._call(lambda: setattr(self._engine.orders.faults, "reject", text_))
 
+    def set_cancel_reject(self, text_: str | None, bare: bool = False) -> None:
+        """Reject every later CANCEL_ORDER (203) with this InfoText, the order staying working (None: cancel
+        again). ``bare``: the reject carries only ClientOrderID, TradeAccount and InfoText."""
+        def change() -> None:
+            self._engine.orders.faults.cancel_reject = text_
+            self._engine.orders.faults.cancel_reject_bare = bool(bare)
+
+        self._call(change)
+
+    def lose_working_order(self, order_id: str) -> bool:
+        """The order (ServerOrderID or ClientOrderID) stops working without any 301 (e.g. cancelled at the
+        exchange while the link is down); False if it is not working."""
+        def lose() -> bool:
+            order = self._engine.orders.find(order_id)
+            return order is not None and self._engine.orders.orders.pop(order.server_order_id, None) is not None
+
+        return self._call(lose)
+
+    def set_open_orders_reject(self, text_: str | None) -> None:
+        """While ``text_`` is set, answer OPEN_ORDERS_REQUEST (300) with OPEN_ORDERS_REJECT (302)."""
+        self._call(lambda: setattr(self._engine.orders.faults, "open_orders_reject", text_))
+
     def set_order_delay(self, seconds: float) -> None:
         """Answer 208/203/204 only after ``seconds`` (0: at once)."""
         value = number(seconds, "seconds", positive=False)
