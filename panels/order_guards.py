@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from core.order_guards import CLEANUP, STOP_GUARD, GuardView, PositionGuard
 from panels.theme import CHIP, ERROR_BG, ERROR_FG, HEAT_RED, WARNING_BG, WARNING_FG
+from panels.widgets import ElidingLabel
 
 LEVEL_CSS = {
     "ok": "",
@@ -131,11 +132,12 @@ class GuardBar(QFrame):
         outer.setContentsMargins(0, 2, 0, 2)
         outer.setSpacing(2)
         row = QHBoxLayout()
-        self.stop_state = QLabel(objectName="stopGuardState")
-        self.cleanup_state = QLabel(objectName="cleanupState")
-        for label in (self.stop_state, self.cleanup_state):
-            label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setWordWrap(True)  # a narrow window wraps the state rather than clipping it
+        # one line each, like every state in the window: a narrow window elides it (whole text in the tooltip);
+        # word-wrapped, they were squeezed into two short lines beside the card even with room to spare
+        self.stop_state = ElidingLabel()
+        self.stop_state.setObjectName("stopGuardState")
+        self.cleanup_state = ElidingLabel()
+        self.cleanup_state.setObjectName("cleanupState")
         self.stop_button = QPushButton(objectName="armStopGuard")
         self.cleanup_button = QPushButton(objectName="armCleanup")
         self.stop_button.clicked.connect(lambda: self._toggle(STOP_GUARD))

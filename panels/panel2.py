@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from core.order_guards import GuardView
 from core.snapshots import AppSnapshot
@@ -16,6 +16,7 @@ from panels import format as fmt
 from panels.order_guards import GuardBar, card_guard
 from panels.position_card import DEFAULT_HEAT_THRESHOLDS, PositionCard
 from panels.theme import ERROR_BG, ERROR_FG, WARNING_BG, WARNING_FG, active_look
+from panels.widgets import StableScrollArea
 
 SPARE_CARDS = 4
 
@@ -52,7 +53,8 @@ class Panel2(QWidget):
         self._clock = clock
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea(objectName="positionsScroll")
+        scroll = StableScrollArea()
+        scroll.setObjectName("positionsScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

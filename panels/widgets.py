@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QEvent, QSize, QStandardPaths, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, QStandardPaths, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtGui import Qt as QtGuiNamespace
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QWidget
 
 _FONT_SIZE = re.compile(r"font-size:\s*([0-9.]+)pt")
 _scale = [1.0]  # the font-size setting relative to the system's font; labels built later take it too
@@ -221,3 +221,27 @@ def add_pairs(grid: QGridLayout, pairs: list[tuple[str, QWidget]], columns: int,
         grid.addWidget(caption(text), first_row + row, col * 2)
         grid.addWidget(widget, first_row + row, col * 2 + 1)
     return first_row + (len(pairs) + columns - 1) // columns
+
+
+class StableScrollArea(QScrollArea):
+    """A ``widgetResizable`` scroll area whose content cannot be resized in an endless loop.
+
+    When the content's height depends on its width (word-wrapped or eliding labels), showing the vertical
+    scroll bar narrows the content, which then fits, which hides the scroll bar, which widens it again — Qt
+    resizes the content from inside its own resize handling until the stack overflows (a 92,217-frame crash
+    seen in the tests). Resizes nested deeper than ``MAX_NESTED_RESIZES`` are left to the next layout pass."""
+
+    MAX_NESTED_RESIZES = 4
+    _nested = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt's name
+        if event.type() != QEvent.Type.Resize or watched is not self.widget():
+            return super().eventFilter(watched, event)
+        if self._nested >= self.MAX_NESTED_RESIZES:
+            return False
+        self._nested += 1
+        try:
+            return super().eventFilter(watched, event)
+        finally:
+            self._nested -= 1
+

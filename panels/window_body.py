@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from core.tradingday import Period
 from panels.notifications import NotificationFeed
@@ -22,7 +22,7 @@ from panels.panel2 import Panel2
 from panels.panel3 import Panel3
 from panels.position_board import PositionBoard
 from panels.trade_charts import TradeCharts
-from panels.widgets import ElidingLabel
+from panels.widgets import ElidingLabel, StableScrollArea
 
 NARROW, MEDIUM, WIDE = "narrow", "medium", "wide"
 MEDIUM_FROM_PX = 640
@@ -59,7 +59,8 @@ class WindowBody(QWidget):
         self.setObjectName("windowBody")
         self.mode = ""
         self.board = PositionBoard(on_focus=on_focus, clock=clock)
-        self.board_scroll = QScrollArea(objectName="boardScroll")
+        self.board_scroll = StableScrollArea()
+        self.board_scroll.setObjectName("boardScroll")
         self.board_scroll.setWidgetResizable(True)
         self.board_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.board_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
