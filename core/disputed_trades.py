@@ -47,26 +47,24 @@ class DisputedTrades:
 
     def release(self, key: Key, reason: str) -> int:
         """Count ``key``'s held trades (now in the trades and statistics); returns how many."""
-        trades = self._take(key, reason, keep=True)
-        if trades:
-            self._publisher.notify(
-                "reconciled",
-                f"{self._where(key)}: {self._count(trades)} closed while Sierra Chart disagreed now counted "
-                f"({reason})",
-            )
-            self._publisher.changes.trades = True
-            self._publisher.changes.full = True  # statistics of every period that includes them
-        return len(trades)
+        return self._settle(key, reason, keep=True)
 
     def discard(self, key: Key, reason: str) -> int:
         """Drop ``key``'s held trades (audited); returns how many."""
-        trades = self._take(key, reason, keep=False)
-        if trades:
-            self._publisher.notify(
-                "reconciled",
-                f"{self._where(key)}: {self._count(trades)} closed while Sierra Chart disagreed discarded "
-                f"({reason}) — they closed a position Sierra Chart did not have",
-            )
+        return self._settle(key, reason, keep=False)
+
+    def _settle(self, key: Key, reason: str, keep: bool) -> int:
+        trades = self._take(key, reason, keep)
+        if not trades:
+            return 0
+        outcome = "now counted" if keep else "discarded"
+        text = f"{self._where(key)}: {self._count(trades)} closed while Sierra Chart disagreed {outcome} ({reason})"
+        if not keep:
+            text += " — they closed a position Sierra Chart did not have"
+        self._publisher.notify("reconciled", text)
+        if keep:
+            self._publisher.changes.trades = True
+            self._publisher.changes.full = True  # statistics of every period that includes them
         return len(trades)
 
     def release_undisputed(self, disputed: Callable[[Key], bool]) -> None:

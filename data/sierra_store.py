@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from data.models import PositionEvent, SierraDifference, TradeAccount, TradeRecord
 from data.repository import StorageError
-from data.trade_queries import raw_cursor, stored_time
+from data.trade_queries import Decimals, raw_cursor, stored_time
 
 
 @dataclass(frozen=True)
@@ -72,17 +72,6 @@ _TRADE_FIELDS = (
 )  # fmt: skip
 
 
-class _Numbers(dict[str | None, Decimal | None]):
-    """Stored text → ``Decimal`` (as ``DecimalText`` loads it), each distinct text parsed once; NULL → None."""
-
-    def __init__(self) -> None:
-        super().__init__({None: None})
-
-    def __missing__(self, text: str) -> Decimal:
-        value = self[text] = Decimal(text)
-        return value
-
-
 class SierraTradeStore:
     """Reads and writes the Sierra Chart trade-list tables of one database (any thread; each call uses its own
     session)."""
@@ -110,7 +99,7 @@ class SierraTradeStore:
         )
         with raw_cursor(self._engine, "read trades to compare") as cursor:
             rows = cursor.execute(sql, (mode, account, stored_time(since), stored_time(until))).fetchall()
-        number = _Numbers()
+        number = Decimals({None: None})  # each distinct stored number parsed once; NULL → None
         times: dict[str, datetime] = {}
 
         def time(text: str) -> datetime:

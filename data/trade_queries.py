@@ -124,7 +124,7 @@ def has_all_columns(c: TradeColumns) -> bool:
     return len(c.symbol) == len(c.id)
 
 
-class _Decimals(dict[str | None, Decimal | None]):
+class Decimals(dict[str | None, Decimal | None]):
     """Text → ``Decimal(text)``, each distinct text parsed once (seeded with what stands for NULL)."""
 
     def __missing__(self, text: str) -> Decimal:
@@ -190,7 +190,7 @@ def _times(texts: list[str], suffixed: bool) -> list[datetime]:
 def _parse(raw: list[list[Any]], suffixed: bool, columns: tuple[str, ...] = COLUMNS) -> TradeColumns:
     """Columns of stored values (``None`` or ``""`` for a NULL of the nullable ones) → ``TradeColumns`` (the
     columns not in ``columns`` are left empty)."""
-    decimals, optional, strings = _Decimals(), _Decimals({"": None, None: None}), _Strings()
+    decimals, optional, strings = Decimals(), Decimals({"": None, None: None}), _Strings()
     by_name = dict(zip(columns, raw, strict=True))
     values: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     values["id"] = list(map(int, by_name["id"]))
