@@ -28,11 +28,12 @@ from core.csv_prices import CsvPriceSource
 from core.feed_history import restored_notes
 from core.fill_journal import JOURNAL_FILENAME, FillJournal
 from core.fills import FillFactory
+from core.guard_views import GuardConfig
 from core.instruments import InstrumentBook
 from core.legacy import import_legacy_files
 from core.market_data import MarketDataFeed, SecurityDefinitions
 from core.modes import ModeClassifier
-from core.order_guards import GuardConfig, OrderGuards
+from core.order_guards import OrderGuards
 from core.orders import OrderBook
 from core.prices import PriceBook
 from core.resync import ResyncController

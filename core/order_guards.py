@@ -26,7 +26,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from core.accounting import Position
-from core.instruments import InstrumentBook, symbol_root
+from core.guard_views import (
+    CLEANUP,
+    FEATURES,
+    STOP_GUARD,
+    GuardConfig,
+    GuardView,
+    OrphanOffer,
+    PositionGuard,
+)
+from core.instruments import InstrumentBook
 from core.order_guard import (
     GuardStop,
     OrphanAction,
@@ -55,8 +64,6 @@ from dtc.types import (
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (mode, account, symbol)
-STOP_GUARD, CLEANUP = "stop_guard", "orphan_cleanup"
-FEATURES = {STOP_GUARD: "stop guard", CLEANUP: "orphan cleanup"}
 FREE_FORM_TEXT = "DTC Panel stop guard"
 ANSWER_TIMEOUT_SECONDS = 5.0
 """An order message of the guard (208, 204, 203) with no ORDER_UPDATE answer after this long is an alarm, once; it
@@ -72,58 +79,6 @@ WORKING_STATUSES = frozenset(
         OrderStatusEnum.ORDER_STATUS_PARTIALLY_FILLED,
     }
 )
-
-
-@dataclass(frozen=True)
-class GuardConfig:
-    """``distances``: ticks by account (``"Sim1"``) or account and symbol root (``"Sim1/MES"``, wins);
-    grace periods in seconds."""
-
-    distances: dict[str, int] = field(default_factory=dict)
-    stop_grace: float = 3.0
-    cleanup_grace: float = 2.0
-
-    def distance(self, account: str, symbol: str) -> int | None:
-        return self.distances.get(f"{account}/{symbol_root(symbol)}", self.distances.get(account))
-
-
-@dataclass(frozen=True)
-class PositionGuard:
-    """What the card of one position shows: ``level`` "ok", "wait", "warn" or "alarm"; ``text`` one line."""
-
-    mode: str
-    account: str
-    symbol: str
-    level: str
-    text: str
-
-
-@dataclass(frozen=True)
-class OrphanOffer:
-    """Stop/target orders of a closed position still working: ``orders`` one line each; ``text`` why they are
-    offered rather than cancelled (or that they are being cancelled)."""
-
-    account: str
-    symbol: str
-    orders: tuple[str, ...]
-    text: str
-    cancelling: bool = False
-
-
-@dataclass(frozen=True)
-class GuardView:
-    """What the window shows of both safety nets (immutable; crosses to the GUI thread)."""
-
-    stop_armed: frozenset[str] = frozenset()
-    cleanup_armed: frozenset[str] = frozenset()
-    distances: tuple[tuple[str, int], ...] = ()
-    positions: tuple[PositionGuard, ...] = ()
-    offers: tuple[OrphanOffer, ...] = ()
-    trading_note: str = ""
-    """Why orders cannot be sent at all ("" when they can), e.g. TradingIsSupported 0."""
-    disabled_accounts: frozenset[str] = frozenset()
-    refusal: str = ""
-    """The latest arming request that was refused, and why."""
 
 
 @dataclass
@@ -142,9 +97,9 @@ class _GuardOrder:
     target: tuple[Decimal, Decimal] | None = None
     """A resize in flight: (price, quantity) asked for with 204."""
     sent_at: float = 0.0
+    """Monotonic seconds when the last message for it was sent (for ``ANSWER_TIMEOUT_SECONDS``)."""
     order_client_id: str = ""
     """A cancel: the ``ClientOrderID`` of the order it cancels (a cancel reject need not carry ServerOrderID)."""
-    """Monotonic seconds when the last message for it was sent (for ``ANSWER_TIMEOUT_SECONDS``)."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.order_guards import CLEANUP, STOP_GUARD, GuardView, PositionGuard
+from core.guard_views import CLEANUP, STOP_GUARD, GuardView, PositionGuard
 from panels.theme import CHIP, ERROR_BG, ERROR_FG, HEAT_RED, WARNING_BG, WARNING_FG
 from panels.widgets import ElidingLabel
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from core.order_guards import GuardView
+from core.guard_views import GuardView
 from core.snapshots import AppSnapshot
 from panels import format as fmt
 from panels.order_guards import GuardBar, card_guard

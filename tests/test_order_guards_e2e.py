@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app_manager import PanelApp, build_app
-from core.order_guards import STOP_GUARD
+from core.guard_views import STOP_GUARD
 from core.settings import Settings
 from core.snapshots import ConnectionState
 from dtc.sim.scenario import AccountSpec, Scenario

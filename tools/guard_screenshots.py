@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from app_manager import build_app
-from core.order_guards import STOP_GUARD
+from core.guard_views import STOP_GUARD
 from core.settings import Settings
 from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.server import SimulatorServer
