@@ -32,14 +32,12 @@ SOURCE_TITLES = {
 }
 NO_DATA = "No data for this period"
 LOADING = "Loading the chart…"
-BUILD_POLL_MS = 50
 MIN_SPAN_S = 600.0
 """The time axis spans at least this (seconds): points within a few seconds otherwise show sub-second ticks."""
 MIN_SPAN_MONEY = 20.0
 """The money axis spans at least this (account currency): a flat curve otherwise shows cents as ticks."""
 PRELOAD_AFTER_MS = 300
-"""How long after the first curve arrives pyqtgraph starts loading (the window's first paint comes first)."""
-"""While pyqtgraph loads in the background, how often the chart looks whether it can be made."""
+"""How long after the first curve arrives pyqtgraph is loaded (the window's first paint comes first)."""
 
 
 REDRAW_MS = 2000
@@ -83,7 +81,7 @@ class EquityChart(QWidget):
         self.loading = QLabel(LOADING, objectName="equityLoading")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.loading.setProperty("muted", True)
-        self._build_poll = QTimer(self, interval=BUILD_POLL_MS)
+        self._build_poll = QTimer(self, singleShot=True)
         self._build_poll.timeout.connect(self._build_when_loaded)
         self._stack.addWidget(self.empty)
         self._stack.addWidget(self.loading)
@@ -165,11 +163,9 @@ class EquityChart(QWidget):
         return self._build_poll.isActive()
 
     def _build_when_loaded(self) -> None:
-        plotting.preload()
-        self._build_poll.setInterval(BUILD_POLL_MS)
-        if plotting.ready():
-            self._build_poll.stop()
-            self._draw()
+        self._build_poll.stop()
+        plotting.preload()  # on the GUI thread: a one-time pause, after the window has shown everything else
+        self._draw()
 
     def _draw(self) -> None:
         if not self._shown:
@@ -180,7 +176,7 @@ class EquityChart(QWidget):
             return
         self.readout.show_value(f"Latest: {self._describe(len(self._shown) - 1)}")
         if self.plot is None and not plotting.ready():
-            # made once pyqtgraph is loaded in the background, which starts after the window has shown the rest
+            # made once pyqtgraph is loaded, a moment after the window has shown the rest
             self._stack.setCurrentWidget(self.loading)
             if not self._build_poll.isActive():
                 self._build_poll.start(PRELOAD_AFTER_MS)
