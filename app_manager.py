@@ -353,6 +353,7 @@ def build_app(
     password: str = "",
     persisted: Settings | None = None,
     storage: OpenedStorage | None = None,
+    password_source: Callable[[], str] | None = None,
 ) -> PanelApp:
     """Build the panel: open the database, recover every open position, create the window (already showing
     the recovered state) and a DTC client that is not started yet.
@@ -474,6 +475,7 @@ def build_app(
             port=settings.port,
             username=settings.username,
             password=password,
+            password_source=password_source,
             heartbeat_seconds=settings.heartbeat_seconds,
             client_name=settings.client_name,
             encoding_request=settings.encoding_request,
@@ -540,8 +542,10 @@ def main(argv: list[str] | None = None) -> int:
         simulator.start()
         settings = replace(settings, host="127.0.0.1", port=simulator.port)
         log.info("demo: DTC simulator listening on 127.0.0.1:%d; data in %s", simulator.port, settings.data_dir)
-    password = os.environ.get(PASSWORD_ENV) or load_password(settings.username)
-    app = build_app(settings, password, persisted, storage)
+    username = settings.username
+    # read when the DTC thread logs on, not before the window shows: the keyring's first read is slow
+    app = build_app(settings, os.environ.get(PASSWORD_ENV, ""), persisted, storage,
+                    password_source=lambda: load_password(username))  # fmt: skip
 
     def shutdown() -> None:
         qt_app.aboutToQuit.disconnect(shutdown)

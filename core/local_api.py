@@ -24,9 +24,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import keyring
-from keyring.errors import KeyringError, NoKeyringError
-
 from core.secrets import SERVICE
 from data.files import write_atomic
 
@@ -44,6 +41,9 @@ def new_token() -> str:
 
 
 def _load(path: Path) -> str:
+    import keyring  # on first use, not at start-up (see ``core.secrets``)
+    from keyring.errors import KeyringError, NoKeyringError
+
     try:
         token = keyring.get_password(SERVICE, KEYRING_NAME) or ""
         if token:
@@ -61,6 +61,9 @@ def _load(path: Path) -> str:
 
 def _store(path: Path, token: str) -> str:
     """Store ``token``; returns where ("the system keyring" or the file)."""
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError
+
     try:
         keyring.set_password(SERVICE, KEYRING_NAME, token)
         with contextlib.suppress(FileNotFoundError):

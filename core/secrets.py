@@ -2,15 +2,15 @@
 
 It is never written to the settings file, a log or an exception message. Where no keyring backend exists
 (a headless Linux box), ``load_password`` returns "" and ``save_password`` says so by returning False.
+
+``keyring`` is imported on first use: importing it and finding its backend costs a few hundred milliseconds that
+a start-up should not wait for (the password is read on the DTC thread when it logs on).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-
-import keyring
-from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,9 @@ SERVICE = "DTC Panel"
 
 def load_password(username: str) -> str:
     """The stored password for ``username`` ("" if none or no keyring)."""
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError
+
     try:
         return keyring.get_password(SERVICE, username or "default") or ""
     except (NoKeyringError, KeyringError) as exc:
@@ -28,6 +31,9 @@ def load_password(username: str) -> str:
 
 def save_password(username: str, password: str) -> bool:
     """Store (or, for "", delete) the password; False if no keyring is available."""
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+
     try:
         if password:
             keyring.set_password(SERVICE, username or "default", password)

@@ -88,6 +88,10 @@ class ClientConfig:
     """Wrap the connection in TLS (Sierra Chart's "Require TLS"); the certificate is always verified."""
     tls_trusted_certificate: str = ""
     """A certificate (or CA) file to trust in addition to the system's, e.g. Sierra Chart's self-signed one."""
+    password_source: Callable[[], str] | None = None
+    """Where the LOGON_REQUEST ``Password`` comes from when ``password`` is empty: called on the client's thread
+    at each logon (e.g. the system keyring, whose first read can take a few hundred milliseconds). An exception
+    from it is logged and the logon goes ahead without a password."""
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return f"ClientConfig(host={self.host!r}, port={self.port}, username={self.username!r}, password='***')"
@@ -219,6 +223,16 @@ class DTCClient:
             delay = min(delay * 2, self.config.reconnect_max)
         self._set_state(LinkState.STOPPED, "client stopped")
 
+    def _password(self) -> str:
+        cfg = self.config
+        if cfg.password or cfg.password_source is None:
+            return cfg.password
+        try:
+            return cfg.password_source()
+        except Exception as exc:  # a keyring backend's own error: log on without a password, say why
+            log.warning("cannot read the DTC password (%s); logging on without one", exc.__class__.__name__)
+            return ""
+
     def _session(self) -> bool:
         """One connection from connect to close. Returns True if the logon succeeded."""
         cfg = self.config
@@ -245,7 +259,7 @@ class DTCClient:
                 sock,
                 LogonRequest(
                     Username=cfg.username,
-                    Password=cfg.password,
+                    Password=self._password(),
                     HeartbeatIntervalInSeconds=cfg.heartbeat_seconds,
                     ClientName=cfg.client_name,
                 ),
