@@ -3,11 +3,12 @@
 - fill commit: ``StateManager.apply_fill(publish=False)`` on a fresh database (WAL, ``synchronous=FULL``):
   one SQLite transaction with its fsync, then the cache update; p50/p99 over N fills;
 - fill to screen: the real app (``build_app`` + ``start()``, offscreen Qt, window shown) against the DTC
-  simulator on loopback. The clock starts just before ``SimulatorServer.fill()`` writes the 301 and stops at
-  the first paint event of Panel2 (or a widget in it) while the window shows a snapshot holding the new
-  position: database commit, cache, queued signal, render and paint included. (The paint is recognised by the
-  window's current snapshot, not by a slot connected after ``render``: PySide6 may deliver such a plain-function
-  slot after the paint, which would wrongly count the next repaint, about 100 ms later.)
+  simulator on loopback, in a child process as Sierra Chart is. The clock starts when the simulator writes the
+  fill (301, 306 and 107 in one write, as one order) and stops at the first paint event of Panel2 (or a widget
+  in it) while the window shows a snapshot holding the new position: database commit, cache, queued signal,
+  render and paint included. (The paint is recognised by the window's current snapshot, not by a slot connected
+  after ``render``: PySide6 may deliver such a plain-function slot after the paint, which would wrongly count
+  the next repaint, about 100 ms later.)
 
 Fills cycle BUY 1, BUY 1, SELL 1, SELL 1 (LONG 1, LONG 2, LONG 1, FLAT), so every fourth one closes a trade;
 each is sent once the previous one's work has settled (``SETTLE_S``).
@@ -16,6 +17,7 @@ each is sent once the previous one's work has settled (``SETTLE_S``).
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -115,14 +117,21 @@ def _holds(snap: AppSnapshot | None, quantity: int) -> bool:
 
 
 def measure_fill_to_screen(count: int) -> list[Figure]:
-    """p50/p99 (ms) from ``simulator.fill()`` to Panel2 painting the new position, over ``count`` fills."""
+    """p50/p99 (ms) from the simulator writing a fill to Panel2 painting the new position, over ``count`` fills.
+
+    The simulator runs in a child process, as Sierra Chart does (``benchmarks.simproc``): in the app's process
+    its thread would compete for the GIL with the very threads being measured. Each fill is one order written
+    as Sierra Chart writes it (301, 306 and the 107 of the subscribed symbol in one write); it is asked for
+    from a helper thread, so the GUI thread is in its event loop, as in the app, when the bytes arrive. The
+    clock starts when the child writes them (``BurstResult.sent_at``, the system's monotonic clock)."""
     from app_manager import build_app  # Qt widgets: imported only when this figure runs
-    from dtc.sim.server import SimulatorServer
+    from benchmarks.realapp import charts_loaded
+    from benchmarks.simproc import SimProcess
+    from dtc.sim.server import BurstResult
 
     qt = QApplication.instance() or QApplication([])
     samples: list[float] = []
-    simulator = SimulatorServer(None, autoplay=False)
-    simulator.start()
+    simulator = SimProcess([ACCOUNT])
     with tempfile.TemporaryDirectory(prefix="dtc-bench-screen-", ignore_cleanup_errors=True) as tmp:
         settings = replace(Settings.for_directories(Path(tmp)), host="127.0.0.1", port=simulator.port)
         app = build_app(settings)
@@ -133,22 +142,28 @@ def measure_fill_to_screen(count: int) -> list[Figure]:
         app.start()
         try:
             _spin_until(qt, lambda: _synced(app.window.last_snapshot), 20.0)
+            # the chart is loaded once after start (``panels.plotting``): start-up work, not a fill's
+            charts_loaded(app.window)
+            _spin_until(qt, lambda: False, SETTLE_S * 4)  # the logon's deferred work settles
             for i in range(count):
                 side, expected["quantity"] = CYCLE[i % 4]
+                fill = (ACCOUNT, SYMBOL, "BUY" if side > 0 else "SELL", 1.0, 6000.0 + 0.25 * (i % 7))
+                sent: list[BurstResult] = []
                 loop = QEventLoop()
                 timeout = QTimer(singleShot=True)
                 timeout.timeout.connect(loop.quit)
                 timeout.start(5000)
                 probe.arm(loop)
-                began = time.perf_counter()
-                simulator.fill(ACCOUNT, SYMBOL, "BUY" if side > 0 else "SELL", 1, 6000.0 + 0.25 * (i % 7))
+                sender = threading.Thread(target=lambda f=fill, into=sent: into.append(simulator.burst([f], None)))
+                sender.start()
                 if not probe.painted_at:
                     loop.exec()
                 probe.disarm()
-                if not probe.painted_at:
+                sender.join(10.0)
+                if not probe.painted_at or not sent or not sent[0].sent_at:
                     raise RuntimeError(f"fill {i} never reached the screen")
-                samples.append((probe.painted_at - began) * 1000)
-                _spin_until(qt, lambda: False, SETTLE_S)  # the trailing 306/107 and deferred work settle
+                samples.append((probe.painted_at - sent[0].sent_at) * 1000)
+                _spin_until(qt, lambda: False, SETTLE_S)  # the deferred work of this fill settles
         finally:
             probe.disarm()
             app.stop()

@@ -3,8 +3,8 @@
 X is UTC epoch seconds (``DateAxisItem`` shows local time); Y is account currency. The data is replaced only
 when the snapshot carries a different curve (the statistics cache hands out the same tuple until it changes).
 
-The plot is made when there is a curve to draw and pyqtgraph is loaded (``panels.plotting``: imported on a
-background thread after start, so the window shows positions without waiting for it); until then the chart says
+The plot is made when there is a curve to draw and pyqtgraph is loaded (``panels.plotting``: loaded a moment
+after the window is made, so the window shows positions without waiting for it); until then the chart says
 "Loading the chart…" and the read-out already gives the latest point.
 """
 
@@ -37,7 +37,9 @@ MIN_SPAN_S = 600.0
 MIN_SPAN_MONEY = 20.0
 """The money axis spans at least this (account currency): a flat curve otherwise shows cents as ticks."""
 PRELOAD_AFTER_MS = 300
-"""How long after the first curve arrives pyqtgraph is loaded (the window's first paint comes first)."""
+"""How long after the chart is made pyqtgraph starts loading (the window's first paint comes first)."""
+LOAD_POLL_MS = 50
+"""While numpy loads in the background, how often the chart looks whether pyqtgraph can be imported."""
 
 
 REDRAW_MS = 2000
@@ -53,7 +55,7 @@ class EquityChart(QWidget):
         self._tz = tz
         self._points: tuple[EquityPoint, ...] = ()
         self._shown: list[EquityPoint] = []
-        self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS, objectName="equityRedraw")
         self._redraw.timeout.connect(self._draw)
         self._xs: list[float] = []
         self._ys: list[float] = []
@@ -81,8 +83,10 @@ class EquityChart(QWidget):
         self.loading = QLabel(LOADING, objectName="equityLoading")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.loading.setProperty("muted", True)
-        self._build_poll = QTimer(self, singleShot=True)
+        self._build_poll = QTimer(self, objectName="equityLoad")
         self._build_poll.timeout.connect(self._build_when_loaded)
+        if not plotting.ready():
+            self._build_poll.start(PRELOAD_AFTER_MS)
         self._stack.addWidget(self.empty)
         self._stack.addWidget(self.loading)
         layout.addLayout(self._stack, 1)
@@ -159,13 +163,18 @@ class EquityChart(QWidget):
         return plot, curve, marker
 
     def waiting_for_plot(self) -> bool:
-        """Whether a curve waits for pyqtgraph to load before it is drawn."""
+        """Whether pyqtgraph is still to be loaded (a curve, if any, is drawn then)."""
         return self._build_poll.isActive()
 
     def _build_when_loaded(self) -> None:
+        if not plotting.warmed_up():
+            plotting.warm_up()  # numpy, on a background thread
+            self._build_poll.setInterval(LOAD_POLL_MS)
+            return
         self._build_poll.stop()
-        plotting.preload()  # on the GUI thread: a one-time pause, after the window has shown everything else
-        self._draw()
+        plotting.pyqtgraph()  # on the GUI thread: a one-time pause, after the window has shown everything else
+        if self._shown:
+            self._draw()
 
     def _draw(self) -> None:
         if not self._shown:
@@ -176,7 +185,7 @@ class EquityChart(QWidget):
             return
         self.readout.show_value(f"Latest: {self._describe(len(self._shown) - 1)}")
         if self.plot is None and not plotting.ready():
-            # made once pyqtgraph is loaded, a moment after the window has shown the rest
+            # made once pyqtgraph is loaded, a moment after the window was made
             self._stack.setCurrentWidget(self.loading)
             if not self._build_poll.isActive():
                 self._build_poll.start(PRELOAD_AFTER_MS)

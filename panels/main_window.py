@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         """Seconds: updates closer together than this are shown together (0: every update at once)."""
         self._positions_changed = False
         self._parts: dict[str, tuple[object, ...]] = {}
-        self._render_timer = QTimer(self, singleShot=True)
+        self._render_timer = QTimer(self, singleShot=True, objectName="renderTimer")
         self._render_timer.timeout.connect(self._show_pending)
         self._shown: tuple[tuple[str, str, Decimal], ...] | None = None
         self.renders = 0
@@ -307,6 +307,18 @@ class MainWindow(QMainWindow):
     def _show(self, snap: AppSnapshot, positions_first: bool) -> None:
         self._last_show = time.monotonic()
         self.renders += 1
+        scope = (snap.scope_mode, snap.scope_account)
+        # the position cards first: a position that opened, changed size or closed is painted before the rest
+        # of the window is brought up to date (the top bar, the board, the statistics follow in the same pass)
+        if self._changed("panel2", snap.positions, snap.broker_only, snap.orphan_orders, snap.other_open, *scope):
+            self.panel2.render(snap)
+        shown = tuple((v.account, v.symbol, v.quantity) for v in snap.positions)
+        now = time.monotonic()
+        if positions_first and shown != self._shown and now - self._forced_paint >= FORCED_PAINT_GAP_S:
+            # in a burst, at most every 100 ms; the normal repaint follows the rest
+            self._shown, self._forced_paint = shown, now
+            self.panel2.layout().activate()
+            self.panel2.repaint()  # paints and flushes now; the other panels follow in the next paint
         self.top_bar.mark(theme_for(snap.scope_mode))
         title = f"DTC Panel — {snap.scope_mode} {snap.scope_account}" if snap.scope_account else "DTC Panel"
         if snap.scope_mode == "LIVE":
@@ -333,7 +345,6 @@ class MainWindow(QMainWindow):
             held = f"{snap.pending_fills} fill(s) held and retried, none lost: " if snap.pending_fills else ""
             self.storage.setText(f"DATABASE ERROR — {held}{snap.storage_error}")
         self.storage.setVisible(bool(snap.storage_error))
-        scope = (snap.scope_mode, snap.scope_account)
         if self.board.render(snap.positions, snap.other_open, scope):  # re-renders only changed rows (and ages)
             self.body.fit_board(self.height())
         today = snap.today
@@ -341,16 +352,6 @@ class MainWindow(QMainWindow):
             f"Today {fmt.money(today.total_pnl)}" + (f" · {snap.scope_account}" if snap.scope_account else ""),
             pnl_color(today.total_pnl),
         )
-        if self._changed("panel2", snap.positions, snap.broker_only, snap.orphan_orders, snap.other_open, *scope):
-            self.panel2.render(snap)
-        shown = tuple((v.account, v.symbol, v.quantity) for v in snap.positions)
-        now = time.monotonic()
-        if positions_first and shown != self._shown and now - self._forced_paint >= FORCED_PAINT_GAP_S:
-            # a position opened, changed size or closed: paint it first (in a burst, at most every 100 ms;
-            # the normal repaint follows the rest)
-            self._shown, self._forced_paint = shown, now
-            self.panel2.layout().activate()
-            self.panel2.repaint()  # paints and flushes now; the other panels follow in the next paint
         if self._changed("panel1", snap.accounts, snap.period, snap.equity_curve, *scope):
             self.panel1.render(snap)
         if self._changed("panel3", snap.today, snap.statistics, snap.period, snap.statistics_loading, *scope):

@@ -169,7 +169,7 @@ class Panel3(QGroupBox):
         self._pending: list[TradeRow] = []
         self._sized = False
         self._period, self._loading = "", False
-        self._flush_timer = QTimer(self, singleShot=True, interval=TABLE_FLUSH_MS)
+        self._flush_timer = QTimer(self, singleShot=True, interval=TABLE_FLUSH_MS, objectName="tradesFlush")
         self._flush_timer.timeout.connect(self._flush)
 
     def set_compact(self, compact: bool) -> None:

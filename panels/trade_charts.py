@@ -152,7 +152,7 @@ class TradeCharts(QWidget):
         self._points: tuple[pg.ScatterPlotItem, pg.ScatterPlotItem, pg.ScatterPlotItem] | None = None
         self._r_bars: pg.BarGraphItem | None = None
         self._hour_bars: pg.BarGraphItem | None = None
-        self._redraw = QTimer(self, singleShot=True, interval=APPEND_REDRAW_MS)
+        self._redraw = QTimer(self, singleShot=True, interval=APPEND_REDRAW_MS, objectName="tradeChartsRedraw")
         self._redraw.timeout.connect(self._compute)
         self.computed.connect(self._draw)
         self.set_look(active_look())
