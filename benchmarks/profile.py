@@ -96,16 +96,18 @@ def _screen(fills: int) -> None:
 
     TimedApp([])
     import benchmarks.latency as latency
-    from dtc.sim.server import SimulatorServer
+    from benchmarks.simproc import SimProcess
+    from dtc.sim.server import BurstResult
 
     starts: list[float] = []
-    original = SimulatorServer.fill
+    original = SimProcess.burst
 
-    def fill(self: SimulatorServer, *args: object, **kwargs: object) -> list[str]:
-        starts.append(time.perf_counter())
-        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+    def burst(self: SimProcess, *args: object, **kwargs: object) -> BurstResult:
+        result = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        starts.append(result.sent_at)  # when the simulator process wrote the fill
+        return result
 
-    SimulatorServer.fill = fill  # type: ignore[method-assign]
+    SimProcess.burst = burst  # type: ignore[method-assign]
     samples: list[list[float]] = []
     percentile = latency.percentile
 
