@@ -110,10 +110,11 @@ class SierraDifferencesDialog(QDialog):
         return f"{view.status}. {listed}"
 
     def button_text(self) -> str:
-        """What the window's button says: "Sierra Chart ✓", "≠ N", or "n/a"."""
+        """What the window's button says: "Sierra Chart ✓", "≠ N", "n/a" (not available for any account), or
+        "≠ N · n/a" when both."""
         view = self.view
         if view.differences:
-            return f"Sierra Chart ≠ {len(view.differences)}"
+            return f"Sierra Chart ≠ {len(view.differences)}" + (" · n/a" if view.available is False else "")
         if view.available is False:
             return "Sierra Chart n/a"
         return "Sierra Chart ✓" if view.available else "Sierra Chart …"
