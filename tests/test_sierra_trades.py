@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 from app_manager import PanelApp, build_app
 from core.settings import Settings
 from core.snapshots import ConnectionState
-from core.tradingday import Period
+from core.tradingday import Period, period_start
 from data.db import make_engine
 from data.models import FillRecord, OpenPosition, PositionEvent, SierraDifference, TradeRecord
 from dtc.sim.scenario import AccountSpec, Scenario
@@ -92,7 +93,10 @@ def stored(settings: Settings) -> tuple[list[TradeRecord], list[FillRecord], lis
 def test_trades_before_first_contact_are_imported_once_and_the_statistics_say_so(  # type: ignore[no-untyped-def]
     settings, simulator, clock, qtbot
 ) -> None:
-    clock.offset = 3 * DAY  # Sierra Chart's trades of three days ago, before DTC Panel ever connected
+    # Sierra Chart's trades of three days ago, before DTC Panel ever connected. Whatever today's date (also on 1–3
+    # January, when three days ago is last year), they are inside the "3 months" period and the request reaches
+    # back at least that far (asserted below)
+    clock.offset = 3 * DAY
     simulator.fill("Sim1", "MESZ25", "BUY", 1, 6000.00)
     simulator.price("MESZ25", 5998.00)
     simulator.fill("Sim1", "MESZ25", "SELL", 1, 6004.00)  # +$20, MAE -$10, MFE +$20
@@ -103,6 +107,9 @@ def test_trades_before_first_contact_are_imported_once_and_the_statistics_say_so
     try:
         wait_synced(app, qtbot)
         wait_compared(app, qtbot)
+        ((_, asked_from),) = simulator.trades_requests()
+        quarter = period_start(Period.QUARTER, datetime.now(UTC), settings.session_start, settings.session_timezone)
+        assert quarter is not None and asked_from <= quarter.timestamp() < time.time() - 3 * DAY
         app.state.set_period(Period.QUARTER)  # starts before first contact (three months back)
 
         def statistics_include_them() -> None:
