@@ -14,11 +14,13 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session
 
 from core.sierra_check import SierraTrade, compare
 from core.sierra_trades import SierraTradeList
 from core.tradingday import Period, period_start
 from data.db import make_engine
+from data.models import TradeAccount
 from data.sierra_store import PanelTrade, SierraTradeStore
 from dtc.messages import DTCMessage, HistoricalTradesRequest, HistoricalTradesResponse, decode_message, encode_message
 from dtc.sim.scenario import AccountSpec, Scenario
@@ -278,3 +280,37 @@ def test_the_request_starts_at_the_earliest_statistics_period_and_brings_its_tra
     finally:
         engine.dispose()
         server.stop()
+
+
+def test_only_trades_older_than_what_earlier_answers_covered_are_imported() -> None:
+    """An earlier complete answer covered from ``covered_from``: it brought every trade that closed after that,
+    so a trade listed again — in another form, with another identity — is not imported again."""
+    day = timedelta(days=1)
+    older = sierra(entry=-20 * 86400, exit_=-15 * 86400)
+    cut = sierra(entry=-6 * 86400, exit_=-5 * 86400, qty="1")  # the same trade as one imported, cut
+    result = compare([older, cut], [], T0, T0 + day, T0 - 30 * day, covered_from=T0 - 10 * day)
+    assert result.imports == (older,) and result.sierra_only == () and result.matches == ()
+    assert compare([older, cut], [], T0, T0 + day, T0 - 30 * day).imports == (older, cut)  # no answer before
+
+
+def test_a_logon_long_after_the_compared_span_asks_from_its_end_so_the_span_has_no_gap(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The trader's period now starts after the end of what was compared (the panel was not run for months): the
+    request starts a week before that end, so what counts as compared — and what may be imported — never shrinks
+    and never has a hole."""
+    engine = make_engine(tmp_path)
+    today = T0
+    compared = (T0 - timedelta(days=200), T0 - timedelta(days=100))
+    try:
+        with Session(engine) as session:
+            account = TradeAccount(account="Sim1", mode="SIM", first_seen=compared[0])
+            account.sierra_checked_from, account.sierra_checked_until = compared
+            session.add(account)
+            session.commit()
+        sent: list[DTCMessage] = []
+        trade_list = SierraTradeList(sent.append, None, SierraTradeStore(engine), None, days=30, now=lambda: today)  # type: ignore[arg-type]
+        trade_list.request({"Sim1": ("SIM", compared[0])})
+        (request,) = sent
+        assert isinstance(request, HistoricalTradesRequest)
+        assert datetime.fromtimestamp(request.StartDateTime, UTC) == compared[1] - timedelta(days=7)
+    finally:
+        engine.dispose()
