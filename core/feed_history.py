@@ -26,6 +26,7 @@ NOT_POSITIONS = {
     "sierra_only": ("warning", "a trade only in Sierra Chart's trade list"),
     "panel_only": ("warning", "a trade Sierra Chart's trade list does not have"),
     "sierra_import": ("reconciled", "trade imported from Sierra Chart's trade list"),
+    "sierra_resolved": ("reconciled", "now agrees with Sierra Chart's trade list"),
     "trade_released": ("reconciled", "trade held apart while disputed, counted"),
     "trade_discarded": ("reconciled", "trade held apart while disputed, discarded"),
 }

@@ -129,7 +129,8 @@ class Settings:
     reconnect_max_seconds: float = 30.0
     sierra_trades_days: int = 0
     """How many days of Sierra Chart's own trade list to ask for after each logon (backfill and cross-check);
-    0: from the start of the trading year (the longest statistics period with a start)."""
+    0: from the earliest start of the statistics periods (the year to date; from January to March the "3 months"
+    period, which starts in the previous year)."""
     api_enabled: bool = False
     """Serve positions, P&L and health read-only to other programs (``docs/API.md``); ``--api-port`` turns it on."""
     api_port: int = 11180

@@ -172,20 +172,29 @@ def compare(
     first_seen: datetime,
     asked_at: datetime,
     start: datetime | None = None,
+    covered_from: datetime | None = None,
 ) -> Comparison:
-    """Sort one account's Sierra Chart trades against the panel's trades of the same period.
+    """Sort one account's Sierra Chart trades (10102, dtc-protocol §15) against the panel's trades of the same period.
 
     ``first_seen``: when the panel first saw the account (trades closed before it are imported); ``asked_at``:
     when the request was sent (a panel trade closed after it cannot be in the answer, so it is not "missing");
     ``start``: the ``StartDateTime`` asked for — a trade that opened before it is matched if both sides have it,
     but never listed as missing on one side (whether Sierra Chart starts by entry or by exit time is not
-    documented).
+    documented); ``covered_from``: the start of the span earlier complete answers covered (None: none yet).
+
+    **Import rule** (never counts a trade twice): a Sierra Chart trade is imported only if it closed before
+    ``first_seen`` and, when an earlier answer covered from ``covered_from``, also before ``covered_from``.
+    That earlier answer already brought every trade that closed after its start; one listed again may carry a
+    different entry (a Sierra Chart that builds its trades from the fills after ``StartDateTime`` cuts a trade
+    open at that moment), so its identity alone cannot tell it is the same trade.
 
     Each Sierra Chart trade, in its order, takes the first not yet matched panel trade (in ``panel``'s order)
     with the same symbol and opening/closing execution ids, else the first with the same symbol and quantity
     and entry and exit within ``TIME_TOLERANCE``. Both are looked up in indexes, so the cost per trade does
     not grow with the number of trades (a year of trades is compared after every logon)."""
-    imports = tuple(s for s in sierra if s.exit_time < first_seen)
+    imports = tuple(
+        s for s in sierra if s.exit_time < first_seen and (covered_from is None or s.exit_time < covered_from)
+    )
     index = _PanelIndex(panel)
     matches: list[Match] = []
     sierra_only: list[SierraTrade] = []

@@ -137,7 +137,9 @@ class SierraDifference(SQLModel, table=True):
     ``kind``: "differs" (``field`` differs: ``panel_value`` vs ``sierra_value``, as exact text in the field's
     unit — points, contracts or account currency), "sierra_only" (Sierra Chart lists a trade the panel lacks),
     "panel_only" (the reverse). ``key`` identifies the difference per (mode, account): found again on a later
-    check, it is not listed twice. Times UTC."""
+    check, it is not listed twice; once a later check finds it agreeing, the row is removed (the audit log keeps
+    both: ``PositionEvent`` kinds ``sierra_differs``/``sierra_only``/``panel_only`` and ``sierra_resolved``).
+    Times UTC."""
 
     __table_args__ = (UniqueConstraint("mode", "account", "key", name="uq_sierradifference_key"),)
 

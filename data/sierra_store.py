@@ -5,8 +5,8 @@
 - ``record`` stores, in ONE transaction: trades imported from Sierra Chart (``TradeRecord`` rows with
   ``sierra`` = "imported" and a unique ``sierra_key``: one already stored is skipped, so a restart never
   imports it twice), the comparison result of compared trades (``sierra`` = "agrees"/"differs" — their
-  figures are never changed), the new ``SierraDifference`` rows (one found again is skipped) and their
-  ``PositionEvent`` audit rows (only for what is new).
+  figures are never changed), the new ``SierraDifference`` rows (one found again is skipped), the removal of
+  differences that now agree, and their ``PositionEvent`` audit rows (only for what is new or removed).
 - ``differences`` and ``imported_count`` read them back.
 
 Plain column values in and out; nothing here imports ``core/``. Times UTC; money in account currency; prices
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -64,6 +64,8 @@ class Recorded:
     differences: int
     marked: int = 0
     """Compared trades whose mark ("agrees"/"differs") is new or changed."""
+    resolved: int = 0
+    """Stored differences removed because they now agree."""
 
 
 _TRADE_FIELDS = (
@@ -138,6 +140,7 @@ class SierraTradeStore:
         differences: Sequence[dict[str, Any]],
         events: Sequence[dict[str, Any]],
         checked: tuple[str, datetime, datetime] | None = None,
+        resolved: tuple[str, str, Sequence[str]] = ("", "", ()),
     ) -> Recorded:
         """Store one account's comparison in one transaction.
 
@@ -145,7 +148,9 @@ class SierraTradeStore:
         ``checks``: trade id → "agrees"/"differs"; ``differences``: ``SierraDifference`` column dicts;
         ``events``: ``PositionEvent`` column dicts, each with an extra ``"_key"``: the ``sierra_key`` (import) or
         difference ``key`` it belongs to — written only if that row is new; ``checked``: (account, from, until)
-        — the span now compared (``checked_span``), stored with the rest so it never claims more than is stored."""
+        — the span now compared (``checked_span``), stored with the rest so it never claims more than is stored;
+        ``resolved``: (mode, account, difference keys) — stored differences that now agree: removed from the list
+        (their events are written only for rows that were still there)."""
         try:
             with Session(self._engine) as session, session.begin():
                 if checked is not None:
@@ -180,13 +185,39 @@ class SierraTradeStore:
                     if result.rowcount:
                         found += 1
                         new_keys.add(str(row["key"]))
+                mode, account_, keys = resolved
+                removed = 0
+                for key in keys:
+                    result = session.execute(
+                        delete(SierraDifference).where(
+                            col(SierraDifference.mode) == mode,
+                            col(SierraDifference.account) == account_,
+                            col(SierraDifference.key) == key,
+                        )
+                    )
+                    if result.rowcount:
+                        new_keys.add(key)
+                        removed += 1
                 fresh = [{k: v for k, v in e.items() if k != "_key"} for e in events if e["_key"] in new_keys]
                 if fresh:
                     session.execute(insert(PositionEvent.__table__), fresh)
-                return Recorded(imported, found, marked)
+                return Recorded(imported, found, marked, removed)
         except SQLAlchemyError as exc:
             detail = getattr(exc, "orig", None) or exc
             raise StorageError(f"cannot store Sierra Chart's trades: {exc.__class__.__name__}: {detail}") from exc
+
+    def stored_differences(self, mode: str, account: str) -> list[SierraDifference]:
+        """Every difference stored for (mode, account) (the resolved ones are removed: a few rows at most)."""
+        try:
+            with Session(self._engine) as session:
+                rows = session.exec(
+                    select(SierraDifference).where(
+                        col(SierraDifference.mode) == mode, col(SierraDifference.account) == account
+                    )
+                ).all()
+                return list(rows)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the differences with Sierra Chart: {exc}") from exc
 
     def differences(self, limit: int = 1000) -> list[SierraDifference]:
         """The newest ``limit`` differences of every account, newest exit first."""

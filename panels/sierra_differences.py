@@ -104,16 +104,18 @@ class SierraDifferencesDialog(QDialog):
 
     @staticmethod
     def status_text(view: SierraTradesView) -> str:
-        """The status line: Sierra Chart's answer, then how many differences are listed."""
+        """The status: Sierra Chart's answer (a line per account when there are several), then how many
+        differences are listed."""
         count = len(view.differences)
         listed = f"{count} difference{'s' if count != 1 else ''} listed." if count else "No differences listed."
-        return f"{view.status}. {listed}"
+        return f"{view.status}\n{listed}" if "\n" in view.status else f"{view.status}. {listed}"
 
     def button_text(self) -> str:
-        """What the window's button says: "Sierra Chart ✓", "≠ N", or "n/a"."""
+        """What the window's button says: "Sierra Chart ✓", "≠ N", "n/a" (not available for any account), or
+        "≠ N · n/a" when both."""
         view = self.view
         if view.differences:
-            return f"Sierra Chart ≠ {len(view.differences)}"
+            return f"Sierra Chart ≠ {len(view.differences)}" + (" · n/a" if view.available is False else "")
         if view.available is False:
             return "Sierra Chart n/a"
         return "Sierra Chart ✓" if view.available else "Sierra Chart …"

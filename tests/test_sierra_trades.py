@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 from app_manager import PanelApp, build_app
 from core.settings import Settings
 from core.snapshots import ConnectionState
-from core.tradingday import Period
+from core.tradingday import Period, period_start
 from data.db import make_engine
 from data.models import FillRecord, OpenPosition, PositionEvent, SierraDifference, TradeRecord
 from dtc.sim.scenario import AccountSpec, Scenario
@@ -92,7 +93,10 @@ def stored(settings: Settings) -> tuple[list[TradeRecord], list[FillRecord], lis
 def test_trades_before_first_contact_are_imported_once_and_the_statistics_say_so(  # type: ignore[no-untyped-def]
     settings, simulator, clock, qtbot
 ) -> None:
-    clock.offset = 3 * DAY  # Sierra Chart's trades of three days ago, before DTC Panel ever connected
+    # Sierra Chart's trades of three days ago, before DTC Panel ever connected. Whatever today's date (also on 1–3
+    # January, when three days ago is last year), they are inside the "3 months" period and the request reaches
+    # back at least that far (asserted below)
+    clock.offset = 3 * DAY
     simulator.fill("Sim1", "MESZ25", "BUY", 1, 6000.00)
     simulator.price("MESZ25", 5998.00)
     simulator.fill("Sim1", "MESZ25", "SELL", 1, 6004.00)  # +$20, MAE -$10, MFE +$20
@@ -103,6 +107,9 @@ def test_trades_before_first_contact_are_imported_once_and_the_statistics_say_so
     try:
         wait_synced(app, qtbot)
         wait_compared(app, qtbot)
+        ((_, asked_from),) = simulator.trades_requests()
+        quarter = period_start(Period.QUARTER, datetime.now(UTC), settings.session_start, settings.session_timezone)
+        assert quarter is not None and asked_from <= quarter.timestamp() < time.time() - 3 * DAY
         app.state.set_period(Period.QUARTER)  # starts before first contact (three months back)
 
         def statistics_include_them() -> None:
@@ -283,3 +290,121 @@ def test_a_later_logon_asks_only_for_what_is_newer_than_what_was_compared(  # ty
     start = simulator.trades_requests()[-1][1]
     assert abs(start - (time.time() - 60 * DAY)) < 60
     assert [t.sierra for t in stored(settings)[0]] == ["imported", "agrees"]  # nothing imported twice
+
+
+def test_a_trade_cut_by_a_later_requests_start_is_not_imported_twice(  # type: ignore[no-untyped-def]
+    settings, simulator, clock, qtbot
+) -> None:
+    """A Sierra Chart that builds its trades only from the fills after StartDateTime answers a later logon's
+    request (a week before the end of what was compared) with a trade open at that moment cut: another entry,
+    another quantity, so another identity. It closed before first contact and was imported at the first logon:
+    it must not be imported a second time, nor counted twice in the statistics."""
+    clock.offset = 8 * DAY
+    simulator.fill("Sim1", "MESZ25", "BUY", 1, 6000.00)
+    clock.offset = 6 * DAY  # after the later logon's StartDateTime (a week before the first logon)
+    simulator.fill("Sim1", "MESZ25", "BUY", 1, 6002.00)
+    clock.offset = 5 * DAY
+    simulator.fill("Sim1", "MESZ25", "SELL", 2, 6010.00)  # long 2 @ 6001 → 6010: +$90, before first contact
+    clock.offset = 0.0
+    simulator.set_trades_cut_at_start(True)
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot)
+        wait_compared(app, qtbot)
+        qtbot.waitUntil(lambda: len(stored(settings)[0]) == 1, timeout=10_000)
+    finally:
+        app.stop()
+    ((_, first_start),) = simulator.trades_requests()
+    restarted = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(restarted, qtbot)
+        wait_compared(restarted, qtbot)
+        assert restarted.trade_list is not None and restarted.trade_list.wait_idle()
+        start = simulator.trades_requests()[-1][1]
+        assert first_start < time.time() - 8 * DAY < start < time.time() - 6 * DAY  # the trade was cut this time
+        restarted.state.set_period(Period.QUARTER)
+
+        def counted_once() -> None:
+            snap = restarted.window.last_snapshot
+            assert snap is not None and snap.period == Period.QUARTER.value and not snap.statistics_loading
+            assert (snap.statistics.trades, snap.statistics.imported_trades) == (1, 1)
+            assert snap.statistics.net_pnl == D(90)
+
+        qtbot.waitUntil(counted_once, timeout=10_000)
+        assert restarted.window.sierra_differences.view.imported == 0
+    finally:
+        restarted.stop()
+    ((trade,), _, _) = stored(settings)
+    assert (trade.sierra, trade.qty, trade.entry_price, trade.realized_pnl) == ("imported", D(2), D(6001), D(90))
+
+
+@pytest.fixture
+def two_accounts(clock: Clock) -> Iterator[SimulatorServer]:
+    server = SimulatorServer(
+        Scenario(accounts=(AccountSpec("Sim1"), AccountSpec("Sim2"))), autoplay=False, clock=clock
+    )
+    server.set_instrument("MESZ25", 0.25, 1.25)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_reject_for_one_account_stays_visible_after_another_accounts_answer(  # type: ignore[no-untyped-def]
+    settings, two_accounts, qtbot
+) -> None:
+    """Sim1's request is rejected, Sim2's answered after it: the status says both, and the top-bar button says
+    "n/a" — never ✓ because the last answer was fine."""
+    two_accounts.set_trades_reject("No trade list for this account", accounts=("Sim1",))
+    app = start_panel(settings, two_accounts.port, qtbot)
+    try:
+        wait_synced(app, qtbot)
+        dialog = app.window.sierra_differences
+        qtbot.waitUntil(lambda: "Sim2: Compared with Sierra Chart's trade list" in dialog.status.text(), timeout=10_000)
+        assert dialog.view.available is False
+        assert "Sim1: Sierra Chart's trade list: not available from this Sierra Chart" in dialog.status.text()
+        assert "No trade list for this account" in dialog.status.text()
+        assert app.window.sierra_button.text() == "Sierra Chart n/a"
+        two_accounts.set_trades_reject(None)
+        two_accounts.drop_connections()  # the next logon asks again: both answer
+        qtbot.waitUntil(lambda: app.window.sierra_button.text() == "Sierra Chart ✓", timeout=15_000)
+        assert dialog.view.available is True and "not available" not in dialog.status.text()
+    finally:
+        app.stop()
+
+
+def test_a_difference_that_agrees_at_a_later_comparison_is_resolved_and_audited(  # type: ignore[no-untyped-def]
+    settings, simulator, qtbot
+) -> None:
+    app = start_panel(settings, simulator.port, qtbot)
+    try:
+        wait_synced(app, qtbot)
+        wait_compared(app, qtbot)
+        simulator.fill("Sim1", "MESZ25", "BUY", 1, 6000.00)
+        (close_id,) = simulator.fill("Sim1", "MESZ25", "SELL", 1, 6001.00)
+        qtbot.waitUntil(lambda: len(stored(settings)[0]) == 1, timeout=10_000)
+        simulator.set_trades_difference(close_id, "ClosedProfitLoss", 1.25)
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: app.window.sierra_button.text() == "Sierra Chart ≠ 1", timeout=15_000)
+        simulator.set_trades_difference(close_id, "ClosedProfitLoss", 0.0)  # Sierra Chart's list agrees again
+        simulator.drop_connections()
+        qtbot.waitUntil(lambda: app.window.sierra_button.text() == "Sierra Chart ✓", timeout=15_000)
+        dialog = app.window.sierra_differences
+        assert "1 earlier difference(s) now agree" in dialog.status.text()
+        assert "No differences listed" in dialog.status.text()
+        qtbot.waitUntil(lambda: trades_column(app, "SC") == ["✓"], timeout=5000)
+        said = "1 earlier difference(s) with Sierra Chart's trade list for Sim1 now agree"
+        in_feed = lambda: any(said in line for line in app.window.feed.lines())  # noqa: E731
+        qtbot.waitUntil(in_feed, timeout=5000)
+    finally:
+        app.stop()
+    trades, _, _ = stored(settings)
+    assert [(t.sierra, t.gross_pnl) for t in trades] == [("agrees", D(5))]
+    with Session(make_engine(settings.data_dir)) as session:
+        differences = session.exec(select(SierraDifference)).all()
+        audit = select(PositionEvent).where(PositionEvent.kind.in_(("sierra_differs", "sierra_resolved")))  # type: ignore[attr-defined]
+        events = session.exec(audit.order_by(PositionEvent.id)).all()  # type: ignore[arg-type]
+    assert differences == []
+    assert [(e.kind, e.source) for e in events] == [
+        ("sierra_differs", "10102:ClosedProfitLoss"),
+        ("sierra_resolved", "10102:ClosedProfitLoss"),
+    ]

@@ -14,10 +14,15 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session
 
 from core.sierra_check import SierraTrade, compare
-from data.sierra_store import PanelTrade
-from dtc.messages import HistoricalTradesRequest, HistoricalTradesResponse, decode_message, encode_message
+from core.sierra_trades import SierraTradeList
+from core.tradingday import Period, period_start
+from data.db import make_engine
+from data.models import TradeAccount
+from data.sierra_store import PanelTrade, SierraTradeStore
+from dtc.messages import DTCMessage, HistoricalTradesRequest, HistoricalTradesResponse, decode_message, encode_message
 from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.server import SimulatorServer
 
@@ -243,3 +248,69 @@ def test_indexed_comparison_pairs_exactly_as_the_plain_rule(theirs_spec: list, o
         [p.id for p in result.panel_only],
     )
     assert got == _naive_compare(theirs, own, first_seen, asked_at, start)
+
+
+@pytest.mark.parametrize(
+    "today",
+    [datetime(2026, 1, 5, 15, tzinfo=UTC), datetime(2026, 2, 20, 15, tzinfo=UTC), datetime(2026, 6, 20, tzinfo=UTC)],
+)
+def test_the_request_starts_at_the_earliest_statistics_period_and_brings_its_trades(today, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """From January to March the "3 months" period starts in the previous year, before the year to date: the
+    trade list is asked from there, so a trade of that period is in Sierra Chart's answer (over a real socket)."""
+    quarter, year = period_start(Period.QUARTER, today), period_start(Period.YEAR, today)
+    assert quarter is not None and year is not None
+    earliest = min(quarter, year)
+    moment = [(earliest + timedelta(days=1)).timestamp()]
+    server = SimulatorServer(Scenario(accounts=(AccountSpec("Sim1"),)), autoplay=False, clock=lambda: moment[0])
+    server.start()
+    engine = make_engine(tmp_path)
+    try:
+        server.fill("Sim1", "MESZ25", "BUY", 1, 6000.0)  # a day into the earliest period: to be backfilled
+        moment[0] += 3600
+        server.fill("Sim1", "MESZ25", "SELL", 1, 6001.0)
+        sent: list[DTCMessage] = []
+        trade_list = SierraTradeList(sent.append, None, SierraTradeStore(engine), None, now=lambda: today)  # type: ignore[arg-type]
+        trade_list.request({"Sim1": ("SIM", today)})
+        (request,) = sent
+        assert isinstance(request, HistoricalTradesRequest)
+        assert datetime.fromtimestamp(request.StartDateTime, UTC) == earliest
+        (trade,) = ask(server.port, json.loads(encode_message(request)[:-1]))
+        assert (trade["TradeAccount"], trade["ClosedProfitLoss"]) == ("Sim1", 5.0)
+        assert trade["ExitDateTime"] == pytest.approx(moment[0])
+    finally:
+        engine.dispose()
+        server.stop()
+
+
+def test_only_trades_older_than_what_earlier_answers_covered_are_imported() -> None:
+    """An earlier complete answer covered from ``covered_from``: it brought every trade that closed after that,
+    so a trade listed again — in another form, with another identity — is not imported again."""
+    day = timedelta(days=1)
+    older = sierra(entry=-20 * 86400, exit_=-15 * 86400)
+    cut = sierra(entry=-6 * 86400, exit_=-5 * 86400, qty="1")  # the same trade as one imported, cut
+    result = compare([older, cut], [], T0, T0 + day, T0 - 30 * day, covered_from=T0 - 10 * day)
+    assert result.imports == (older,) and result.sierra_only == () and result.matches == ()
+    assert compare([older, cut], [], T0, T0 + day, T0 - 30 * day).imports == (older, cut)  # no answer before
+
+
+def test_a_logon_long_after_the_compared_span_asks_from_its_end_so_the_span_has_no_gap(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The trader's period now starts after the end of what was compared (the panel was not run for months): the
+    request starts a week before that end, so what counts as compared — and what may be imported — never shrinks
+    and never has a hole."""
+    engine = make_engine(tmp_path)
+    today = T0
+    compared = (T0 - timedelta(days=200), T0 - timedelta(days=100))
+    try:
+        with Session(engine) as session:
+            account = TradeAccount(account="Sim1", mode="SIM", first_seen=compared[0])
+            account.sierra_checked_from, account.sierra_checked_until = compared
+            session.add(account)
+            session.commit()
+        sent: list[DTCMessage] = []
+        trade_list = SierraTradeList(sent.append, None, SierraTradeStore(engine), None, days=30, now=lambda: today)  # type: ignore[arg-type]
+        trade_list.request({"Sim1": ("SIM", compared[0])})
+        (request,) = sent
+        assert isinstance(request, HistoricalTradesRequest)
+        assert datetime.fromtimestamp(request.StartDateTime, UTC) == compared[1] - timedelta(days=7)
+    finally:
+        engine.dispose()

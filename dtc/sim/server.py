@@ -295,9 +295,16 @@ class SimulatorServer:
         """While ``text`` is set, answer 303 with HISTORICAL_ORDER_FILLS_REJECT (308) {RequestID, RejectText}."""
         self._call(lambda: setattr(self._engine.faults, "history_reject", text))
 
-    def set_trades_reject(self, text: str | None) -> None:
-        """While ``text`` is set, answer HISTORICAL_TRADES_REQUEST (10100) with HISTORICAL_TRADES_REJECT (10101)."""
-        self._call(lambda: setattr(self._engine.handlers.trades.faults, "reject", text))
+    def set_trades_reject(self, text: str | None, accounts: tuple[str, ...] = ()) -> None:
+        """While ``text`` is set, answer HISTORICAL_TRADES_REQUEST (10100) with HISTORICAL_TRADES_REJECT (10101):
+        for every TradeAccount, or only for ``accounts`` when given."""
+        faults = self._engine.handlers.trades.faults
+        self._call(lambda: (setattr(faults, "reject", text), setattr(faults, "reject_accounts", frozenset(accounts))))
+
+    def set_trades_cut_at_start(self, cut: bool) -> None:
+        """While set, build 10102 trades only from the fills at or after the request's StartDateTime (a trade open
+        at that moment is answered with a different entry, or not at all)."""
+        self._call(lambda: setattr(self._engine.handlers.trades.faults, "cut_at_start", bool(cut)))
 
     def set_trades_ignored(self, ignored: bool) -> None:
         """While set, never answer 10100 (a Sierra Chart that does not know the message)."""

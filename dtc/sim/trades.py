@@ -10,8 +10,11 @@ open) at any fill or recorded trade price while open, the loss sent as a number 
 ``commission_per_contract`` × contracts of every fill of the trade (per side). Money in the account currency,
 with the point value from the instrument table (tick value / tick) or the common contracts below.
 
-Fault injection (``TradesFaults``): a reject text, ignoring the request (no answer at all), and per closing
-execution id an amount added to one field of that trade (Sierra's figures differ from the panel's).
+Fault injection (``TradesFaults``): a reject text (for every account or only some), ignoring the request (no
+answer at all), per closing execution id an amount added to one field of that trade (Sierra's figures differ
+from the panel's), and ``cut_at_start``: trades built only from the fills at or after ``StartDateTime`` — a
+Sierra Chart that does so answers a trade open at that moment with a different entry (or not at all).
+Message fields: dtc-protocol §15.
 """
 
 from __future__ import annotations
@@ -44,13 +47,17 @@ def point_value(symbol: str, instruments: Mapping[str, InstrumentSpec]) -> float
 
 @dataclass
 class TradesFaults:
-    """How 10100 is answered: ``reject`` set → 10101 with this text; ``ignore`` → no answer at all (a server
-    that does not know the message); ``adjust`` closing execution id → (field, amount added)."""
+    """How 10100 is answered: ``reject`` set → 10101 with this text (only for the TradeAccounts in
+    ``reject_accounts`` when that is not empty); ``ignore`` → no answer at all (a server that does not know the
+    message); ``adjust`` closing execution id → (field, amount added); ``cut_at_start`` → trades built only
+    from the fills at or after the request's ``StartDateTime``."""
 
     reject: str | None = None
+    reject_accounts: frozenset[str] = frozenset()
     ignore: bool = False
     adjust: dict[str, tuple[str, float]] = field(default_factory=dict)
     commission_per_contract: float = 0.0
+    cut_at_start: bool = False
 
 
 @dataclass
@@ -161,13 +168,16 @@ class TradesHandler:
     def handle(self, req: m.HistoricalTradesRequest) -> list[m.DTCMessage]:
         if self.faults.ignore:
             return []
-        if self.faults.reject is not None:
+        rejected = not self.faults.reject_accounts or req.TradeAccount in self.faults.reject_accounts
+        if self.faults.reject is not None and rejected:
             return [m.HistoricalTradesReject(RequestID=req.RequestID, RejectText=self.faults.reject)]
         if not req.TradeAccount:
             return [m.HistoricalTradesReject(RequestID=req.RequestID, RejectText="TradeAccount is not set")]
         self.requests.append((req.TradeAccount, int(req.StartDateTime)))
         start = epoch_seconds(req.StartDateTime) if req.StartDateTime else 0.0
         fills = [f for f in self._world.fills(req.TradeAccount) if not req.Symbol or f.symbol == req.Symbol]
+        if self.faults.cut_at_start:
+            fills = [f for f in fills if f.time >= start]
         rate = self.faults.commission_per_contract
         built = flat_to_flat(fills, self._world.ticks, lambda s: point_value(s, self._instruments), rate)
         trades = [t for t in built if t.ExitDateTime >= start]
