@@ -7,7 +7,9 @@ gap. Only a client that fell behind (``dropped``) loses what was queued for it, 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -123,6 +125,71 @@ def _raw_stream(port: int, token: str) -> socket.socket:
         ).encode()
     )
     return sock
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("the server closed the connection mid-frame")
+        data += chunk
+    return data
+
+
+def _read_stream(sock: socket.socket) -> list[dict[str, Any]]:
+    """Every JSON text frame the server sends on a raw WebSocket (``_raw_stream``) until its close frame."""
+    header = b""
+    while not header.endswith(b"\r\n\r\n"):
+        header += _read_exactly(sock, 1)
+    assert header.startswith(b"HTTP/1.1 101"), header
+    messages = []
+    while True:
+        first, second = _read_exactly(sock, 2)
+        length = second & 0x7F  # a server's frames are not masked
+        if length == 126:
+            length = int.from_bytes(_read_exactly(sock, 2), "big")
+        elif length == 127:
+            length = int.from_bytes(_read_exactly(sock, 8), "big")
+        payload = _read_exactly(sock, length)
+        opcode = first & 0x0F
+        if opcode == 0x8:  # close: answer it (a client's frame is masked; a zero mask leaves it as is)
+            sock.sendall(b"\x88\x80\x00\x00\x00\x00")
+            return messages
+        if opcode == 0x1:
+            messages.append(json.loads(payload))
+
+
+def test_events_waiting_for_a_slow_reader_reach_it_before_the_regenerate_goodbye(  # type: ignore[no-untyped-def]
+    data_dir, tmp_path, monkeypatch
+) -> None:
+    """A client that reads slowly still has events queued when the token is regenerated: it gets them, then
+    ``closed``, whose ``seq`` is the last of them."""
+    import api.server
+
+    monkeypatch.setattr(api.server, "GOODBYE_TIMEOUT_S", 30.0)  # this test's reader is slow by design
+    api_ = serve(data_dir, tmp_path / "config")
+    slow = _raw_stream(api_.port or 0, api_.token.current())
+    try:
+        wait_for(lambda: len(api_.hub.clients) == 1, timeout=10, what="the client")
+        wide = (ConnectionState.STALE, ConnectionState.SYNCED) * 500
+        changes = tuple(ev.ConnectionChanged(ConnectionInfo(state, detail="x" * 2000)) for state in wide)
+        api_.publish(ev.Update(1, datetime.now(UTC), events=changes))  # ~2 MB: more than the socket buffers hold
+        time.sleep(0.3)
+        api_.publish(ev.Update(2, datetime.now(UTC), events=changes[:500]))  # the server waits to send these
+        time.sleep(0.3)
+        api_.publish(ev.Update(3, datetime.now(UTC), events=changes[:500]))  # and these wait in the queue
+        api_.token.regenerate()
+        slow.settimeout(20.0)
+        messages = _read_stream(slow)
+        goodbye = messages[-1]
+        assert goodbye["type"] == "closed" and "regenerated" in goodbye["reason"], goodbye
+        events = [e for m in messages if m["type"] == "events" for e in m["events"]]
+        assert [e["seq"] for e in events] == list(range(messages[0]["seq"] + 1, goodbye["seq"] + 1))
+        assert goodbye["seq"] == 2000
+    finally:
+        slow.close()
+        api_.stop()
 
 
 def test_a_stuck_client_with_events_waiting_does_not_hold_the_close(data_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
