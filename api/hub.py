@@ -10,7 +10,8 @@ Each event is encoded to JSON once and put in every client's bounded queue. A cl
 has fallen behind: it is told (``{"type": "dropped"}``) and disconnected; nobody else waits for it.
 
 Price marks are thinned here, once for all clients: a ``mark_updated`` is sent for a position only when its
-last price moved by at least one tick (or became stale / fresh), and at most every ``MARK_INTERVAL_S``; the
+last price moved by at least one tick (by anything for an instrument whose tick size is unknown, 0) or became
+stale / fresh, and at most every ``MARK_INTERVAL_S``; the
 latest mark of a quicker burst follows when the interval is over, so a client always ends on the last price.
 """
 
@@ -80,6 +81,9 @@ class StreamClient:
     """The sequence number of the newest event handed to the connection (the snapshot's at first)."""
     abort: Callable[[], None] | None = None
     """Cuts the connection at once (a client that does not even read its goodbye)."""
+    goodbye_within: float | None = None
+    """Seconds the writer has for what is still queued, the goodbye and the close (``None``: the server's
+    default); a client that does not take them in time is cut off."""
 
     def push(self, seq: int, data: bytes) -> bool:
         """Queue one encoded event; False (and nothing queued) when the client has fallen behind. The writer is
@@ -91,11 +95,14 @@ class StreamClient:
         self.queue.append((seq, data))
         return True
 
-    def end(self, message: dict[str, Any]) -> None:
-        """Stop queueing: the writer sends ``message`` (after nothing else) and closes."""
+    def end(self, message: dict[str, Any], within: float | None = None) -> None:
+        """Stop queueing: the writer sends ``message`` and closes. A ``dropped`` client gets nothing more before
+        it (its queue is emptied: it fell behind); a ``closed`` one first gets every event already queued, so
+        the goodbye's ``seq`` is the last event it received."""
         if self.ending is None:
-            self.ending = message
-            self.queue.clear()
+            self.ending, self.goodbye_within = message, within
+            if message["type"] == "dropped":
+                self.queue.clear()
             self.wake.set()
 
 
@@ -172,10 +179,12 @@ class StreamHub:
     def remove_client(self, client: StreamClient) -> None:
         self.clients.discard(client)
 
-    def end_all(self, reason: str) -> None:
-        """Tell every client why its stream ends (closing, a new token) and end it."""
+    def end_all(self, reason: str, within: float | None = None) -> None:
+        """Tell every client why its stream ends (closing, a new token) and end it: the events already queued for
+        it are sent first (within ``within`` seconds, see ``StreamClient.goodbye_within``), then ``closed``
+        with the ``seq`` of the last of them."""
         for client in list(self.clients):
-            client.end({"type": "closed", "reason": reason, "seq": self.seq})
+            client.end({"type": "closed", "reason": reason, "seq": self.seq}, within)
 
     # --- what HTTP and new clients read ------------------------------------------------------------------
 
@@ -321,7 +330,8 @@ class StreamHub:
         return (view.last_price, view.last_price_stale)
 
     def _moved(self, key: Key, view: PositionView) -> bool:
-        """The last price moved by at least a tick (or appeared, or became stale/fresh) since the last mark."""
+        """The last price moved by at least a tick (by anything when the tick size is unknown, 0), or appeared,
+        or became stale/fresh, since the last mark."""
         sent = self._mark_sent.get(key)
         if sent is None:
             return True
@@ -330,7 +340,8 @@ class StreamHub:
             return True
         if view.last_price is None or old_price is None:
             return False
-        return abs(view.last_price - old_price) >= (view.tick_size if view.tick_size > 0 else 0)  # type: ignore[operator]
+        moved = abs(view.last_price - old_price)
+        return moved >= view.tick_size if view.tick_size > 0 else moved > 0  # tick 0: an unknown instrument
 
     def _marked(self, view: PositionView) -> None:
         key = _key(view)

@@ -47,7 +47,11 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 1.0
 GOODBYE_TIMEOUT_S = 2.0
-"""A client told it is dropped gets this long to take the message before the connection is cut."""
+"""A client told it is dropped (or that the token changed) gets this long to take the message before the
+connection is cut."""
+CLOSING_GOODBYE_S = 0.4
+"""When the panel closes, a client gets this long for the events still queued for it, the ``closed`` goodbye and
+the close handshake: less than the shutdown waits for the streams (``STOP_TIMEOUT_S / 2``)."""
 TRADES_LIMIT = 5000
 STREAM_HEARTBEAT_S = 20.0
 
@@ -203,7 +207,7 @@ class LocalApi:
             await self._cleanup()
 
     async def _cleanup(self) -> None:
-        self.hub.end_all("DTC Panel is closing")
+        self.hub.end_all("DTC Panel is closing", within=CLOSING_GOODBYE_S)
         if self._streams:
             await asyncio.wait(self._streams, timeout=STOP_TIMEOUT_S / 2)
         if self._runner is not None:
@@ -368,27 +372,32 @@ class LocalApi:
                 if client.ending is not None:
                     await self._goodbye(ws, client)
                     return
-                if not client.queue:
-                    continue
-                items = list(client.queue)
-                client.queue.clear()
-                await ws.send_frame(
-                    b'{"type":"events","events":[' + b",".join(d for _, d in items) + b"]}", WSMsgType.TEXT
-                )
-                client.sent_seq = items[-1][0]
+                await self._send_queued(ws, client)
         except (ConnectionError, RuntimeError) as exc:  # the client went away while being written to
             log.info("local API: stream client %s: %s", client.name, exc.__class__.__name__)
             self.hub.remove_client(client)
 
+    @staticmethod
+    async def _send_queued(ws: web.WebSocketResponse, client: StreamClient) -> None:
+        """Every event waiting for ``client``, in one ``events`` frame."""
+        if not client.queue:
+            return
+        items = list(client.queue)
+        client.queue.clear()
+        await ws.send_frame(b'{"type":"events","events":[' + b",".join(d for _, d in items) + b"]}", WSMsgType.TEXT)
+        client.sent_seq = items[-1][0]
+
     async def _goodbye(self, ws: web.WebSocketResponse, client: StreamClient) -> None:
-        """Send the last message and close; a client that does not take it in time is cut off."""
+        """Send what is still queued (nothing for a dropped client), the last message, and close; a client that
+        does not take them in time is cut off — it is never told a ``seq`` it was not sent."""
         assert client.ending is not None
         self.hub.remove_client(client)
-        if client.ending["type"] == "dropped":  # what the client has: a new connection starts from a snapshot
-            client.ending["last_seq"] = client.sent_seq
         code = 1013 if client.ending["type"] == "dropped" else 1001  # try again later / going away
         try:
-            async with asyncio.timeout(GOODBYE_TIMEOUT_S):
+            async with asyncio.timeout(client.goodbye_within or GOODBYE_TIMEOUT_S):
+                await self._send_queued(ws, client)  # ``closed``: the events published before it
+                if client.ending["type"] == "dropped":  # what it has: a new connection starts from a snapshot
+                    client.ending["last_seq"] = client.sent_seq
                 await ws.send_json(client.ending)
                 await ws.close(code=code, message=client.ending["reason"][:100].encode())
         except (TimeoutError, ConnectionError, RuntimeError):

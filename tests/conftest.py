@@ -1,20 +1,37 @@
-"""Test setup: Qt offscreen before any QApplication exists; every path under pytest's tmp_path."""
+"""Test setup: Qt offscreen before any QApplication exists; every path under pytest's tmp_path; no test ever
+reaches the developer's real keyring."""
 
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The app started as a separate process (``tests/app_process.py`` and the like inherit this environment) finds no
+# keyring at all, as on a headless box: it keeps the API token in its config folder, reads no stored password.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from core.settings import Settings
+from tests.memory_keyring import MemoryKeyring
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIXTURES = SHARED / "fixtures" / "sierra_observed.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test in this process gets an empty in-memory keyring of its own (what it stores is gone after it)."""
+    import keyring
+
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(MemoryKeyring())  # nothing of this test's entries outlives it
 
 
 @pytest.fixture

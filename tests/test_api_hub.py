@@ -107,3 +107,23 @@ def test_a_full_queue_drops_only_that_client(monkeypatch) -> None:  # type: igno
     assert slow.ending is not None and slow.ending["type"] == "dropped" and not slow.queue  # type: ignore[attr-defined]
     assert fast.ending is None and len(fast.queue) == 1  # type: ignore[attr-defined]
     assert hub.dropped_clients == 1
+
+
+def test_an_unknown_instrument_the_same_price_again_sends_nothing_a_new_price_does() -> None:
+    """tick_size 0: the panel does not know the instrument's tick; a mark follows any change, not a repeat."""
+
+    async def run() -> list[dict]:
+        hub = StreamHub()
+        unknown = {"tick_size": D(0)}
+        hub.apply(update(1, ev.PositionOpened(view("6001.00", **unknown))))
+        client, _ = hub.add_client("test")
+        for i in range(4):  # the clock re-publishes the same price (once a second in the app)
+            await asyncio.sleep(MARK_INTERVAL_S * 1.2)
+            hub.apply(update(2 + i, ev.MarksUpdated((view("6001.00", **unknown),))))
+        await asyncio.sleep(MARK_INTERVAL_S * 1.2)
+        hub.apply(update(9, ev.MarksUpdated((view("6001.10", **unknown),))))  # any move: a mark
+        await asyncio.sleep(MARK_INTERVAL_S * 1.2)
+        return sent(hub, client)
+
+    events = asyncio.run(run())
+    assert [(e["type"], e["mark"]["last_price"]) for e in events] == [("mark_updated", "6001.10")]
