@@ -5,6 +5,7 @@
     uv run python -m benchmarks.profile stats      # StatisticsCache.get(ALL) over 100,000 trades
     uv run python -m benchmarks.profile screen     # GUI events slower than 3 ms around the slowest fills
     uv run python -m benchmarks.profile lateness   # GUI events slower than 8 ms at 50 fills/s (fill lateness)
+    uv run python -m benchmarks.profile stages     # fill to screen, stage by stage (benchmarks/stages.py)
 
 ``route``/``startup``/``stats`` print the top functions by own time (``--sort cumtime`` for cumulative);
 ``screen`` replaces ``QApplication.notify`` to time every GUI event and prints the timeline (ms after
@@ -186,10 +187,10 @@ def _lateness(seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=("route", "startup", "stats", "screen", "lateness"))
+    parser.add_argument("what", choices=("route", "startup", "stats", "screen", "lateness", "stages"))
     parser.add_argument("--sort", default="tottime", help="pstats sort key (default tottime)")
     parser.add_argument("--lines", type=int, default=25, help="functions to print (default 25)")
-    parser.add_argument("--fills", type=int, default=120, help="screen: fills to measure (default 120)")
+    parser.add_argument("--fills", type=int, default=120, help="screen, stages: fills to measure (default 120)")
     parser.add_argument("--seconds", type=float, default=10.0, help="lateness: seconds of fills (default 10)")
     args = parser.parse_args(argv)
     if args.what == "screen":
@@ -197,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.what == "lateness":
         _lateness(args.seconds)
+        return 0
+    if args.what == "stages":
+        from benchmarks.stages import stages
+
+        stages(args.fills)
         return 0
     profiler = cProfile.Profile()
     {"route": _route, "startup": _startup, "stats": _stats}[args.what](profiler)
