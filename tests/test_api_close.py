@@ -21,7 +21,7 @@ from core import events as ev
 from core.local_api import ApiToken
 from core.snapshots import ConnectionInfo, ConnectionState
 from data.db import make_engine
-from tests.api_client import ApiClient
+from tests.api_client import ApiClient, raw_stream
 from tests.app_process import wait_for
 
 ROUNDS = 5
@@ -112,21 +112,6 @@ def test_events_published_just_before_a_regenerate_reach_the_client_before_close
         api.stop()
 
 
-def _raw_stream(port: int, token: str) -> socket.socket:
-    """A WebSocket client that completes the handshake and then reads nothing (a stuck program)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    sock.sendall(
-        (
-            "GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-            f"Authorization: Bearer {token}\r\n\r\n"
-        ).encode()
-    )
-    return sock
-
-
 def _read_exactly(sock: socket.socket, n: int) -> bytes:
     data = b""
     while len(data) < n:
@@ -138,7 +123,7 @@ def _read_exactly(sock: socket.socket, n: int) -> bytes:
 
 
 def _read_stream(sock: socket.socket) -> list[dict[str, Any]]:
-    """Every JSON text frame the server sends on a raw WebSocket (``_raw_stream``) until its close frame."""
+    """Every JSON text frame the server sends on a raw WebSocket (``raw_stream``) until its close frame."""
     header = b""
     while not header.endswith(b"\r\n\r\n"):
         header += _read_exactly(sock, 1)
@@ -169,7 +154,7 @@ def test_events_waiting_for_a_slow_reader_reach_it_before_the_regenerate_goodbye
 
     monkeypatch.setattr(api.server, "GOODBYE_TIMEOUT_S", 30.0)  # this test's reader is slow by design
     api_ = serve(data_dir, tmp_path / "config")
-    slow = _raw_stream(api_.port or 0, api_.token.current())
+    slow = raw_stream(api_.port or 0, api_.token.current())
     try:
         wait_for(lambda: len(api_.hub.clients) == 1, timeout=10, what="the client")
         wide = (ConnectionState.STALE, ConnectionState.SYNCED) * 500
@@ -196,7 +181,7 @@ def test_a_stuck_client_with_events_waiting_does_not_hold_the_close(data_dir, tm
     """Delivering what is queued before ``closed`` is bounded: a client that reads nothing is cut off, and the
     server still ends (``stop`` joins its thread) while a reading client beside it gets everything."""
     api = serve(data_dir, tmp_path / "config")
-    stuck = _raw_stream(api.port or 0, api.token.current())
+    stuck = raw_stream(api.port or 0, api.token.current())
     client = connected(api)
     try:
         wait_for(lambda: len(api.hub.clients) == 2, timeout=10, what="both clients")

@@ -26,7 +26,7 @@ from data.db import make_engine
 from data.models import TradeRecord
 from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.server import SimulatorServer
-from tests.api_client import ApiClient
+from tests.api_client import ApiClient, raw_stream
 
 Key = tuple[str, str, str]
 
@@ -421,21 +421,6 @@ def test_a_client_that_falls_behind_is_told_and_disconnected_the_others_are_not(
         run.stop()
 
 
-def _raw_stream(port: int, token: str) -> socket.socket:
-    """A WebSocket client that completes the handshake and then reads nothing (a stuck program)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    sock.sendall(
-        (
-            "GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-            f"Authorization: Bearer {token}\r\n\r\n"
-        ).encode()
-    )
-    return sock
-
-
 def test_a_stuck_client_is_cut_off_without_slowing_the_panel(settings, simulator, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import api.hub
     import api.server
@@ -446,7 +431,7 @@ def test_a_stuck_client_is_cut_off_without_slowing_the_panel(settings, simulator
     stuck = None
     try:
         run.wait_synced()
-        stuck = _raw_stream(run.app.api.port, run.client.token)
+        stuck = raw_stream(run.app.api.port, run.client.token)
         run.wait(lambda: run.client.get("/health")[1]["stream"]["clients"] == 1)
         run.client.stream()  # a client that reads, beside it
         run.wait(lambda: run.client.get("/health")[1]["stream"]["clients"] == 2)
