@@ -100,3 +100,39 @@ def test_profit_and_loss_follow_the_dark_look(qapp) -> None:  # type: ignore[no-
         assert QColor(DARK.profit).name() != QColor(LIGHT.profit).name()
     finally:
         set_active_look(LIGHT)
+
+
+def test_the_table_paints_each_cell_whole_in_its_colour_and_the_selection(qapp) -> None:  # type: ignore[no-untyped-def]
+    """What the trader sees in the table's pixels (its own cell painter): a loss's P&L in the model's red, a
+    win's in its green, a selected row in the selection colour and the others not."""
+    from PySide6.QtGui import QPalette
+
+    from panels.trades_table import CellDelegate
+
+    model = TradesModel(tz=UTC)
+    model.set_trades((_trade(1, -12, 0), _trade(2, 30, 1)))
+    view = QTableView()
+    view.setModel(model)
+    view.setItemDelegate(CellDelegate(model, view))
+    view.resize(1100, 200)
+    view.resizeColumnsToContents()
+    view.show()
+    qapp.processEvents()
+    pnl = [c.title for c in COLUMNS].index("P&L")
+
+    def colours(row: int, column: int) -> set[str]:
+        image = view.viewport().grab().toImage()
+        rect = view.visualRect(model.index(row, column))
+        xs, ys = range(rect.left(), rect.right()), range(rect.top(), rect.bottom())
+        return {image.pixelColor(x, y).name() for x in xs for y in ys}
+
+    for row in range(2):
+        want = model.data(model.index(row, pnl), Qt.ItemDataRole.ForegroundRole).color().name()
+        assert want in colours(row, pnl)  # glyph pixels drawn in the P&L's own colour
+    assert len({model.data(model.index(r, pnl), Qt.ItemDataRole.ForegroundRole).color().name() for r in range(2)}) == 2
+    view.selectRow(0)
+    qapp.processEvents()
+    highlight = view.palette().color(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight).name()
+    active = view.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight).name()
+    assert colours(0, 0) & {highlight, active}
+    assert not colours(1, 0) & {highlight, active}
