@@ -147,8 +147,8 @@ def window_style(look: Look) -> str:
     board rows carry a ``mode`` property (``SIM``/``LIVE``) that colours their frame and mark."""
     return _controls_style(look) + (
         f"QWidget#central {{ background: {look.window_bg}; }}"
-        # a label with a style sheet of its own (size, weight) would otherwise take the application's palette
-        f" QLabel {{ color: {look.text}; }}"
+        # no colour for every QLabel here: labels take the look's text colour from the palette (``set_look``
+        # sets the application's and the window's), and a ``ValueLabel`` colours a value by its own palette
         f" QGroupBox {{ font-weight: 600; border: 1px solid {look.border}; border-radius: 4px; margin-top: 1.1em;"
         f" background: {look.card_bg}; color: {look.text}; }}"
         " QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }"

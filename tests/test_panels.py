@@ -151,7 +151,7 @@ def test_long_position_shows_every_figure(tmp_path: Path, clock: Clock, qtbot) -
     card = window.panel2._cards["MESZ25"]
     assert card.unconfirmed.isHidden() and card.stale.isHidden()
     assert window.panel2.flat.isHidden()
-    assert "#1b7f3a" in card.banner.styleSheet()  # long is green
+    assert card.banner.colour() == "#1b7f3a"  # long is green
 
 
 def test_short_live_position_in_heat_with_stale_price(tmp_path: Path, clock: Clock, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -173,12 +173,12 @@ def test_short_live_position_in_heat_with_stale_price(tmp_path: Path, clock: Clo
     card = window.panel2._cards["MNQZ25"]
     assert not card.stale.isHidden() and card.stale.text() == "STALE PRICE"
     assert fields["heat"] == "1 min 30 s in heat"
-    assert HEAT_AMBER in card.heat.styleSheet()
-    assert "#c62828" in card.banner.styleSheet()  # short is red
+    assert card.heat.colour() == HEAT_AMBER
+    assert card.banner.colour() == "#c62828"  # short is red
     clock.now = FROZEN + timedelta(seconds=100)
     state.touch()
     state.publish()
-    assert card.heat.text() == "3 min 10 s in heat" and HEAT_RED in card.heat.styleSheet()
+    assert card.heat.text() == "3 min 10 s in heat" and card.heat.colour() == HEAT_RED
     # theme: LIVE is red and says so
     assert window.badge.text().strip() == "● LIVE"
     assert LIVE.badge_bg in window.badge.styleSheet()

@@ -259,3 +259,35 @@ def test_the_strip_never_cuts_side_size_or_open_pnl(tmp_path: Path, qtbot, width
     assert title.text() == "120005 · MNQZ25-CME"
     assert title.is_elided() and "120005 · MNQZ25-CME" in _plain(title.toolTip())
     assert unreadable(window) == []
+
+
+def _ink(label: QLabel) -> set[str]:
+    image = label.grab().toImage()
+    return {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())}
+
+
+@pytest.mark.parametrize("look", ["light", "dark"])
+def test_values_are_painted_in_their_colours_and_turn_when_the_sign_does(tmp_path: Path, qtbot, look: str) -> None:  # type: ignore[no-untyped-def]
+    """Colours come from each value label's palette (not a style sheet per change): what is painted is a
+    profit's green, a loss's red, and the look's text colour for a plain value, in both looks."""
+    clock = Clock()
+    state, window = two_accounts(tmp_path, clock, qtbot, look)
+    theme = DARK if look == "dark" else LIGHT
+    window.show()
+    qtbot.waitExposed(window)
+    QApplication.processEvents()
+    row = window.board.rows[("LIVE", "120005", "MNQZ25")]
+    assert row.pnl.text() == "+$58.50"
+    assert theme.profit in _ink(row.pnl) and theme.loss not in _ink(row.pnl)
+    assert theme.text in _ink(row.entry)  # a value shown without a colour of its own
+    state.on_price(Quote("MNQZ25", D("21010.50"), FROZEN, "dtc"))  # the short is now losing
+    state.publish()
+    qtbot.waitUntil(lambda: row.pnl.text().startswith("-$"))
+    QApplication.processEvents()
+    assert theme.loss in _ink(row.pnl) and theme.profit not in _ink(row.pnl)
+    state.on_price(Quote("MNQZ25", D("21000.25"), FROZEN, "dtc"))  # back to the entry: no colour
+    state.publish()
+    qtbot.waitUntil(lambda: row.pnl.text() == "$0.00")
+    QApplication.processEvents()
+    ink = _ink(row.pnl)
+    assert theme.text in ink and theme.loss not in ink and theme.profit not in ink
