@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (mode, account, symbol)
 PUBLISH_INTERVAL = 1 / 30
+CLOSE_WAIT_S = 5.0
+"""``close`` waits at most this long (s) for a publication under way."""
 LIVE_SOURCES = frozenset({"301", DERIVED_SOURCE})
 """``Fill.source`` of fills seen as they happened (ORDER_UPDATE 301)."""
 
@@ -129,6 +131,8 @@ class StateManager:
             self.ledger, self.reconciler, store, self.publisher, self._applied, self.disputed_trades
         )
         self._worker = False
+        self._closed = False
+        self._publishers: list[threading.Thread] = []
         self._last_publish = 0.0
         self.seen_opened: set[Key] = set()
         """Keys whose position a live ORDER_UPDATE (301) fill of this run opened (or flipped) — not a fill read
@@ -612,9 +616,18 @@ class StateManager:
         thread's next tick, or (not connected) a publication from a short-lived thread of its own."""
         with self._lock:
             self.publisher.changes.full = True
-        if not self._worker:
-            threading.Thread(target=self.publish, name="statistics-publish", daemon=True).start()
+        with self._lock:
+            if self._worker or self._closed:
+                return
+            thread = threading.Thread(target=self.publish, name="statistics-publish", daemon=True)
+            self._publishers = [*(t for t in self._publishers if t.is_alive()), thread]
+        thread.start()
 
     def close(self) -> None:
-        """Stop the statistics loader thread."""
+        """Stop the statistics loader thread and wait for a publication it started (a publication reads the
+        database: one still running when the database closes would leave it open, its WAL behind)."""
+        with self._lock:
+            self._closed = True
         self.stats.close()
+        for thread in self._publishers:
+            thread.join(CLOSE_WAIT_S)
