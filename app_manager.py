@@ -54,9 +54,7 @@ from dtc.messages import DTCMessage
 from panels.alerts import DesktopAlerts
 from panels.bridge import QtBridge
 from panels.main_window import MainWindow
-from panels.order_guards import GuardBridge
 from panels.reconcile_dialog import ReconcileController
-from panels.sierra_differences import SierraBridge
 from panels.startup_reports import EXIT_STORAGE, make_private, open_checked_storage, report_settings_problem
 
 if TYPE_CHECKING:
@@ -437,7 +435,7 @@ def build_app(
 
     resync = ResyncController(send, state, store)
     guards = OrderGuards(state, store, instruments, send, guard_config(settings))
-    guard_bridge = GuardBridge(window)
+    guard_bridge = QtBridge(window)
     guard_bridge.updated.connect(window.panel2.show_guards)
     guards.subscribe(guard_bridge.publish)
     window.panel2.guard_bar.arm_requested.connect(guards.arm)
@@ -451,7 +449,7 @@ def build_app(
         session=(settings.session_start, settings.session_timezone),
     )
     resync.on_synced = trade_list.request
-    sierra_bridge = SierraBridge(window)
+    sierra_bridge = QtBridge(window)
     sierra_bridge.updated.connect(window.show_sierra)
     trade_list.subscribe(sierra_bridge.publish)
     trade_list.publish()  # the differences stored by earlier runs

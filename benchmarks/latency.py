@@ -117,7 +117,17 @@ def _holds(snap: AppSnapshot | None, quantity: int) -> bool:
 
 
 def measure_fill_to_screen(count: int) -> list[Figure]:
-    """p50/p99 (ms) from the simulator writing a fill to Panel2 painting the new position, over ``count`` fills.
+    """p50/p99 (ms) from the simulator writing a fill to Panel2 painting the new position, over ``count`` fills
+    (``fill_to_screen``)."""
+    samples = [ms for _, ms in fill_to_screen(count)]
+    return [
+        Figure("fill to screen p50", percentile(samples, 0.5), "ms", note=f"{count} fills"),
+        Figure("fill to screen p99", percentile(samples, 0.99), "ms", 15, False),
+    ]
+
+
+def fill_to_screen(count: int) -> list[tuple[float, float]]:
+    """For each of ``count`` fills: (when the simulator wrote it, perf_counter s; ms until Panel2 painted it).
 
     The simulator runs in a child process, as Sierra Chart does (``benchmarks.simproc``): in the app's process
     its thread would compete for the GIL with the very threads being measured. Each fill is one order written
@@ -130,7 +140,7 @@ def measure_fill_to_screen(count: int) -> list[Figure]:
     from dtc.sim.server import BurstResult
 
     qt = QApplication.instance() or QApplication([])
-    samples: list[float] = []
+    samples: list[tuple[float, float]] = []
     simulator = SimProcess([ACCOUNT])
     with tempfile.TemporaryDirectory(prefix="dtc-bench-screen-", ignore_cleanup_errors=True) as tmp:
         settings = replace(Settings.for_directories(Path(tmp)), host="127.0.0.1", port=simulator.port)
@@ -162,17 +172,14 @@ def measure_fill_to_screen(count: int) -> list[Figure]:
                 sender.join(10.0)
                 if not probe.painted_at or not sent or not sent[0].sent_at:
                     raise RuntimeError(f"fill {i} never reached the screen")
-                samples.append((probe.painted_at - sent[0].sent_at) * 1000)
+                samples.append((sent[0].sent_at, (probe.painted_at - sent[0].sent_at) * 1000))
                 _spin_until(qt, lambda: False, SETTLE_S)  # the deferred work of this fill settles
         finally:
             probe.disarm()
             app.stop()
             app.window.close()
             simulator.stop()
-    return [
-        Figure("fill to screen p50", percentile(samples, 0.5), "ms", note=f"{count} fills"),
-        Figure("fill to screen p99", percentile(samples, 0.99), "ms", 15, False),
-    ]
+    return samples
 
 
 def _synced(snap: AppSnapshot | None) -> bool:

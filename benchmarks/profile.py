@@ -96,30 +96,12 @@ def _screen(fills: int) -> None:
             return result
 
     TimedApp([])
-    import benchmarks.latency as latency
-    from benchmarks.simproc import SimProcess
-    from dtc.sim.server import BurstResult
+    from benchmarks.common import percentile
+    from benchmarks.latency import fill_to_screen
 
-    starts: list[float] = []
-    original = SimProcess.burst
-
-    def burst(self: SimProcess, *args: object, **kwargs: object) -> BurstResult:
-        result = original(self, *args, **kwargs)  # type: ignore[arg-type]
-        starts.append(result.sent_at)  # when the simulator process wrote the fill
-        return result
-
-    SimProcess.burst = burst  # type: ignore[method-assign]
-    samples: list[list[float]] = []
-    percentile = latency.percentile
-
-    def keep(values: list[float], fraction: float) -> float:
-        samples.append(list(values))
-        return percentile(values, fraction)
-
-    latency.percentile = keep  # type: ignore[assignment]
-    for figure in latency.measure_fill_to_screen(fills):
-        print(figure.line())
-    measured = samples[-1]
+    timed = fill_to_screen(fills)
+    starts, measured = [t for t, _ in timed], [ms for _, ms in timed]
+    print(f"fill to screen p50 {percentile(measured, 0.5):.2f} ms, p99 {percentile(measured, 0.99):.2f} ms")
     worst = max(range(1, len(measured)), key=lambda i: measured[i])  # the first fill is a warm-up
     t0 = starts[worst]
     kind = ("opens LONG 1", "adds: LONG 2", "reduces: LONG 1", "closes the trade")[worst % 4]

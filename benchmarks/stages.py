@@ -23,16 +23,15 @@ def stages(fills: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     QApplication.instance() or QApplication([])
-    import benchmarks.latency as latency
     import dtc.client as client
     import panels.bridge as bridge
     import panels.main_window as main_window
-    from benchmarks.simproc import SimProcess
+    from benchmarks.common import percentile
+    from benchmarks.latency import fill_to_screen
+    from core.events import Update
     from core.ledger import PositionLedger
 
     marks: dict[str, list[float]] = {k: [] for k in ("decoded", "commit", "stored", "published", "applied")}
-    sent: list[float] = []
-    samples: list[list[float]] = []
 
     def wrap(owner: Any, name: str, before: str | None, after: str | None, when: Any = None) -> None:
         original = getattr(owner, name)
@@ -64,29 +63,17 @@ def stages(fills: int) -> None:
 
     client.DTCClient.__init__ = init  # type: ignore[method-assign]
     wrap(PositionLedger, "_write", "commit", "stored")
-    wrap(bridge.QtBridge, "publish", "published", None, lambda _self, update: update.snapshot is None)
+    def incremental(_bridge: Any, update: Any) -> bool:  # the bridge also carries snapshots and guard views
+        return isinstance(update, Update) and update.snapshot is None
+
+    wrap(bridge.QtBridge, "publish", "published", None, incremental)
     wrap(main_window.MainWindow, "apply", "applied", None)
-    burst = SimProcess.burst
-
-    def timed_burst(self: SimProcess, *args: Any, **kwargs: Any) -> Any:
-        result = burst(self, *args, **kwargs)
-        sent.append(result.sent_at)
-        return result
-
-    SimProcess.burst = timed_burst  # type: ignore[method-assign]
-    percentile = latency.percentile
-
-    def keep(values: list[float], fraction: float) -> float:
-        samples.append(list(values))
-        return percentile(values, fraction)
-
-    latency.percentile = keep  # type: ignore[assignment]
-    for figure in latency.measure_fill_to_screen(fills):
-        print(figure.line())
-    totals = samples[-1]
+    timed = fill_to_screen(fills)
+    print(f"fill to screen p50 {percentile([ms for _, ms in timed], 0.5):.2f} ms, "
+          f"p99 {percentile([ms for _, ms in timed], 0.99):.2f} ms")  # fmt: skip
     order = ("decoded", "commit", "stored", "published", "applied")
     rows: list[list[float]] = []
-    for began, total in zip(sent, totals, strict=True):
+    for began, total in timed:
         times = [began]
         for key in order:
             found = marks[key]
@@ -101,9 +88,9 @@ def stages(fills: int) -> None:
              "→ Panel2 painted")  # fmt: skip
     print(f"{len(rows)} fills; ms, each stage from the end of the one before:")
     for j, name in enumerate(names):
-        values = sorted(row[j] for row in rows)
-        p50, p90, p99 = (values[min(len(values) - 1, int(len(values) * q))] for q in (0.5, 0.9, 0.99))
-        print(f"  {name:22s} p50 {p50:6.2f}  p90 {p90:6.2f}  p99 {p99:6.2f}  max {values[-1]:6.2f}")
+        values = [row[j] for row in rows]
+        p50, p90, p99 = (percentile(values, q) for q in (0.5, 0.9, 0.99))
+        print(f"  {name:22s} p50 {p50:6.2f}  p90 {p90:6.2f}  p99 {p99:6.2f}  max {max(values):6.2f}")
     print("slowest fills (same columns):")
     for row in sorted(rows, key=lambda r: -r[0])[:6]:
         print("  " + "  ".join(f"{x:6.2f}" for x in row))

@@ -48,7 +48,7 @@ class ReconciliationDecisions:
         store: PositionStore,
         publisher: Publisher,
         applied: Callable[[list[Applied]], None],
-        held: DisputedTrades | None = None,
+        held: DisputedTrades,
     ) -> None:
         self._held = held
         """Trades closed while the position was disputed: counted on keep or close, dropped on adopt."""
@@ -133,8 +133,7 @@ class ReconciliationDecisions:
                 records.replace_position(self._store, *key, position, "reconciled", reason, at=now)
                 self._reconciler.resolved(key, confirmed=True)
                 text = f"kept: {label}"
-                if self._held is not None:
-                    self._held.release(key, "kept by trader")
+                self._held.release(key, "kept by trader")
             elif choice == "adopt":
                 adopted = adopted_position(key, self._reconciler.broker.get(key), found)
                 records.replace_position(
@@ -147,13 +146,11 @@ class ReconciliationDecisions:
                 self._publisher.changes.positions[key] = True
                 self._reconciler.resolved(key, confirmed=adopted is not None)
                 text = f"adopted Sierra Chart's position: {label}"
-                if self._held is not None:
-                    self._held.discard(key, "adopted Sierra Chart's position")
+                self._held.discard(key, "adopted Sierra Chart's position")
             else:
                 held = False
                 self._reconciler.resolved(key, confirmed=False)  # the closing fill is announced as any other
-                if self._held is not None:
-                    self._held.release(key, "closed by trader")
+                self._held.release(key, "closed by trader")
                 if position is not None and price is not None:
                     held = not self._close_at(key, position.quantity, price)
                 text = f"closed at {format_avg_price(price) if price is not None else '—'}: {label}"

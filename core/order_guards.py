@@ -293,12 +293,12 @@ class OrderGuards:
     # --- stop guard ------------------------------------------------------------------------------------
 
     def _trading_block(self, account: str) -> str:
-        if self.trading_supported is None:
-            return "not logged on to Sierra Chart"
-        if not self.trading_supported:
+        """Why no order may be sent for ``account`` now ("" when one may)."""
+        if self.trading_supported is False:
             return "Sierra Chart does not support trading on this connection (Allow Trading = No)"
-        if not self._restated:
-            return "Sierra Chart's open orders are not restated since the logon"
+        unknown = self._orders_unknown()
+        if unknown:
+            return unknown
         if account in self._disabled_accounts():
             return f"trading is disabled for {account} (TradingIsDisabled)"
         return ""
@@ -606,23 +606,10 @@ class OrderGuards:
                 lines = tuple(case.described[i] for i in sorted(case.candidates))
                 offers.append(OrphanOffer(account, symbol, lines, f"on hold: {unknown}"))
                 continue
-            working = frozenset(o.server_order_id for o in self._state.orders.orders_for(account, symbol))
-            pending = frozenset(case.sent)
-            facts = OrphanFacts(
-                closed_sign=case.closed_sign,
-                candidates=case.candidates,
-                still_working=working,
-                quantity_now=open_now.get(pair, Decimal(0)),
-                flat_for=now - case.at,
-                grace=self.config.cleanup_grace,
-                armed=account in self.cleanup_armed,
-                trading_block=self._trading_block(account),
-                disputed=any(k[1:] == pair for k in disputed),
-                pending=pending,
-                failed=frozenset(case.failed),
-                failed_reason="; ".join(sorted(set(case.failed.values()))),
+            working = self._working_ids(pair)
+            decision = decide_orphans(
+                self._orphan_facts(pair, case, working, open_now.get(pair, Decimal(0)), disputed, now - case.at)
             )
-            decision = decide_orphans(facts)
             if decision.action == OrphanAction.NOTHING:
                 if decision.reason and case.candidates & working:
                     self._record(None, account, symbol, CLEANUP, "kept", f"{account} {symbol} · orphan cleanup: "
@@ -641,7 +628,7 @@ class OrderGuards:
                     self._record(None, account, symbol, CLEANUP, "offered", text, "unprotected")
                 offers.append(OrphanOffer(account, symbol, lines, decision.reason))
             else:
-                offers.append(OrphanOffer(account, symbol, lines, decision.reason, bool(pending)))
+                offers.append(OrphanOffer(account, symbol, lines, decision.reason, bool(case.sent)))
         return tuple(offers)
 
     def _cancel_offered(self, account: str, symbol: str) -> None:
@@ -653,21 +640,10 @@ class OrderGuards:
         if case is None:
             return
         positions, _, disputed, _ = self._state.order_guard_facts()
-        quantity = next((p.quantity for k, p in positions.items() if k[1:] == (account, symbol)), Decimal(0))
-        working = frozenset(o.server_order_id for o in self._state.orders.orders_for(account, symbol))
+        pair = (account, symbol)
+        quantity = next((p.quantity for k, p in positions.items() if k[1:] == pair), Decimal(0))
         decision = decide_orphans(
-            OrphanFacts(
-                closed_sign=case.closed_sign,
-                candidates=case.candidates,
-                still_working=working,
-                quantity_now=quantity,
-                flat_for=float("inf"),
-                grace=0.0,
-                armed=True,
-                trading_block=self._orders_unknown() or self._trading_block(account),
-                disputed=any(k[1:] == (account, symbol) for k in disputed),
-                pending=frozenset(case.sent),
-            )
+            self._orphan_facts(pair, case, self._working_ids(pair), quantity, disputed, None)
         )
         if decision.action != OrphanAction.CANCEL:
             why = decision.reason.removeprefix("not cancelled: ") or "none of them is working any more"
@@ -677,6 +653,37 @@ class OrderGuards:
                          f"cancel not sent: {why}", "warning")  # fmt: skip
             return
         self._send_cancels(account, symbol, case, decision.order_ids, "trader")
+
+    def _working_ids(self, pair: tuple[str, str]) -> frozenset[str]:
+        return frozenset(o.server_order_id for o in self._state.orders.orders_for(*pair))
+
+    def _orphan_facts(
+        self,
+        pair: tuple[str, str],
+        case: _Closed,
+        working: frozenset[str],
+        quantity_now: Decimal,
+        disputed: frozenset[Key],
+        flat_for: float | None,
+    ) -> OrphanFacts:
+        """The facts of one closed position's leftovers. ``flat_for`` None: the trader's click, decided as if
+        cleanup were armed, with no grace period, and a refused or unanswered cancel tried once more."""
+        account = pair[0]
+        by_trader = flat_for is None
+        return OrphanFacts(
+            closed_sign=case.closed_sign,
+            candidates=case.candidates,
+            still_working=working,
+            quantity_now=quantity_now,
+            flat_for=float("inf") if flat_for is None else flat_for,
+            grace=0.0 if by_trader else self.config.cleanup_grace,
+            armed=by_trader or account in self.cleanup_armed,
+            trading_block=self._trading_block(account),
+            disputed=any(k[1:] == pair for k in disputed),
+            pending=frozenset(case.sent),
+            failed=frozenset() if by_trader else frozenset(case.failed),
+            failed_reason="" if by_trader else "; ".join(sorted(set(case.failed.values()))),
+        )
 
     def _send_cancels(self, account: str, symbol: str, case: _Closed, ids: tuple[str, ...], who: str) -> None:
         for oid in ids:

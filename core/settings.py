@@ -395,7 +395,7 @@ def _to_decimal(value: object) -> Decimal | None:
         return None
 
 
-def _guard_key(key: str) -> str:
+def guard_key(key: str) -> str:
     """``"Sim1"`` or ``"Sim1/MES"``: the account as written, the symbol root upper case."""
     account, slash, root = key.strip().partition("/")
     return f"{account.strip()}/{_root(root)}" if slash else account.strip()
@@ -428,7 +428,7 @@ def _convert(key: str, value: object, default: object) -> tuple[object, list[Set
     if key == "stop_guard_ticks":
         if not isinstance(value, dict):
             return None, [SettingProblem(key, value, 'must be an object of account (or "account/ROOT") → ticks')]
-        return {_guard_key(str(k)): v for k, v in value.items()}, []
+        return {guard_key(str(k)): v for k, v in value.items()}, []
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):

@@ -616,7 +616,6 @@ class StateManager:
         thread's next tick, or (not connected) a publication from a short-lived thread of its own."""
         with self._lock:
             self.publisher.changes.full = True
-        with self._lock:
             if self._worker or self._closed:
                 return
             thread = threading.Thread(target=self.publish, name="statistics-publish", daemon=True)

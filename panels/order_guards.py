@@ -9,7 +9,7 @@ passes the account name on as the confirmation; Cancel arms nothing.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -32,15 +32,6 @@ LEVEL_CSS = {
     "alarm": f"background:{ERROR_BG}; color:{ERROR_FG}; {CHIP}",
 }
 LIVE_ARMED_CSS = f"background:{HEAT_RED}; color:#ffffff; {CHIP}"
-
-
-class GuardBridge(QObject):
-    """Queues each ``GuardView`` published on the DTC thread to the GUI thread (``updated``)."""
-
-    updated = Signal(object)
-
-    def publish(self, view: GuardView) -> None:
-        self.updated.emit(view)
 
 
 def distance_text(account: str, distances: tuple[tuple[str, int], ...]) -> str:

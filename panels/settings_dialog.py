@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from core.local_api import api_token, exposure_warning, is_loopback
 from core.modes import DEFAULT_SIM_PATTERN
-from core.settings import FONT_SIZE_RANGE, SettingProblem, Settings, SettingsError, show
+from core.settings import FONT_SIZE_RANGE, SettingProblem, Settings, SettingsError, guard_key, show
 from panels.theme import ERROR_FG
 
 SavedCallback = Callable[[Settings, str | None], None]
@@ -89,8 +89,7 @@ def parse_stop_distances(text: str) -> dict[str, int]:
         key, sep, value = (s.strip() for s in part.partition("="))
         if not sep or not key or not value.lstrip("-").isdigit():
             raise ValueError(f"stop distance {part!r}: write ACCOUNT=ticks or ACCOUNT/ROOT=ticks, e.g. Sim1=8")
-        account, slash, root = key.partition("/")
-        out[f"{account.strip()}/{root.strip().upper()}" if slash else key] = int(value)
+        out[guard_key(key)] = int(value)
     return out
 
 

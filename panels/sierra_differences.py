@@ -2,14 +2,14 @@
 stands, and every difference with both values side by side.
 
 It shows the ``SierraTradesView`` the core publishes (``core.sierra_trades``) and holds no logic: the
-``SierraBridge`` carries each view from the DTC thread to the GUI thread.
+``panels.bridge.QtBridge`` carries each view from the DTC thread to the GUI thread.
 """
 
 from __future__ import annotations
 
 from datetime import tzinfo
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QDialog, QLabel, QTableView, QVBoxLayout, QWidget
 
@@ -21,15 +21,6 @@ INTRO = (
     "DTC Panel computes every trade from fills; Sierra Chart keeps its own trade list. Differences are listed "
     "here and kept in the audit log — DTC Panel never changes its figures to match. Sierra Chart is authoritative."
 )
-
-
-class SierraBridge(QObject):
-    """Queues each ``SierraTradesView`` published on the DTC thread to the GUI thread (``updated``)."""
-
-    updated = Signal(object)
-
-    def publish(self, view: SierraTradesView) -> None:
-        self.updated.emit(view)
 
 
 class SierraDifferencesDialog(QDialog):

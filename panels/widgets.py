@@ -211,6 +211,7 @@ class ValueLabel(ElidingLabel):
         if event.type() == QEvent.Type.StyleChange and self._colour is not None:
             self._apply_colour()  # a re-polish puts back the palette the style sheet found
 
+
 def set_font_scale(factor: float) -> None:
     """The font-size setting relative to the system's font: every ``ValueLabel`` built from now on scales
     its fixed point sizes by it (call ``rescale`` on those that exist)."""
