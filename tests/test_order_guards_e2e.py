@@ -350,6 +350,27 @@ def test_a_trading_disabled_account_gets_warnings_only(settings, simulator, qtbo
         app.stop()
 
 
+def test_a_disabled_account_stays_disabled_through_later_balance_updates(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Every 600 carries TradingIsDisabled: the simulator's balance update that comes with a later fill must say
+    the account is still locked (it used to say 0, and the panel took the account as enabled again)."""
+    app = start(settings, simulator.port, qtbot)
+    try:
+        simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
+        qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
+        simulator.set_trading_disabled("Sim1")
+        bar = app.window.panel2.guard_bar
+        qtbot.waitUntil(lambda: "TradingIsDisabled" in bar.note.text(), timeout=WAIT)
+        simulator.burst([("Sim1", SYMBOL, "BUY", 1, 6000.0)])  # 301, 306 and a 600 of the account
+        qtbot.waitUntil(lambda: app.window.panel2.card_texts()[0].startswith("LONG 2"), timeout=WAIT)
+        bar.stop_button.click()
+        qtbot.waitUntil(lambda: "trading is disabled for Sim1" in guard_line(app), timeout=WAIT)
+        assert "TradingIsDisabled" in bar.note.text()
+        qtbot.wait(800)
+        assert sent(simulator, 208) == []
+    finally:
+        app.stop()
+
+
 def test_a_slow_answer_and_a_link_drop_meanwhile_never_double_the_stop(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     simulator.set_order_delay(2.0)  # Sierra Chart (or the broker) takes 2 s to answer
     app = start(settings, simulator.port, qtbot)

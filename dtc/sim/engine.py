@@ -31,10 +31,10 @@ from dtc import messages as m
 from dtc.sim.connection import Client, Faults, LogoffSeen, LogonSeen, read_frames
 from dtc.sim.handlers import RequestHandlers
 from dtc.sim.market import walk_path
-from dtc.sim.orders import SimOrder, SimOrderBook, order_update
+from dtc.sim.orders import SimOrder, order_update
 from dtc.sim.persist import StateFile
 from dtc.sim.playback import play
-from dtc.sim.scenario import BalanceSpec, FillSpec, Scenario, StepAction
+from dtc.sim.scenario import AccountSpec, BalanceSpec, FillSpec, Scenario, StepAction
 from dtc.sim.steps import (
     DropSpec,
     DuplicateFillSpec,
@@ -64,6 +64,7 @@ from dtc.sim.wire import (
     trade_update,
 )
 from dtc.sim.world import Position, Quote, World
+from dtc.types import OrderStatusEnum, OrderTypeEnum, OrderUpdateReasonEnum
 
 log = logging.getLogger("dtc.sim.server")
 
@@ -97,9 +98,8 @@ class SimEngine:
             if spec.price is not None:
                 world.seed_quote(spec.symbol, spec.price)
         self.handlers = RequestHandlers(world, self.faults, self.instruments)
-        self.orders = SimOrderBook(world.new_order_id)
+        self.orders = self.handlers.orders
         """Working orders and the answers to 208/203/204 (``dtc.sim.orders``)."""
-        self.handlers.orders = self.orders
         self.logon_changed = threading.Condition()
         self.logged_on = 0
         self.idle = threading.Event()
@@ -229,9 +229,9 @@ class SimEngine:
             req.HeartbeatIntervalInSeconds,
             result.result,
         )
-        response = logon_response(result.result, result.text, result.reconnect_address)
-        if not self.orders.faults.trading_allowed:
-            response = msgspec.structs.replace(response, TradingIsSupported=0)
+        response = logon_response(
+            result.result, result.text, result.reconnect_address, self.orders.faults.trading_allowed
+        )
         client.send(frame(response))
         if result.result != 1:
             return False
@@ -260,13 +260,20 @@ class SimEngine:
             except OSError as exc:
                 log.error("cannot save the simulator state to %s: %s", self.state.path, exc)
 
-    def apply_fill(self, spec: FillSpec) -> list[str]:
-        """Execute ``spec``: update and save the ground truth, send 301 + 306 per piece, then 107s."""
-        records = self.world.apply_fill(spec)
+    def apply_fill(self, spec: FillSpec, order: SimOrder | None = None) -> list[str]:
+        """Execute ``spec``: update and save the ground truth, send 301 + 306 per piece, then 107s. ``order``: a
+        working order it fills (its ids, type, price and time in force are on the 301), else a market order."""
+        ids = (order.server_order_id, order.client_order_id) if order is not None else None
+        records = self.world.apply_fill(spec, ids)
         self.persist()
         msgs: list[m.DTCMessage] = []
         for f, pos in records:
-            msgs += [fill_order_update(f), position_update(f.account, f.symbol, pos)]
+            update = fill_order_update(f)
+            if order is not None:
+                update = msgspec.structs.replace(
+                    update, OrderType=order.order_type, Price1=order.price, TimeInForce=order.time_in_force
+                )
+            msgs += [update, position_update(f.account, f.symbol, pos)]
             log.info(
                 "fill %s %s %s %s @ %s (%s, %s) -> position %+g",
                 f.account,
@@ -299,7 +306,7 @@ class SimEngine:
             if cash_per_fill is not None:
                 cash = self.world.accounts(spec.account)[0].CashBalance + cash_per_fill
                 account = self.world.apply_balance(BalanceSpec(spec.account, {"CashBalance": round(cash, 10)}))
-                head += frame(balance_update(account))
+                head += frame(self._balance_update(account))
             for i, (f, _) in enumerate(records):
                 ids.append(f.execution_id)
                 pieces.append((head if i == 0 else b"", f.symbol, self.world.trade(f.symbol, f.price, f.quantity)))
@@ -325,7 +332,7 @@ class SimEngine:
         account = self.world.apply_balance(spec)
         self.persist()
         log.info("balance %s %s", spec.account, dict(spec.values))
-        self.broadcast(frame(balance_update(account)))
+        self.broadcast(frame(self._balance_update(account)))
 
     def set_position(self, spec: SetPositionSpec) -> None:
         """An outside position change: save it, then (if ``notify``) an unsolicited 306."""
@@ -398,43 +405,36 @@ class SimEngine:
         """A working order entered in "Sierra Chart" itself (not by a client): unsolicited 301 reason 2."""
         placed = self.orders.add(**order)
         self.persist()
-        self.broadcast(frame(order_update(placed, 2, 4)))
+        accepted = order_update(placed, OrderUpdateReasonEnum.NEW_ORDER_ACCEPTED, OrderStatusEnum.ORDER_STATUS_OPEN)
+        self.broadcast(frame(accepted))
         return placed
 
     def cancel_working(self, order_id: str) -> bool:
         """The trader cancels a working order in "Sierra Chart": 301 reason 6; False if none is working."""
-        order = self.orders.find(order_id)
+        order = self.orders.remove(order_id)
         if order is None:
             return False
-        del self.orders.orders[order.server_order_id]
-        self.broadcast(frame(order_update(order, 6, 8)))
+        canceled = order_update(order, OrderUpdateReasonEnum.ORDER_CANCELED, OrderStatusEnum.ORDER_STATUS_CANCELED)
+        self.broadcast(frame(canceled))
         return True
 
     def fill_working(self, order_id: str, price: float | None) -> list[str]:
         """Fill working order ``order_id`` (ServerOrderID or ClientOrderID) at ``price`` (default its Price1):
-        the fill's 301 carries the order's ids, type and price, then the 306; returns the execution ids."""
+        the fill's 301 carries the order's ids, type, price and time in force, then the 306; returns the
+        execution ids. ``ValueError`` (the order left working) for no such order or an invalid price."""
         order = self.orders.find(order_id)
         if order is None:
             raise ValueError(f"no working order {order_id!r}")
-        del self.orders.orders[order.server_order_id]
-        at = order.price if price is None else price
-        spec = FillSpec.create(order.account, order.symbol, order.side, order.quantity, at)
-        records = self.world.apply_fill(spec, (order.server_order_id, order.client_order_id))
-        self.persist()
-        msgs: list[m.DTCMessage] = []
-        for f, pos in records:
-            update = msgspec.structs.replace(fill_order_update(f), OrderType=order.order_type, Price1=order.price)
-            msgs += [update, position_update(f.account, f.symbol, pos)]
-        self.broadcast(encode_all(msgs))
-        for f, _ in records:
-            self.trade(f.symbol, f.price, f.quantity)
-        return [f.execution_id for f, _ in records]
+        spec = FillSpec.create(order.account, order.symbol, order.side, order.quantity,
+                               order.price if price is None else price)  # fmt: skip
+        self.orders.remove(order.server_order_id)
+        return self.apply_fill(spec, order)
 
     def fill_stop(self, spec: FillStopSpec) -> list[str]:
         """Fill the working stop of (account, symbol) at its price; nothing (logged) when there is none."""
         stop = next(
             (o for o in self.orders.orders.values() if (o.account, o.symbol) == (spec.account, spec.symbol)
-             and o.order_type in (3, 4)),
+             and o.order_type in (OrderTypeEnum.ORDER_TYPE_STOP, OrderTypeEnum.ORDER_TYPE_STOP_LIMIT)),
             None,
         )  # fmt: skip
         if stop is None:
@@ -450,8 +450,11 @@ class SimEngine:
             self.orders.faults.disabled_accounts.discard(account)
         accounts = self.world.accounts(account)
         if accounts:
-            update = msgspec.structs.replace(balance_update(accounts[0]), TradingIsDisabled=int(disabled))
-            self.broadcast(frame(update))
+            self.broadcast(frame(self._balance_update(accounts[0])))
+
+    def _balance_update(self, account: AccountSpec) -> m.AccountBalanceUpdate:
+        """An unsolicited 600 of ``account``, with its TradingIsDisabled as the risk settings have it."""
+        return balance_update(account, trading_disabled=account.TradeAccount in self.orders.faults.disabled_accounts)
 
     # --- faults -----------------------------------------------------------------------------------
 

@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
 from dtc import messages as m
 from dtc.sim.connection import Client, Faults
 from dtc.sim.market import restriction_text
@@ -24,7 +22,6 @@ from dtc.sim.trades import TradesHandler
 from dtc.sim.wire import balance_update, fill_response, market_snapshot, position_update, security_definition
 from dtc.sim.world import World
 from dtc.timeconv import epoch_seconds
-from dtc.types import OrderUpdateReasonEnum
 
 log = logging.getLogger("dtc.sim.server")
 
@@ -47,8 +44,9 @@ class RequestHandlers:
     def __init__(self, world: World, faults: Faults, instruments: Mapping[str, InstrumentSpec]) -> None:
         self._world, self._faults, self._instruments = world, faults, instruments
         self.history_requests: list[HistoryRequest] = []
-        self.orders: SimOrderBook | None = None
-        """Working orders (set by the engine): 300 lists them; 401 reports their accounts' TradingIsDisabled."""
+        self.orders = SimOrderBook(world.new_order_id)
+        """Working orders and the answers to 208/203/204 (``dtc.sim.orders``): 300 lists them; 401 and 600
+        report their accounts' TradingIsDisabled."""
         self.trades = TradesHandler(world, instruments)
         """10100 → 10102s/10101 (Sierra Chart's own flat-to-flat trade list), with its fault injection."""
         self._table: dict[type, Callable[[Client, Any], list[m.DTCMessage]]] = {
@@ -76,7 +74,7 @@ class RequestHandlers:
                 MessageNumber=i,
                 TradeAccount=name,
                 RequestID=req.RequestID,
-                TradingIsDisabled=int(self.orders is not None and name in self.orders.faults.disabled_accounts),
+                TradingIsDisabled=int(name in self.orders.faults.disabled_accounts),
             )
             for i, name in enumerate(names, 1)
         ]
@@ -90,11 +88,9 @@ class RequestHandlers:
             ]
         if not accounts:
             return [m.AccountBalanceUpdate(RequestID=req.RequestID, NoAccountBalances=1)]
-        disabled = self.orders.faults.disabled_accounts if self.orders is not None else set()
+        disabled = self.orders.faults.disabled_accounts
         return [
-            msgspec.structs.replace(
-                balance_update(a, req.RequestID, len(accounts), i), TradingIsDisabled=int(a.TradeAccount in disabled)
-            )
+            balance_update(a, req.RequestID, len(accounts), i, a.TradeAccount in disabled)
             for i, a in enumerate(accounts, 1)
         ]
 
@@ -123,20 +119,9 @@ class RequestHandlers:
 
     def _open_orders(self, _client: Client, req: m.OpenOrdersRequest) -> list[m.DTCMessage]:
         """300 → the working orders (``dtc.sim.orders``), or a single 301 with NoOrders 1."""
-        if self.orders is not None and self.orders.faults.open_orders_reject is not None:
+        if self.orders.faults.open_orders_reject is not None:
             return [m.OpenOrdersReject(RequestID=req.RequestID, RejectText=self.orders.faults.open_orders_reject)]
-        if self.orders is not None:
-            return list(self.orders.open_orders(req.RequestID, req.TradeAccount))
-        return [
-            m.OrderUpdate(
-                RequestID=req.RequestID,
-                TotalNumMessages=1,
-                MessageNumber=1,
-                NoOrders=1,
-                TradeAccount=req.TradeAccount,
-                OrderUpdateReason=OrderUpdateReasonEnum.OPEN_ORDERS_REQUEST_RESPONSE,
-            )
-        ]
+        return list(self.orders.open_orders(req.RequestID, req.TradeAccount))
 
     def _fills(self, _client: Client, req: m.HistoricalOrderFillsRequest) -> list[m.DTCMessage]:
         """303 → one 304 per stored fill since StartDateTime (s or µs) or NumberOfDays; 308 when invalid."""

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import msgspec
 
 from dtc import messages as m
+from dtc.sim.wire import buysell
 from dtc.types import BuySellEnum, OrderStatusEnum, OrderTypeEnum, OrderUpdateReasonEnum
 
 PRICED_TYPES = frozenset(
@@ -92,7 +93,7 @@ def order_update(o: SimOrder, reason: int, status: int, info: str = "") -> m.Ord
         OrderStatus=status,
         OrderUpdateReason=reason,
         OrderType=o.order_type,
-        BuySell=int(BuySellEnum.BUY if o.side == "BUY" else BuySellEnum.SELL),
+        BuySell=buysell(o.side),
         Price1=o.price,
         TimeInForce=o.time_in_force,
         OrderQuantity=o.quantity,
@@ -198,7 +199,8 @@ class SimOrderBook:
                 reason = OrderUpdateReasonEnum.ORDER_CANCEL_REJECTED
                 return [order_update(order, reason, OrderStatusEnum.ORDER_STATUS_OPEN, info)]
             server_id = "" if self.faults.cancel_reject_bare else req.ServerOrderID
-            return [self._cancel_reject(server_id, req.ClientOrderID, req.TradeAccount, info, 9)]
+            reason = OrderUpdateReasonEnum.ORDER_CANCEL_REJECTED
+            return [self._cancel_reject(server_id, req.ClientOrderID, req.TradeAccount, info, reason)]
         del self.orders[order.server_order_id]
         return [order_update(order, OrderUpdateReasonEnum.ORDER_CANCELED, OrderStatusEnum.ORDER_STATUS_CANCELED)]
 
@@ -206,11 +208,12 @@ class SimOrderBook:
         """204 → 301 reason 7 with the new price/quantity, or reason 10 (rejected, with ``InfoText``)."""
         order = self._find(req.ServerOrderID, req.ClientOrderID)
         refused = _fault_reject(order.account if order else req.TradeAccount, self.faults, "Cancel/replace")
-        if order is not None and refused is None and req.Quantity is not None and req.Quantity < 0:
+        if order is not None and refused is None and req.Quantity < 0:
             refused = "Cancel/replace rejected. Quantity is not valid"
         if order is None or refused is not None:
             info = refused or f"Cancel/replace rejected. Order {req.ServerOrderID} is not working"
-            return [self._cancel_reject(req.ServerOrderID, req.ClientOrderID, req.TradeAccount, info, 10)]
+            reason = OrderUpdateReasonEnum.ORDER_CANCEL_REPLACE_REJECTED
+            return [self._cancel_reject(req.ServerOrderID, req.ClientOrderID, req.TradeAccount, info, reason)]
         if req.Price1IsSet and req.Price1 > 0:
             order.price = req.Price1
         if req.Quantity:
@@ -276,6 +279,13 @@ class SimOrderBook:
         return self.orders.get(order_id) or next(
             (o for o in self.orders.values() if o.client_order_id == order_id), None
         )
+
+    def remove(self, order_id: str) -> SimOrder | None:
+        """Take working order ``order_id`` (ServerOrderID or ClientOrderID) out of the book; None if none works."""
+        order = self.find(order_id)
+        if order is not None:
+            del self.orders[order.server_order_id]
+        return order
 
     def open_orders(self, request_id: int, account: str) -> list[m.OrderUpdate]:
         """300 → every working order of ``account`` ("" = all) as a reason-1 batch, or one ``NoOrders``."""

@@ -393,11 +393,7 @@ class SimulatorServer:
     def lose_working_order(self, order_id: str) -> bool:
         """The order (ServerOrderID or ClientOrderID) stops working without any 301 (e.g. cancelled at the
         exchange while the link is down); False if it is not working."""
-        def lose() -> bool:
-            order = self._engine.orders.find(order_id)
-            return order is not None and self._engine.orders.orders.pop(order.server_order_id, None) is not None
-
-        return self._call(lose)
+        return self._call(lambda: self._engine.orders.remove(order_id) is not None)
 
     def set_open_orders_reject(self, text_: str | None) -> None:
         """While ``text_`` is set, answer OPEN_ORDERS_REQUEST (300) with OPEN_ORDERS_REJECT (302)."""

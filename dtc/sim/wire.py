@@ -59,15 +59,18 @@ def buysell(side: str) -> int:
     return int(BuySellEnum.BUY if side == "BUY" else BuySellEnum.SELL)
 
 
-def logon_response(result: int = 1, text: str = "", reconnect_address: str = "") -> m.LogonResponse:
-    """LOGON_RESPONSE (2): trading, market data and security definitions supported."""
+def logon_response(
+    result: int = 1, text: str = "", reconnect_address: str = "", trading_supported: bool = True
+) -> m.LogonResponse:
+    """LOGON_RESPONSE (2): market data and security definitions supported, and trading unless
+    ``trading_supported`` is False (Allow Trading = No)."""
     return m.LogonResponse(
         ProtocolVersion=PROTOCOL_VERSION,
         Result=result,
         ResultText=text or LOGON_TEXTS.get(result, ""),
         ReconnectAddress=reconnect_address,
         ServerName=SERVER_NAME,
-        TradingIsSupported=1,
+        TradingIsSupported=int(trading_supported),
         OCOOrdersSupported=0,
         OrderCancelReplaceSupported=1,
         SecurityDefinitionsSupported=1,
@@ -102,8 +105,11 @@ def position_update(
     )
 
 
-def balance_update(a: AccountSpec, request_id: int = 0, total: int = 1, number: int = 1) -> m.AccountBalanceUpdate:
-    """ACCOUNT_BALANCE_UPDATE (600), money in the account currency; unsolicited when ``request_id`` is 0."""
+def balance_update(
+    a: AccountSpec, request_id: int = 0, total: int = 1, number: int = 1, trading_disabled: bool = False
+) -> m.AccountBalanceUpdate:
+    """ACCOUNT_BALANCE_UPDATE (600), money in the account currency; unsolicited when ``request_id`` is 0;
+    ``trading_disabled``: Sierra Chart's risk settings lock the account (``TradingIsDisabled``, every 600)."""
     available, value = a.BalanceAvailableForNewPositions, a.SecuritiesValue
     return m.AccountBalanceUpdate(
         RequestID=request_id,
@@ -123,6 +129,7 @@ def balance_update(a: AccountSpec, request_id: int = 0, total: int = 1, number: 
         MarginRequirementFull=0.0,
         MarginRequirementFullPositionsOnly=0.0,
         PeakMarginRequirement=0.0,
+        TradingIsDisabled=int(trading_disabled),
     )
 
 
