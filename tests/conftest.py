@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
+from dtc.sim.server import SimulatorServer
 from tests.memory_keyring import MemoryKeyring
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -32,6 +33,16 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(MemoryKeyring())  # nothing of this test's entries outlives it
+
+
+@pytest.fixture
+def simulator() -> Iterator[SimulatorServer]:
+    """The DTC simulator on loopback with no scenario (one account, Sim1), nothing played by itself; a test
+    module that needs other accounts or instruments defines its own ``simulator``."""
+    server = SimulatorServer(None, autoplay=False)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

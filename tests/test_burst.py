@@ -5,25 +5,13 @@ count and today's P&L — with statistics folded per closed trade, not re-read."
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from decimal import Decimal as D
-
-import pytest
 
 from core.settings import Settings
 from data.db import database_path
-from dtc.sim.server import SimulatorServer
 from tests.test_end_to_end import screen, start_panel, wait_synced
 
 FILLS = 600
-
-
-@pytest.fixture
-def simulator() -> Iterator[SimulatorServer]:
-    server = SimulatorServer(None, autoplay=False)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_a_burst_is_stored_once_and_the_window_shows_its_end(settings: Settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
@@ -23,17 +22,8 @@ from core.settings import Settings
 from core.snapshots import AppSnapshot, ConnectionState
 from data.db import database_path, make_engine
 from data.models import FillRecord, OpenPosition, TradeRecord
-from dtc.sim.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def simulator() -> Iterator[SimulatorServer]:
-    server = SimulatorServer(None, autoplay=False)
-    server.start()
-    yield server
-    server.stop()
 
 
 def start_panel(settings: Settings, port: int, qtbot) -> PanelApp:  # type: ignore[no-untyped-def]

@@ -4,30 +4,10 @@ keyring's first read can take a few hundred milliseconds. Over a real socket aga
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 
-import pytest
-
 from app_manager import build_app
-from core.snapshots import ConnectionState
-from dtc.sim.server import SimulatorServer
-
-
-@pytest.fixture
-def simulator() -> Iterator[SimulatorServer]:
-    server = SimulatorServer(None, autoplay=False)
-    server.start()
-    yield server
-    server.stop()
-
-
-def _synced(app, qtbot) -> None:  # type: ignore[no-untyped-def]
-    def synced() -> None:
-        snap = app.window.last_snapshot
-        assert snap is not None and snap.connection.state == ConnectionState.SYNCED
-
-    qtbot.waitUntil(synced, timeout=15_000)
+from tests.test_end_to_end import wait_synced
 
 
 def test_the_stored_password_is_sent_at_logon_read_off_the_gui_thread(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -43,7 +23,7 @@ def test_the_stored_password_is_sent_at_logon_read_off_the_gui_thread(settings, 
     assert readers == []  # nothing is read while the window is built
     app.start()
     try:
-        _synced(app, qtbot)
+        wait_synced(app, qtbot, timeout=15_000)
         logon = simulator.logon_requests()[-1]
         assert (logon.username, logon.password_sent) == ("trader", True)
         assert readers and threading.main_thread().name not in readers
@@ -58,7 +38,7 @@ def test_a_password_typed_on_the_command_line_wins_over_the_keyring(settings, si
     qtbot.addWidget(app.window)
     app.start()
     try:
-        _synced(app, qtbot)
+        wait_synced(app, qtbot, timeout=15_000)
         assert simulator.logon_requests()[-1].password_sent
         assert asked == []
     finally:
@@ -73,7 +53,7 @@ def test_a_broken_keyring_still_logs_on_without_a_password(settings, simulator, 
     qtbot.addWidget(app.window)
     app.start()
     try:
-        _synced(app, qtbot)
+        wait_synced(app, qtbot, timeout=15_000)
         assert simulator.logon_requests()[-1].password_sent is False
         assert "cannot read the DTC password (RuntimeError)" in caplog.text
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -63,10 +64,18 @@ def status_cleared(run: Running) -> bool:
     return "differ" not in window.positions_status.text() and window.reconcile_chip.isHidden()
 
 
+def rows(settings, statement) -> list[Any]:  # type: ignore[no-untyped-def]
+    """What ``statement`` reads from the panel's database (opened and closed again: no WAL left behind)."""
+    engine = make_engine(settings.data_dir)
+    try:
+        with Session(engine) as session:
+            return list(session.exec(statement).all())
+    finally:
+        engine.dispose()
+
+
 def events(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
-    with Session(make_engine(settings.data_dir)) as session:
-        rows = session.exec(select(PositionEvent).order_by(col(PositionEvent.id))).all()
-    return [(e.kind, e.reason, e.source) for e in rows]
+    return [(e.kind, e.reason, e.source) for e in rows(settings, select(PositionEvent).order_by(col(PositionEvent.id)))]
 
 
 def test_adopt_then_a_second_mismatch_on_the_same_key_gets_a_usable_dialog(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -170,8 +179,7 @@ def test_fills_while_disputed_show_sierra_charts_position_and_no_phantom(setting
         qtbot.waitUntil(lambda: window.panel3.trades.text() == "1", timeout=3000)
     finally:
         run.stop()
-    with Session(make_engine(settings.data_dir)) as session:
-        fills = session.exec(select(FillRecord).order_by(col(FillRecord.id))).all()
+    fills = rows(settings, select(FillRecord).order_by(col(FillRecord.id)))
     assert [(f.quantity, f.price) for f in fills] == [(D(1), D("6850")), (D(-3), D("6851"))]  # in arrival order
     assert ("reconciled", "agrees with Sierra Chart", "sierra chart: POSITION_UPDATE") in events(settings)
     assert [(t.side, t.qty, t.realized_pnl) for t in stored_trades(settings)] == [("LONG", D(1), D(5))]
@@ -225,13 +233,11 @@ def test_a_trade_held_apart_survives_a_restart_and_counts_once_sierra_chart_agre
 
 
 def stored_trades(settings) -> list[TradeRecord]:  # type: ignore[no-untyped-def]
-    with Session(make_engine(settings.data_dir)) as session:
-        return list(session.exec(select(TradeRecord).order_by(col(TradeRecord.id))).all())
+    return rows(settings, select(TradeRecord).order_by(col(TradeRecord.id)))
 
 
 def held_trades(settings) -> int:  # type: ignore[no-untyped-def]
-    with Session(make_engine(settings.data_dir)) as session:
-        return len(session.exec(select(HeldTrade)).all())
+    return len(rows(settings, select(HeldTrade)))
 
 
 def test_closed_without_decision_stays_listed_and_the_chip_reopens_it(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -288,6 +294,5 @@ def test_close_mine_at_a_stale_price_is_refused_unless_typed(settings, simulator
         run.wait(lambda s: not s.discrepancies and not s.positions)
     finally:
         run.stop()
-    with Session(make_engine(settings.data_dir)) as session:
-        (trade,) = session.exec(select(TradeRecord)).all()
+    (trade,) = rows(settings, select(TradeRecord))
     assert (trade.exit_price, trade.exit_reason) == (D("6852.50"), "closed by trader")
