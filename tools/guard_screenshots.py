@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,20 +20,13 @@ from PySide6.QtWidgets import QApplication
 from app_manager import build_app
 from core.guard_views import STOP_GUARD
 from core.settings import Settings
+from core.snapshots import ConnectionState
 from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.server import SimulatorServer
 from dtc.sim.steps import InstrumentSpec
+from tools.screens import settle, wait
 
 MES, MNQ = "MESZ25-CME", "MNQZ25-CME"
-
-
-def _wait(qt: QApplication, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise TimeoutError("the app did not reach the expected state")
-        qt.processEvents()
-        time.sleep(0.02)
 
 
 def main(argv: list[str]) -> int:
@@ -65,26 +56,24 @@ def main(argv: list[str]) -> int:
         window.show()
         app.start()
         try:
-            _wait(qt, lambda: window.last_snapshot.connection.state.value == "synced")
+            wait(qt, lambda: window.last_snapshot.connection.state == ConnectionState.SYNCED)
             simulator.fill("120005", MNQ, "SELL", 1, 25400.0)  # a trade closed by hand, its stop left working
             simulator.place_order("120005", MNQ, "BUY", 3, 25420.0, 1)
-            _wait(qt, lambda: bool(window.last_snapshot.positions) and window.last_snapshot.positions[0].stop_price)
+            wait(qt, lambda: bool(window.last_snapshot.positions) and window.last_snapshot.positions[0].stop_price)
             simulator.fill("120005", MNQ, "BUY", 1, 25399.0)
             simulator.fill("120005", MES, "BUY", 2, 6850.0)  # no stop
             simulator.place_order("120005", MES, "SELL", 2, 6860.0, 2)  # a target only
-            _wait(qt, lambda: "NO STOP" in window.panel2.guard_lines().get(MES, ""))
+            wait(qt, lambda: "NO STOP" in window.panel2.guard_lines().get(MES, ""))
             bar.stop_button.click()
-            _wait(qt, lambda: bar.dialog is not None and bar.dialog.isVisible())
+            wait(qt, lambda: bar.dialog is not None and bar.dialog.isVisible())
             qt.processEvents()
             bar.dialog.grab().save(str(out / "stop-guard-confirm.png"))
             bar.dialog.reject()
             assert app.guards is not None
             app.guards.arm(STOP_GUARD, "120005", True, "120005")  # what the dialog's confirm button sends
-            _wait(qt, lambda: "working" in window.panel2.guard_lines().get(MES, ""))
-            _wait(qt, lambda: bool(bar.offer_texts()) and "not armed" in bar.offer_texts()[0])
-            for _ in range(10):
-                qt.processEvents()
-                time.sleep(0.05)
+            wait(qt, lambda: "working" in window.panel2.guard_lines().get(MES, ""))
+            wait(qt, lambda: bool(bar.offer_texts()) and "not armed" in bar.offer_texts()[0])
+            settle(qt, 0.5)
             window.grab().save(str(out / "stop-guard-live.png"))
         finally:
             app.stop()

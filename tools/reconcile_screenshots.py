@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,15 +20,7 @@ from app_manager import build_app
 from core.settings import Settings
 from dtc.sim.scenario import AccountSpec, Scenario
 from dtc.sim.server import SimulatorServer
-
-
-def _wait(app: QApplication, predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise TimeoutError("the app did not reach the expected state")
-        app.processEvents()
-        time.sleep(0.02)
+from tools.screens import settle, wait
 
 
 def main(argv: list[str]) -> int:
@@ -46,18 +37,15 @@ def main(argv: list[str]) -> int:
         window.show()
         app.start()
         try:
-            _wait(qt, lambda: window.last_snapshot is not None and window.last_snapshot.connection.state == "synced")
+            wait(qt, lambda: window.last_snapshot is not None and window.last_snapshot.connection.state == "synced")
             simulator.fill("Sim1", "MESZ25", "BUY", 1, 6850.00)
-            _wait(qt, lambda: bool(window.last_snapshot.positions) and window.last_snapshot.positions[0].confirmed)  # type: ignore[union-attr]
+            wait(qt, lambda: bool(window.last_snapshot.positions) and window.last_snapshot.positions[0].confirmed)  # type: ignore[union-attr]
             simulator.set_position("Sim1", "MESZ25", 0, 0)
-            _wait(qt, lambda: app.reconcile is not None and app.reconcile.dialog is not None)
+            wait(qt, lambda: app.reconcile is not None and app.reconcile.dialog is not None)
             simulator.fill("Sim1", "MESZ25", "SELL", 3, 6851.00)
             simulator.price("MESZ25", 6850.25)
-            _wait(qt, lambda: window.panel2._cards["MESZ25"].panel_figure.text() == "panel: SHORT 2 @ 6,851.00")
-            end = time.monotonic() + 3.0  # Sierra Chart's SHORT 3 report reaches the dialog's row
-            while time.monotonic() < end:
-                qt.processEvents()
-                time.sleep(0.02)
+            wait(qt, lambda: window.panel2._cards["MESZ25"].panel_figure.text() == "panel: SHORT 2 @ 6,851.00")
+            settle(qt, 3.0)  # Sierra Chart's SHORT 3 report reaches the dialog's row
             dialog = app.reconcile.dialog  # type: ignore[union-attr]
             assert dialog is not None
             dialog.adjustSize()
