@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,6 +54,16 @@ def start(settings: Settings, port: int, qtbot, **changes: object) -> PanelApp: 
     return app
 
 
+@contextmanager
+def running(settings: Settings, port: int, qtbot, **changes: object) -> Iterator[PanelApp]:  # type: ignore[no-untyped-def]
+    """``start`` … and ``stop`` whatever the test does in between."""
+    app = start(settings, port, qtbot, **changes)
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
 def sent(sim: SimulatorServer, type_: int) -> list[dict]:
     return [m for m in sim.orders_received() if m["Type"] == type_]
 
@@ -70,8 +81,7 @@ def audit(app: PanelApp, mode: str, account: str, symbol: str = SYMBOL) -> list[
 
 
 def test_unprotected_position_is_warned_then_one_stop_is_sent_and_resized(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 2, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)  # after the grace period
         assert "stop guard not armed" in guard_line(app)
@@ -110,8 +120,6 @@ def test_unprotected_position_is_warned_then_one_stop_is_sent_and_resized(settin
         for expected in ("not sent", "sent 208", "accepted", "sent 204", "resized"):
             assert expected in reasons, reasons
         qtbot.waitUntil(lambda: any("resized it to 1 @ 5,998.50" in t for t in feed(app, "order")), timeout=WAIT)
-    finally:
-        app.stop()
 
 
 def order_id(sim: SimulatorServer) -> str:
@@ -121,8 +129,7 @@ def order_id(sim: SimulatorServer) -> str:
 
 def test_a_rejected_stop_is_an_alarm_and_is_not_sent_again(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     simulator.set_order_reject("Order rejected. Simulated broker risk check")
-    app = start(settings, simulator.port, qtbot, sound=True)
-    try:
+    with running(settings, simulator.port, qtbot, sound=True) as app:
         simulator.fill("Sim1", SYMBOL, "SELL", 1, 6000.0)  # short: the stop is a buy 8 ticks above
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
@@ -138,8 +145,6 @@ def test_a_rejected_stop_is_an_alarm_and_is_not_sent_again(settings, simulator, 
         assert len(sent(simulator, 208)) == 1, "a reject is not retried for the same position"
         assert simulator.working_orders() == []
         assert ("stop_guard", "rejected") in audit(app, "SIM", "Sim1")
-    finally:
-        app.stop()
 
 
 def stop_shown(app: PanelApp) -> object:
@@ -158,8 +163,7 @@ def bracket_shown(app: PanelApp) -> object:
 
 
 def test_orders_left_after_a_manual_flat_are_offered_then_cancelled_by_one_click(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         stop_id, target_id = place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
         qtbot.waitUntil(lambda: stop_shown(app) == 5990, timeout=WAIT)
@@ -182,13 +186,10 @@ def test_orders_left_after_a_manual_flat_are_offered_then_cancelled_by_one_click
         qtbot.waitUntil(lambda: app.window.last_snapshot.orphan_orders == (), timeout=WAIT)  # the old flag too
         events = [(e.kind, e.reason) for e in app.store.events("SIM", "Sim1", SYMBOL)]
         assert events.count(("orphan_cleanup", "sent 203")) == 2 and events.count(("orphan_cleanup", "canceled")) == 2
-    finally:
-        app.stop()
 
 
 def test_armed_cleanup_cancels_the_closed_sides_orders_a_flip_keeps_the_new_ones(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         bar = app.window.panel2.guard_bar
         qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
@@ -211,13 +212,10 @@ def test_armed_cleanup_cancels_the_closed_sides_orders_a_flip_keeps_the_new_ones
             [old_stop, old_target, new_stop, new_target]
         )
         qtbot.waitUntil(lambda: bar.offer_texts() == [], timeout=WAIT)
-    finally:
-        app.stop()
 
 
 def test_nothing_is_sent_for_a_disputed_position(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: bool(app.window.last_snapshot.positions), timeout=WAIT)
         simulator.set_position("Sim1", SYMBOL, 3, 6000.0)  # Sierra Chart reports 3: the panel's fills say 1
@@ -227,13 +225,10 @@ def test_nothing_is_sent_for_a_disputed_position(settings, simulator, qtbot) -> 
         qtbot.wait(800)
         assert sent(simulator, 208) == []
         assert any("none sent: the position differs" in t for t in feed(app, "unprotected"))
-    finally:
-        app.stop()
 
 
 def test_nothing_is_sent_for_an_unconfirmed_position(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         simulator.set_positions_reject("Positions are not available")  # the next 305 is answered with 307
@@ -245,8 +240,6 @@ def test_nothing_is_sent_for_an_unconfirmed_position(settings, simulator, qtbot)
         qtbot.waitUntil(lambda: "not confirmed by Sierra Chart" in guard_line(app), timeout=WAIT)
         qtbot.wait(800)
         assert sent(simulator, 208) == []
-    finally:
-        app.stop()
 
 
 def test_nothing_is_sent_with_a_stale_price(settings, simulator, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -255,8 +248,7 @@ def test_nothing_is_sent_with_a_stale_price(settings, simulator, qtbot, tmp_path
     csv.write_text("last,high,low,vwap,poc,cum_delta\n6000.25,6003,5997,5999.5,6000,-310\n")
     old = time.time() - 120
     os.utime(csv, (old, old))  # written two minutes ago: stale
-    app = start(settings, simulator.port, qtbot, price_csv_path=str(csv), price_csv_symbol=SYMBOL)
-    try:
+    with running(settings, simulator.port, qtbot, price_csv_path=str(csv), price_csv_symbol=SYMBOL) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
@@ -266,14 +258,11 @@ def test_nothing_is_sent_with_a_stale_price(settings, simulator, qtbot, tmp_path
         csv.write_text("last,high,low,vwap,poc,cum_delta\n6000.50,6003,5997,5999.5,6000,-310\n")  # fresh again
         qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 1, timeout=WAIT)
         assert sent(simulator, 208)[0]["Price1"] == 5998.0
-    finally:
-        app.stop()
 
 
 def test_nothing_is_sent_when_sierra_chart_does_not_allow_trading(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     simulator.set_trading_allowed(False)
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
@@ -281,13 +270,10 @@ def test_nothing_is_sent_when_sierra_chart_does_not_allow_trading(settings, simu
         assert "Allow Trading = No" in app.window.panel2.guard_bar.note.text()
         qtbot.wait(800)
         assert sent(simulator, 208) == []
-    finally:
-        app.stop()
 
 
 def test_a_live_account_is_armed_only_after_the_confirmation_naming_it(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         assert app.guards is not None
         simulator.fill("120005", SYMBOL, "BUY", 1, 6000.0)  # a LIVE account (not Sim#)
         qtbot.waitUntil(lambda: app.window.last_snapshot.scope_account == "120005", timeout=WAIT)
@@ -311,32 +297,23 @@ def test_a_live_account_is_armed_only_after_the_confirmation_naming_it(settings,
         assert sent(simulator, 208)[0]["TradeAccount"] == "120005"
         qtbot.waitUntil(lambda: guard_line(app).startswith("LIVE · STOP GUARD ARMED"), timeout=WAIT)
         assert bar.stop_state.text() == "LIVE 120005 · STOP GUARD ARMED"
-    finally:
-        app.stop()
 
 
 def test_nothing_is_sent_for_a_position_the_panel_did_not_see_open(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    first = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as first:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(first), timeout=WAIT)
-    finally:
-        first.stop()
-    app = start(settings, simulator.port, qtbot)  # restarted: the position is recovered, not seen opening
-    try:
+    with running(settings, simulator.port, qtbot) as app:  # restarted: the position is recovered, not seen opening
         qtbot.waitUntil(lambda: bool(app.window.last_snapshot.positions), timeout=WAIT)
         qtbot.waitUntil(lambda: app.window.last_snapshot.positions[0].confirmed, timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
         qtbot.waitUntil(lambda: "did not see this position open" in guard_line(app), timeout=WAIT)
         qtbot.wait(800)
         assert sent(simulator, 208) == []
-    finally:
-        app.stop()
 
 
 def test_a_trading_disabled_account_gets_warnings_only(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         simulator.set_trading_disabled("Sim1")  # Sierra Chart's risk settings lock the account (600)
@@ -346,15 +323,12 @@ def test_a_trading_disabled_account_gets_warnings_only(settings, simulator, qtbo
         qtbot.waitUntil(lambda: "trading is disabled for Sim1" in guard_line(app), timeout=WAIT)
         qtbot.wait(800)
         assert sent(simulator, 208) == []
-    finally:
-        app.stop()
 
 
 def test_a_disabled_account_stays_disabled_through_later_balance_updates(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Every 600 carries TradingIsDisabled: the simulator's balance update that comes with a later fill must say
     the account is still locked (it used to say 0, and the panel took the account as enabled again)."""
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         simulator.set_trading_disabled("Sim1")
@@ -367,14 +341,11 @@ def test_a_disabled_account_stays_disabled_through_later_balance_updates(setting
         assert "TradingIsDisabled" in bar.note.text()
         qtbot.wait(800)
         assert sent(simulator, 208) == []
-    finally:
-        app.stop()
 
 
 def test_a_slow_answer_and_a_link_drop_meanwhile_never_double_the_stop(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     simulator.set_order_delay(2.0)  # Sierra Chart (or the broker) takes 2 s to answer
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
@@ -387,13 +358,10 @@ def test_a_slow_answer_and_a_link_drop_meanwhile_never_double_the_stop(settings,
         qtbot.waitUntil(lambda: "its stop 1 @ 5,998.00 working" in guard_line(app), timeout=WAIT)
         qtbot.wait(1000)
         assert len(sent(simulator, 208)) == 1, "never a second stop for the same position"
-    finally:
-        app.stop()
 
 
 def test_a_filled_guard_stop_then_a_new_trade_at_the_same_price_gets_its_own_stop(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
@@ -408,13 +376,10 @@ def test_a_filled_guard_stop_then_a_new_trade_at_the_same_price_gets_its_own_sto
         qtbot.waitUntil(lambda: len(sent(simulator, 208)) == 2, timeout=WAIT)
         assert sent(simulator, 208)[1]["ClientOrderID"] != stop["ClientOrderID"]
         assert simulator.positions()[("Sim1", SYMBOL)] == (1.0, 6000.0)
-    finally:
-        app.stop()
 
 
 def test_a_flip_and_a_flip_back_never_leave_two_stops_for_one_position(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)  # stop guard armed, orphan cleanup not
-    try:
+    with running(settings, simulator.port, qtbot) as app:  # stop guard armed, orphan cleanup not
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
@@ -429,14 +394,11 @@ def test_a_flip_and_a_flip_back_never_leave_two_stops_for_one_position(settings,
         sells = [(o["side"], o["price"], o["quantity"]) for o in simulator.working_orders() if o["side"] == "SELL"]
         assert sells == [("SELL", 5998.0, 1.0)], "one sell stop for a long of 1"
         qtbot.waitUntil(lambda: any("protects the position again" in t for t in feed(app, "order")), timeout=WAIT)
-    finally:
-        app.stop()
 
 
 def test_a_refused_cancel_is_never_sent_again_by_itself_but_offered_with_one_alarm(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     simulator.set_cancel_reject("Cancel rejected. Simulated exchange lock")  # the orders stay working
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         bar = app.window.panel2.guard_bar
         qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
@@ -454,13 +416,10 @@ def test_a_refused_cancel_is_never_sent_again_by_itself_but_offered_with_one_ala
         assert len(app.window.last_snapshot.orphan_orders) == 2
         alarms = [t for t in feed(app, "error") if "REJECTED" in t]
         assert len(alarms) == 2 and all("still working" in t for t in alarms), alarms  # one per order
-    finally:
-        app.stop()
 
 
 def test_the_guards_stop_gone_while_the_link_was_down_is_an_alarm_on_reconnect(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
@@ -475,13 +434,10 @@ def test_the_guards_stop_gone_while_the_link_was_down_is_an_alarm_on_reconnect(s
         qtbot.wait(1000)
         assert "working" not in guard_line(app)
         assert len(sent(simulator, 208)) == 1 and simulator.working_orders() == []
-    finally:
-        app.stop()
 
 
 def test_nothing_is_sent_until_the_open_orders_are_restated_after_a_logon(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         bar = app.window.panel2.guard_bar
         qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
@@ -503,13 +459,10 @@ def test_nothing_is_sent_until_the_open_orders_are_restated_after_a_logon(settin
         qtbot.waitUntil(lambda: "protected" in guard_line(app), timeout=WAIT)
         qtbot.wait(1000)
         assert sent(simulator, 208) == [] and not bar.note.isVisible()
-    finally:
-        app.stop()
 
 
 def test_an_offer_to_cancel_orphans_survives_a_reconnect(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         stop_id, target_id = place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
         qtbot.waitUntil(lambda: stop_shown(app) == 5990, timeout=WAIT)
@@ -531,14 +484,11 @@ def test_an_offer_to_cancel_orphans_survives_a_reconnect(settings, simulator, qt
         bar.offer_buttons[("Sim1", SYMBOL)].click()
         qtbot.waitUntil(lambda: simulator.working_orders() == [], timeout=WAIT)
         assert sorted(m["ServerOrderID"] for m in sent(simulator, 203)) == sorted([stop_id, target_id])
-    finally:
-        app.stop()
 
 
 def test_no_answer_to_the_stop_is_one_alarm_and_it_is_not_sent_again(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     simulator.set_order_delay(600.0)  # Sierra Chart never answers (in this test's time)
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: "NO STOP" in guard_line(app), timeout=WAIT)
         app.window.panel2.guard_bar.stop_button.click()
@@ -553,14 +503,11 @@ def test_no_answer_to_the_stop_is_one_alarm_and_it_is_not_sent_again(settings, s
         assert len(sent(simulator, 208)) == 1, "never re-sent"
         assert len([t for t in feed(app, "error") if "no answer from Sierra Chart" in t]) == 1, "one alarm"
         assert ("stop_guard", "no answer") in audit(app, "SIM", "Sim1")
-    finally:
-        app.stop()
 
 
 def test_a_cancel_reject_that_names_only_the_client_order_id_is_an_alarm(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     simulator.set_cancel_reject("Cancel rejected. Simulated exchange lock", bare=True)  # no ServerOrderID in the 301
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         bar = app.window.panel2.guard_bar
         qtbot.waitUntil(lambda: bar.account == "Sim1", timeout=WAIT)
@@ -574,13 +521,10 @@ def test_a_cancel_reject_that_names_only_the_client_order_id_is_an_alarm(setting
                         timeout=3000)  # fmt: skip
         qtbot.waitUntil(lambda: any("Simulated exchange lock" in t for t in bar.offer_texts()), timeout=WAIT)
         assert len(simulator.working_orders()) == 2 and len(sent(simulator, 203)) == 2
-    finally:
-        app.stop()
 
 
 def test_the_one_click_cancel_is_refused_for_a_disputed_position(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot)
-    try:
+    with running(settings, simulator.port, qtbot) as app:
         simulator.fill("Sim1", SYMBOL, "BUY", 1, 6000.0)
         place_bracket(simulator, "Sim1", "SELL", 5990.0, 6010.0)
         qtbot.waitUntil(lambda: bracket_shown(app) == (5990, 6010), timeout=WAIT)
@@ -594,13 +538,11 @@ def test_the_one_click_cancel_is_refused_for_a_disputed_position(settings, simul
                         timeout=WAIT)  # fmt: skip
         qtbot.wait(800)
         assert sent(simulator, 203) == [] and len(simulator.working_orders()) == 2
-    finally:
-        app.stop()
 
 
 def test_the_live_confirmation_lists_every_stop_distance_of_the_account(settings, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
-    app = start(settings, simulator.port, qtbot, stop_guard_ticks={"Sim1": 8, "120005/MES": 12})  # per symbol only
-    try:
+    per_symbol_only = {"Sim1": 8, "120005/MES": 12}
+    with running(settings, simulator.port, qtbot, stop_guard_ticks=per_symbol_only) as app:
         simulator.fill("120005", SYMBOL, "BUY", 1, 6000.0)
         qtbot.waitUntil(lambda: app.window.last_snapshot.scope_account == "120005", timeout=WAIT)
         bar = app.window.panel2.guard_bar
@@ -610,15 +552,10 @@ def test_the_live_confirmation_lists_every_stop_distance_of_the_account(settings
         shown = bar.dialog.findChild(type(bar.note), "armBody").text()
         assert "MES: 12 ticks" in shown and "none set" not in shown
         bar.dialog.reject()
-    finally:
-        app.stop()
-    app = start(settings, simulator.port, qtbot, stop_guard_ticks={"120005": 8, "120005/MES": 12})
-    try:
+    with running(settings, simulator.port, qtbot, stop_guard_ticks={"120005": 8, "120005/MES": 12}) as app:
         qtbot.waitUntil(lambda: app.window.last_snapshot.scope_account == "120005", timeout=WAIT)
         bar = app.window.panel2.guard_bar
         bar.stop_button.click()
         shown = bar.dialog.findChild(type(bar.note), "armBody").text()
         assert "8 ticks (every other symbol); MES: 12 ticks" in shown
         bar.dialog.reject()
-    finally:
-        app.stop()
