@@ -358,6 +358,8 @@ class MainWindow(QMainWindow):
             self.panel3.render(snap)
         self.feed.render(snap.notifications)
         self.shown.emit(snap)
+        for job in (self.panel1.chart.redraw, self.panel3.table_flush, self.charts.redraw):
+            job.displayed()  # deferred redraws follow the display, not a moment a new fill may come at
 
     def set_look(self, choice: str) -> Look:
         """Style the window ``light``, ``dark`` or as the operating system (``system``); returns the look used.

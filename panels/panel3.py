@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from core.snapshots import AppSnapshot, TradeRow
 from core.stats import Statistics
 from panels import format as fmt
+from panels.after_display import AfterDisplay
 from panels.theme import pnl_color
 from panels.trades_csv import write_trades_csv
 from panels.trades_table import LISTED, CellDelegate, TradesModel
@@ -171,6 +172,8 @@ class Panel3(QGroupBox):
         self._period, self._loading = "", False
         self._flush_timer = QTimer(self, singleShot=True, interval=TABLE_FLUSH_MS, objectName="tradesFlush")
         self._flush_timer.timeout.connect(self._flush)
+        self.table_flush = AfterDisplay(self._flush_timer)
+        """Closed trades reach the table after a display of the window, at most every ``TABLE_FLUSH_MS``."""
 
     def set_compact(self, compact: bool) -> None:
         """Compact (medium widths): today's figures and the period's statistics, without the trades table."""
@@ -252,17 +255,16 @@ class Panel3(QGroupBox):
     def set_trades(self, trades: Sequence[TradeRow]) -> None:
         """The period's closed trades after a scope or period change; columns fit the visible rows."""
         self._pending.clear()
-        self._flush_timer.stop()
+        self.table_flush.cancel()
         if self.model.set_trades(trades) or not self._sized:
             self._sized = bool(trades)
             self._fit_columns()
 
     def append_trades(self, rows: list[TradeRow]) -> None:
-        """Trades that just closed, added to the table (sorting keeps the chosen order) — in a burst at most
-        every 250 ms, since each insertion repaints the visible rows."""
+        """Trades that just closed, added to the table (sorting keeps the chosen order) right after a display of
+        the window, at most every ``TABLE_FLUSH_MS``, since each insertion repaints the visible rows."""
         self._pending.extend(rows)
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
+        self.table_flush.request()
 
     def _flush(self) -> None:
         rows, self._pending = self._pending, []

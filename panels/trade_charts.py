@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QPushButton
 
 from core.snapshots import TradeRow
 from core.trade_charts import R_BIN, ChartData, chart_data, facts_of
+from panels.after_display import AfterDisplay
 from panels.plotting import pyqtgraph
 from panels.theme import Look, active_look
 from panels.widgets import ElidingLabel, documents_folder
@@ -154,6 +155,8 @@ class TradeCharts(QWidget):
         self._hour_bars: pg.BarGraphItem | None = None
         self._redraw = QTimer(self, singleShot=True, interval=APPEND_REDRAW_MS, objectName="tradeChartsRedraw")
         self._redraw.timeout.connect(self._compute)
+        self.redraw = AfterDisplay(self._redraw)
+        """Trades closed in a burst are drawn after a display of the window, at most every ``APPEND_REDRAW_MS``."""
         self.computed.connect(self._draw)
         self.set_look(active_look())
 
@@ -200,7 +203,7 @@ class TradeCharts(QWidget):
         if self.caption.text() != caption:
             self.caption.setText(caption)
         self._generation += 1
-        self._redraw.stop()
+        self.redraw.cancel()
         if self._active:
             self._compute()
 
@@ -208,8 +211,8 @@ class TradeCharts(QWidget):
         """Trades that closed since ``set_trades`` (redrawn together, at most every 2 s)."""
         self._added.extend(rows)
         self._generation += 1
-        if self._active and not self._redraw.isActive():
-            self._redraw.start()
+        if self._active:
+            self.redraw.request()
 
     def set_active(self, active: bool) -> None:
         """On screen or not; becoming visible computes what changed meanwhile."""

@@ -22,6 +22,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 """The value a column sorts by: epoch seconds, floats or plain strings."""
 _ROOT = QModelIndex()
 
+
 def _num(value: Decimal | None) -> float:
     return float("-inf") if value is None else float(value)
 
@@ -231,9 +232,7 @@ class TradesModel(QAbstractTableModel):
         trade = self._rows[row]
         return self._cells.get(id(trade)) or self._format(trade)
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:

@@ -266,4 +266,3 @@ class StableScrollArea(QScrollArea):
             return super().eventFilter(watched, event)
         finally:
             self._nested -= 1
-
