@@ -123,10 +123,15 @@ _TRADES_AFTER = (
 )
 
 
+def _position_key(mode: str, account: str, symbol: str) -> dict[str, str]:
+    """The parameters of ``_POSITION_KEY``."""
+    return {"k_mode": mode, "k_account": account, "k_symbol": symbol}
+
+
 def _write_position(conn: Connection, write: PositionWrite, now: datetime) -> None:
     """Apply one ``PositionWrite`` in ``conn``'s transaction: the row goes (flat), is replaced (``recreate``),
     or is updated in place, or inserted if there was none."""
-    key = {"k_mode": write.mode, "k_account": write.account, "k_symbol": write.symbol}
+    key = _position_key(write.mode, write.account, write.symbol)
     if write.values is None or write.recreate:
         conn.execute(_DELETE_POSITION, key)
     if write.values is None:
@@ -200,18 +205,6 @@ class PositionStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
         return out
-
-    def has_fill(self, mode: str, account: str, execution_id: str) -> bool:
-        try:
-            with Session(self._engine) as session:
-                stmt = select(FillRecord.id).where(
-                    FillRecord.mode == mode,
-                    FillRecord.account == account,
-                    FillRecord.execution_id == execution_id,
-                )
-                return session.exec(stmt).first() is not None
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read fills: {exc.__class__.__name__}: {exc}") from exc
 
     def commit_batch(
         self,
@@ -328,7 +321,7 @@ class PositionStore:
         (reconciliation decisions, legacy import). Raises ``StorageError``."""
         try:
             with self._engine.begin() as conn:
-                key = {"k_mode": mode, "k_account": account, "k_symbol": symbol}
+                key = _position_key(mode, account, symbol)
                 before = conn.execute(_POSITION_QTY, key).scalar()
                 _write_position(conn, PositionWrite(mode, account, symbol, values), event["at"])
                 quantity_before = before if before is not None else Decimal(0)
@@ -423,7 +416,7 @@ class PositionStore:
         alone. Raises ``StorageError``."""
         try:
             with self._engine.begin() as conn:  # a flat position has no row: nothing is updated
-                key = {"k_mode": mode, "k_account": account, "k_symbol": symbol}
+                key = _position_key(mode, account, symbol)
                 conn.execute(_UPDATE_POSITION, {**values, "updated_at": now, **key})
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot store excursions: {exc.__class__.__name__}: {exc}") from exc

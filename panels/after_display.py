@@ -7,8 +7,8 @@ shown: the slowest fills to screen were those. Run right after a display, it fol
 just finished, and the next fill has the most time to come. At most one run per gap; when no display comes
 (the window is quiet), the timer runs it one gap after it was asked for.
 
-The widget owns the timer and connects its ``timeout`` to the work, as with any timer; this class only decides
-when the timer fires and holds no reference to the widget. (A first version, a QObject child of the widget
+The widget owns the timer, its ``timeout`` connected to the work (``AfterDisplay.create`` makes both), as with
+any timer; this class only decides when the timer fires and holds no reference to the widget. (A first version, a QObject child of the widget
 holding the widget's bound method, made pyqtgraph crash with SIGSEGV in ``QGraphicsView::paintEvent`` in about
 one test run of four; this one: none in 12.)
 """
@@ -16,8 +16,9 @@ one test run of four; this one: none in 12.)
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 
 
 class AfterDisplay:
@@ -30,6 +31,14 @@ class AfterDisplay:
         self._gap_ms = timer.interval()
         self._last_run = -self._gap_ms / 1000
         timer.timeout.connect(self._fired)
+
+    @classmethod
+    def create(cls, parent: QObject, gap_ms: int, name: str, job: Callable[[], None]) -> AfterDisplay:
+        """A single-shot timer named ``name``, owned by ``parent`` (the widget), that runs ``job``; and this
+        helper over it."""
+        timer = QTimer(parent, singleShot=True, interval=gap_ms, objectName=name)
+        timer.timeout.connect(job)
+        return cls(timer)
 
     def request(self) -> None:
         """The work is due: it runs after the next display (or when the gap has passed)."""

@@ -57,9 +57,7 @@ class EquityChart(QWidget):
         self._tz = tz
         self._points: tuple[EquityPoint, ...] = ()
         self._shown: list[EquityPoint] = []
-        self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS, objectName="equityRedraw")
-        self._redraw.timeout.connect(self._draw)
-        self.redraw = AfterDisplay(self._redraw)
+        self.redraw = AfterDisplay.create(self, REDRAW_MS, "equityRedraw", self._draw)
         """Appended points are drawn after a display of the window, at most every ``REDRAW_MS``."""
         self._xs: list[float] = []
         self._ys: list[float] = []

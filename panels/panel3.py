@@ -10,7 +10,7 @@ from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -170,9 +170,7 @@ class Panel3(QGroupBox):
         self._pending: list[TradeRow] = []
         self._sized = False
         self._period, self._loading = "", False
-        self._flush_timer = QTimer(self, singleShot=True, interval=TABLE_FLUSH_MS, objectName="tradesFlush")
-        self._flush_timer.timeout.connect(self._flush)
-        self.table_flush = AfterDisplay(self._flush_timer)
+        self.table_flush = AfterDisplay.create(self, TABLE_FLUSH_MS, "tradesFlush", self._flush)
         """Closed trades reach the table after a display of the window, at most every ``TABLE_FLUSH_MS``."""
 
     def set_compact(self, compact: bool) -> None:

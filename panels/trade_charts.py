@@ -14,7 +14,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from core.snapshots import TradeRow
@@ -153,9 +153,7 @@ class TradeCharts(QWidget):
         self._points: tuple[pg.ScatterPlotItem, pg.ScatterPlotItem, pg.ScatterPlotItem] | None = None
         self._r_bars: pg.BarGraphItem | None = None
         self._hour_bars: pg.BarGraphItem | None = None
-        self._redraw = QTimer(self, singleShot=True, interval=APPEND_REDRAW_MS, objectName="tradeChartsRedraw")
-        self._redraw.timeout.connect(self._compute)
-        self.redraw = AfterDisplay(self._redraw)
+        self.redraw = AfterDisplay.create(self, APPEND_REDRAW_MS, "tradeChartsRedraw", self._compute)
         """Trades closed in a burst are drawn after a display of the window, at most every ``APPEND_REDRAW_MS``."""
         self.computed.connect(self._draw)
         self.set_look(active_look())
