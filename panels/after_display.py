@@ -8,9 +8,9 @@ just finished, and the next fill has the most time to come. At most one run per 
 (the window is quiet), the timer runs it one gap after it was asked for.
 
 The widget owns the timer, its ``timeout`` connected to the work (``AfterDisplay.create`` makes both), as with
-any timer; this class only decides when the timer fires and holds no reference to the widget. (A first version, a QObject child of the widget
-holding the widget's bound method, made pyqtgraph crash with SIGSEGV in ``QGraphicsView::paintEvent`` in about
-one test run of four; this one: none in 12.)
+any timer; this class only decides when the timer fires and holds no reference to the widget. (A first
+version, a QObject child of the widget holding the widget's bound method, made pyqtgraph crash with SIGSEGV in
+``QGraphicsView::paintEvent`` in about one test run of four; this one: none in 12.)
 """
 
 from __future__ import annotations
